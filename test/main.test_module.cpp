@@ -1,0 +1,3 @@
+// The one translation unit per test binary that defines the Boost.Test module.
+#define BOOST_TEST_MODULE eddy
+#include <boost/test/unit_test.hpp>
