@@ -1,0 +1,567 @@
+#include "eddy/journal/sqlite_journal.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <unordered_map>
+#include <utility>
+
+// The on-disk format is described in FORMAT.md beside this file.
+
+namespace eddy::journal {
+
+namespace {
+
+constexpr std::string_view format_key = "format";
+constexpr std::string_view format_value = "eddy-journal-1";
+
+// SQLite integers are signed 64-bit; seqs above this cannot be compared in SQL.
+constexpr uint64_t max_sql_seq = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+constexpr const char* schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS partitions(
+  partition INTEGER PRIMARY KEY,
+  epoch INTEGER NOT NULL,
+  highest_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS entries(
+  id INTEGER PRIMARY KEY,
+  partition INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS entries_by_partition_seq ON entries(partition, seq);
+CREATE TABLE IF NOT EXISTS snapshots(
+  partition INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  body BLOB NOT NULL);
+)sql";
+
+int64_t to_sql(uint64_t x) noexcept {
+  return static_cast<int64_t>(x);
+}
+
+uint64_t from_sql(sqlite3_int64 x) noexcept {
+  return static_cast<uint64_t>(x);
+}
+
+/// Owns one prepared statement; reset after each use so it holds no locks.
+class statement {
+public:
+  statement() = default;
+  statement(statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {
+  }
+  statement& operator=(statement&& other) noexcept {
+    std::swap(stmt_, other.stmt_);
+    return *this;
+  }
+  ~statement() {
+    sqlite3_finalize(stmt_);
+  }
+
+  sqlite3_stmt* get() const noexcept {
+    return stmt_;
+  }
+  sqlite3_stmt** out() noexcept {
+    return &stmt_;
+  }
+
+  void bind(int index, int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+  }
+  void bind(int index, std::string_view value) {
+    // SQLITE_STATIC: the caller keeps `value` alive until the statement is reset.
+    sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_STATIC);
+  }
+  void bind_text(int index, std::string_view value) {
+    sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC,
+                        SQLITE_UTF8);
+  }
+  int step() {
+    return sqlite3_step(stmt_);
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t column_int(int i) const {
+    return sqlite3_column_int64(stmt_, i);
+  }
+  std::string_view column_blob(int i) const {
+    auto data = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+    auto size = static_cast<size_t>(sqlite3_column_bytes(stmt_, i));
+    return data ? std::string_view{data, size} : std::string_view{};
+  }
+
+private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// Resets a statement when leaving a scope, whatever the path.
+class reset_guard {
+public:
+  explicit reset_guard(statement& s) : s_(s) {
+  }
+  ~reset_guard() {
+    s_.reset();
+  }
+  reset_guard(const reset_guard&) = delete;
+  reset_guard& operator=(const reset_guard&) = delete;
+
+private:
+  statement& s_;
+};
+
+struct staged_write {
+  bool is_snapshot;
+  partition_id partition;
+  uint64_t epoch;
+  uint64_t seq;
+  std::string body;
+};
+
+/// What the journal knows of one partition; mirrors its `partitions` row.
+struct partition_state {
+  uint64_t epoch = 0;
+  uint64_t highest_seq = 0;
+};
+
+} // namespace
+
+struct sqlite_journal::impl {
+  // -- set by open(), constant afterwards ------------------------------------
+  std::filesystem::path file;
+  sqlite3* db = nullptr;
+
+  // -- prepared statements, reused -------------------------------------------
+  statement begin, commit, rollback;
+  statement insert_entry, delete_entries, upsert_snapshot, select_snapshot;
+  statement set_highest, set_epoch, select_partitions;
+  statement replay;
+  statement get_meta, set_meta;
+
+  // -- caches of the database; the journal is the file's only writer ---------
+  std::unordered_map<partition_id, partition_state> partitions;
+
+  // -- writes staged for the next commit() -----------------------------------
+  std::vector<staged_write> staged;
+  bool replaying = false;
+
+  ~impl() {
+    // Statements must be finalized before the connection closes.
+    for (auto* s : {&begin, &commit, &rollback, &insert_entry, &delete_entries,
+                    &upsert_snapshot, &select_snapshot, &set_highest, &set_epoch,
+                    &select_partitions, &replay, &get_meta, &set_meta})
+      *s = statement{};
+    sqlite3_close_v2(db);
+  }
+
+  /// An eddy::error for SQLite result `rc` of `operation`.
+  error fail(int rc, std::string_view operation) const {
+    auto code = errc::io;
+    auto primary = rc & 0xff;
+    std::string msg = "journal " + file.string();
+    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+      code = errc::corrupt;
+    } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      msg += " is in use by another process";
+      msg += " (";
+      msg += operation;
+      msg += ": ";
+      msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      msg += ")";
+      return error{code, std::move(msg)};
+    }
+    msg += ": ";
+    msg += operation;
+    msg += " failed: ";
+    // sqlite3_errmsg can lag behind `rc` after a reset; prefer it only if it
+    // reports an error at all.
+    msg += db && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    return error{code, std::move(msg)};
+  }
+
+  error exec(const char* sql, std::string_view operation) {
+    char* err = nullptr;
+    auto rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    return rc == SQLITE_OK ? error{} : fail(rc, operation);
+  }
+
+  error prepare(statement& s, const char* sql) {
+    auto rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, s.out(), nullptr);
+    return rc == SQLITE_OK ? error{} : fail(rc, std::string{"prepare "} + sql);
+  }
+
+  /// Runs a statement that returns no rows. The message of a failure names
+  /// `operation` and, if given, the partition (built only on failure).
+  error run(statement& s, std::string_view operation,
+            std::optional<partition_id> p = std::nullopt) {
+    reset_guard guard{s};
+    auto rc = s.step();
+    if (rc == SQLITE_DONE)
+      return {};
+    if (!p)
+      return fail(rc, operation);
+    return fail(rc, std::string{operation} + " of partition " + std::to_string(*p));
+  }
+
+  /// Reads a fresh copy of the `partitions` table into the cache.
+  error load_partitions() {
+    std::unordered_map<partition_id, partition_state> fresh;
+    reset_guard guard{select_partitions};
+    int rc;
+    while ((rc = select_partitions.step()) == SQLITE_ROW)
+      fresh[from_sql(select_partitions.column_int(0))]
+        = partition_state{from_sql(select_partitions.column_int(1)),
+                          from_sql(select_partitions.column_int(2))};
+    if (rc != SQLITE_DONE)
+      return fail(rc, "read partitions");
+    partitions = std::move(fresh);
+    return {};
+  }
+
+  /// Ends a failed transaction and brings the caches back in line with the
+  /// database (a failed COMMIT may or may not have rolled back by itself).
+  void abort_transaction() {
+    if (!sqlite3_get_autocommit(db))
+      (void) run(rollback, "rollback");
+    (void) load_partitions();
+  }
+
+  /// Checks that an opened file is empty or an Eddy journal, without writing.
+  error check_format() {
+    // BEGIN EXCLUSIVE takes the file lock that exclusive locking mode then
+    // keeps, and reads the header: a non-SQLite file fails here.
+    if (auto err = exec("BEGIN EXCLUSIVE", "open"))
+      return err;
+    auto err = check_format_locked();
+    if (err) {
+      (void) exec("ROLLBACK", "rollback");
+      return err;
+    }
+    return exec("COMMIT", "check format");
+  }
+
+  error check_format_locked() {
+    statement count;
+    if (auto err = prepare(count, "SELECT count(*) FROM sqlite_schema"))
+      return err;
+    auto rc = count.step();
+    if (rc != SQLITE_ROW)
+      return fail(rc, "read schema");
+    if (count.column_int(0) == 0)
+      return {}; // A new or empty database: ours to initialize.
+    auto not_ours = [&](std::string why) {
+      return error{errc::corrupt,
+                   "journal " + file.string() + " is not an Eddy journal (" + why + ")"};
+    };
+    statement fmt;
+    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'format'", -1, fmt.out(),
+                            nullptr);
+    if (rc != SQLITE_OK)
+      return not_ours(sqlite3_errmsg(db));
+    rc = fmt.step();
+    if (rc == SQLITE_DONE)
+      return not_ours("no format in table meta");
+    if (rc != SQLITE_ROW)
+      return fail(rc, "read format");
+    auto value = std::string{fmt.column_blob(0)};
+    if (value != format_value)
+      return not_ours("unsupported format '" + value + "'");
+    return {};
+  }
+};
+
+sqlite_journal::sqlite_journal(std::unique_ptr<impl> pimpl) : impl_(std::move(pimpl)) {
+}
+
+sqlite_journal::~sqlite_journal() = default;
+
+expected<std::unique_ptr<sqlite_journal>>
+sqlite_journal::open(const std::filesystem::path& file, open_options options) {
+  auto self = std::make_unique<impl>();
+  self->file = file;
+  auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  if (options.create)
+    flags |= SQLITE_OPEN_CREATE;
+  std::error_code ec;
+  if (!options.create && !std::filesystem::exists(file, ec))
+    return error{errc::io, "journal " + file.string() + " does not exist"};
+  if (auto rc = sqlite3_open_v2(file.c_str(), &self->db, flags, nullptr); rc != SQLITE_OK)
+    return self->fail(rc, "open");
+  // Fail at once rather than wait for another process to let go of the file.
+  sqlite3_busy_timeout(self->db, 0);
+  // Exclusive locking mode: no other process may open the file while we hold
+  // it, and WAL then needs no shared-memory file.
+  if (auto err = self->exec("PRAGMA locking_mode=EXCLUSIVE", "set locking mode"))
+    return err;
+  if (auto err = self->check_format())
+    return err;
+  // The file is empty or ours; from here on it may be written.
+  {
+    statement mode;
+    if (auto err = self->prepare(mode, "PRAGMA journal_mode=WAL"))
+      return err;
+    auto rc = mode.step();
+    if (rc != SQLITE_ROW)
+      return self->fail(rc, "set journal mode");
+    if (mode.column_blob(0) != "wal")
+      return error{errc::io, "journal " + file.string() + ": cannot switch to WAL mode (got "
+                               + std::string{mode.column_blob(0)} + ")"};
+  }
+  if (auto err = self->exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                     : "PRAGMA synchronous=NORMAL",
+                            "set synchronous"))
+    return err;
+  auto create_sql = std::string{"BEGIN IMMEDIATE;"} + schema_sql
+                    + "INSERT OR IGNORE INTO meta(key, value) VALUES('format', CAST('"
+                    + std::string{format_value} + "' AS BLOB));COMMIT;";
+  if (auto err = self->exec(create_sql.c_str(), "create schema")) {
+    (void) self->exec("ROLLBACK", "rollback");
+    return err;
+  }
+  auto& s = *self;
+  for (auto [stmt, sql] : std::initializer_list<std::pair<statement*, const char*>>{
+         {&s.begin, "BEGIN IMMEDIATE"},
+         {&s.commit, "COMMIT"},
+         {&s.rollback, "ROLLBACK"},
+         {&s.insert_entry,
+          "INSERT INTO entries(partition, seq, epoch, body) VALUES(?1, ?2, ?3, ?4)"},
+         {&s.delete_entries, "DELETE FROM entries WHERE partition = ?1 AND seq <= ?2"},
+         {&s.upsert_snapshot,
+          "INSERT OR REPLACE INTO snapshots(partition, seq, epoch, body) "
+          "VALUES(?1, ?2, ?3, ?4)"},
+         {&s.select_snapshot, "SELECT seq, epoch, body FROM snapshots WHERE partition = ?1"},
+         {&s.set_highest,
+          "INSERT INTO partitions(partition, epoch, highest_seq) VALUES(?1, 0, ?2) "
+          "ON CONFLICT(partition) DO UPDATE SET highest_seq = excluded.highest_seq"},
+         {&s.set_epoch,
+          "INSERT INTO partitions(partition, epoch, highest_seq) VALUES(?1, ?2, 0) "
+          "ON CONFLICT(partition) DO UPDATE SET epoch = excluded.epoch"},
+         {&s.select_partitions, "SELECT partition, epoch, highest_seq FROM partitions"},
+         {&s.replay,
+          "SELECT seq, epoch, body FROM entries "
+          "WHERE partition = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq"},
+         {&s.get_meta, "SELECT value FROM meta WHERE key = ?1"},
+         {&s.set_meta, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"},
+       }) {
+    if (auto err = self->prepare(*stmt, sql))
+      return err;
+  }
+  if (auto err = self->load_partitions())
+    return err;
+  return std::unique_ptr<sqlite_journal>{new sqlite_journal(std::move(self))};
+}
+
+const std::filesystem::path& sqlite_journal::file() const noexcept {
+  return impl_->file;
+}
+
+expected<std::optional<std::string>> sqlite_journal::meta(std::string_view key) {
+  auto& s = impl_->get_meta;
+  reset_guard guard{s};
+  s.bind_text(1, key);
+  switch (auto rc = s.step()) {
+    case SQLITE_ROW:
+      return std::optional<std::string>{std::string{s.column_blob(0)}};
+    case SQLITE_DONE:
+      return std::optional<std::string>{};
+    default:
+      return impl_->fail(rc, "read meta '" + std::string{key} + "'");
+  }
+}
+
+error sqlite_journal::meta(std::string_view key, std::string_view value) {
+  if (key == format_key)
+    return error{errc::invalid_argument,
+                 "journal " + impl_->file.string() + ": meta key 'format' is reserved"};
+  auto& s = impl_->set_meta;
+  s.bind_text(1, key);
+  s.bind(2, value);
+  return impl_->run(s, "write meta '" + std::string{key} + "'");
+}
+
+expected<uint64_t> sqlite_journal::acquire(partition_id p) {
+  auto next = epoch(p) + 1;
+  auto& s = impl_->set_epoch;
+  s.bind(1, to_sql(p));
+  s.bind(2, to_sql(next));
+  if (auto err = impl_->run(s, "acquire epoch", p))
+    return err;
+  impl_->partitions[p].epoch = next;
+  return next;
+}
+
+uint64_t sqlite_journal::epoch(partition_id p) const {
+  auto i = impl_->partitions.find(p);
+  return i == impl_->partitions.end() ? 0 : i->second.epoch;
+}
+
+void sqlite_journal::stage_append(partition_id p, uint64_t epoch, uint64_t seq,
+                                  std::string_view body) {
+  impl_->staged.push_back(staged_write{false, p, epoch, seq, std::string{body}});
+}
+
+void sqlite_journal::stage_snapshot(partition_id p, uint64_t epoch, uint64_t seq,
+                                    std::string_view body) {
+  impl_->staged.push_back(staged_write{true, p, epoch, seq, std::string{body}});
+}
+
+size_t sqlite_journal::staged() const noexcept {
+  return impl_->staged.size();
+}
+
+expected<std::vector<write_status>> sqlite_journal::commit() {
+  auto& s = *impl_;
+  std::vector<write_status> result;
+  if (s.staged.empty())
+    return result;
+  // The group is consumed whether or not it commits; the caller learns the
+  // outcome of every staged write from the result (or the error).
+  auto staged = std::move(s.staged);
+  s.staged.clear();
+  result.resize(staged.size(), write_status::written);
+  // Write partition by partition (stable, so staging order holds within one
+  // partition): a partition's entries of one group get adjacent rowids, which
+  // makes replay read fewer pages. Fencing and seq checks are per partition,
+  // so the outcome equals that of writing in staging order.
+  std::vector<uint32_t> order(staged.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return staged[a].partition < staged[b].partition;
+  });
+  if (auto err = s.run(s.begin, "begin commit"))
+    return err;
+  // New highest seqs, one per touched partition, in partition order.
+  std::vector<std::pair<partition_id, uint64_t>> highest;
+  auto write_group = [&]() -> error {
+    for (auto i : order) {
+      auto& w = staged[i];
+      if (highest.empty() || highest.back().first != w.partition) {
+        auto it = s.partitions.find(w.partition);
+        highest.emplace_back(w.partition, it == s.partitions.end() ? 0 : it->second.highest_seq);
+      }
+      auto& high = highest.back().second;
+      if (w.epoch < epoch(w.partition)) {
+        result[i] = write_status::fenced;
+        continue;
+      }
+      if (w.is_snapshot) {
+        auto& up = s.upsert_snapshot;
+        up.bind(1, to_sql(w.partition));
+        up.bind(2, to_sql(std::min(w.seq, max_sql_seq)));
+        up.bind(3, to_sql(w.epoch));
+        up.bind(4, w.body);
+        if (auto err = s.run(up, "write snapshot", w.partition))
+          return err;
+        auto& del = s.delete_entries;
+        del.bind(1, to_sql(w.partition));
+        del.bind(2, to_sql(std::min(w.seq, max_sql_seq)));
+        if (auto err = s.run(del, "delete entries", w.partition))
+          return err;
+        high = std::max(high, std::min(w.seq, max_sql_seq));
+      } else {
+        if (w.seq <= high || w.seq > max_sql_seq) {
+          result[i] = write_status::seq_conflict;
+          continue;
+        }
+        auto& ins = s.insert_entry;
+        ins.bind(1, to_sql(w.partition));
+        ins.bind(2, to_sql(w.seq));
+        ins.bind(3, to_sql(w.epoch));
+        ins.bind(4, w.body);
+        if (auto err = s.run(ins, "append", w.partition))
+          return err;
+        high = w.seq;
+      }
+    }
+    for (auto [p, high] : highest) {
+      auto it = s.partitions.find(p);
+      if (it != s.partitions.end() && it->second.highest_seq == high)
+        continue;
+      s.set_highest.bind(1, to_sql(p));
+      s.set_highest.bind(2, to_sql(high));
+      if (auto err = s.run(s.set_highest, "update highest seq", p))
+        return err;
+    }
+    return s.run(s.commit, "commit");
+  };
+  if (auto err = write_group()) {
+    s.abort_transaction();
+    return err;
+  }
+  for (auto [p, high] : highest)
+    s.partitions[p].highest_seq = high;
+  return result;
+}
+
+expected<std::optional<snapshot>> sqlite_journal::load_snapshot(partition_id p) {
+  auto& s = impl_->select_snapshot;
+  reset_guard guard{s};
+  s.bind(1, to_sql(p));
+  switch (auto rc = s.step()) {
+    case SQLITE_ROW:
+      return std::optional<snapshot>{snapshot{p, from_sql(s.column_int(0)),
+                                              from_sql(s.column_int(1)),
+                                              std::string{s.column_blob(2)}}};
+    case SQLITE_DONE:
+      return std::optional<snapshot>{};
+    default:
+      return impl_->fail(rc, "load snapshot of partition " + std::to_string(p));
+  }
+}
+
+error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
+                             const std::function<error(const entry&)>& fn) {
+  // The statement is shared; a nested replay from `fn` would reset it.
+  if (impl_->replaying)
+    return error{errc::invalid_argument,
+                 "journal " + impl_->file.string() + ": replay called from a replay callback"};
+  if (from_seq > to_seq || from_seq > max_sql_seq)
+    return {};
+  impl_->replaying = true;
+  auto& s = impl_->replay;
+  reset_guard guard{s};
+  s.bind(1, to_sql(p));
+  s.bind(2, to_sql(from_seq));
+  s.bind(3, to_sql(std::min(to_seq, max_sql_seq)));
+  entry e;
+  e.partition = p;
+  int rc;
+  error result;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    e.seq = from_sql(s.column_int(0));
+    e.epoch = from_sql(s.column_int(1));
+    e.body.assign(s.column_blob(2));
+    if (auto err = fn(e)) {
+      result = std::move(err);
+      break;
+    }
+  }
+  if (!result && rc != SQLITE_DONE)
+    result = impl_->fail(rc, "replay partition " + std::to_string(p));
+  impl_->replaying = false;
+  return result;
+}
+
+expected<uint64_t> sqlite_journal::highest_seq(partition_id p) {
+  auto i = impl_->partitions.find(p);
+  return i == impl_->partitions.end() ? uint64_t{0} : i->second.highest_seq;
+}
+
+expected<std::vector<partition_id>> sqlite_journal::partitions() {
+  // Every append, snapshot and acquire writes the partition's row, so the
+  // cache of the `partitions` table lists them all.
+  std::vector<partition_id> result;
+  result.reserve(impl_->partitions.size());
+  for (auto& [p, state] : impl_->partitions)
+    result.push_back(p);
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+} // namespace eddy::journal
