@@ -55,6 +55,18 @@ static_assert(std::is_same_v<decltype(lines_out(fs::path{},
                                                   return s + std::to_string(n++);
                                                 })),
                              std::unique_ptr<sink<std::string>>>);
+// A generic lambda names no parameter type, so T must be given; a format
+// must return text.
+template <class F>
+concept deduces_value_type = requires(F format) { lines_out(fs::path{}, format); };
+template <class T, class F>
+concept formats = requires(F format) { lines_out<T>(fs::path{}, format); };
+inline auto generic_format = [](const auto& s) { return s; };
+inline auto int_format = [](int) { return 42; };
+static_assert(!deduces_value_type<decltype(generic_format)>);
+static_assert(formats<std::string, decltype(generic_format)>);
+static_assert(!formats<int, decltype(int_format)>);
+static_assert(!deduces_value_type<decltype(int_format)>);
 static_assert(std::is_same_v<decltype(lines_out<std::string>(fs::path{},
                                                              [](const auto& s) { return s; })),
                              std::unique_ptr<sink<std::string>>>);

@@ -110,6 +110,11 @@ template <class F, class T>
 concept line_format = std::invocable<F&, const T&>
                       && std::convertible_to<std::invoke_result_t<F&, const T&>, std::string_view>;
 
+/// A line_format for the type of its single parameter.
+template <class F>
+concept deducible_line_format
+  = has_single_parameter<F> && line_format<F, typename single_parameter<F>::type>;
+
 /// The sink behind lines_out(): formats each value and appends it as a line.
 template <class T, class F>
 class line_sink final : public sink<T> {
@@ -173,7 +178,7 @@ std::unique_ptr<eddy::sink<T>> lines_out(std::filesystem::path file, F format) {
 /// Like lines_out<T>() with `T` deduced from the single parameter of `format`,
 /// which must be a function (pointer) or a non-generic lambda.
 template <class F>
-  requires detail::has_single_parameter<std::decay_t<F>>
+  requires detail::deducible_line_format<std::decay_t<F>>
 auto lines_out(std::filesystem::path file, F format) {
   using value_type = typename detail::single_parameter<std::decay_t<F>>::type;
   return lines_out<value_type, F>(std::move(file), std::move(format));
