@@ -1,0 +1,141 @@
+#pragma once
+
+// Channels: ordered streams of record batches from one producer to one
+// consumer, with per-record sequence numbers (DESIGN.md invariants 1–3).
+// The producer keeps every batch until its consumer acknowledges it as
+// durable, and redelivers on request; the consumer drops what it has seen.
+// Credit: a producer stops when a channel holds `window_bytes` unacknowledged.
+//
+// Plain C++: owned and used by one actor; not thread-safe.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "eddy/dataflow/batch.hpp"
+
+namespace eddy::actors {
+
+using batch_ptr = std::shared_ptr<const dataflow::record_batch>;
+
+/// Producer side of one channel.
+class channel_out {
+public:
+  /// Seq the next record will carry.
+  uint64_t next_seq() const noexcept {
+    return next_seq_;
+  }
+  /// Highest seq the consumer has acknowledged.
+  uint64_t acked() const noexcept {
+    return acked_;
+  }
+
+  /// Gives `b` the next seqs and holds it back until release(): it belongs
+  /// to a journal entry that is not durable yet.
+  void assign(dataflow::record_batch& b) {
+    b.first_seq = next_seq_;
+    next_seq_ += b.count;
+  }
+
+  /// Restores the position after recovery: seqs up to `next - 1` were
+  /// assigned, up to `acked` acknowledged.
+  void restore(uint64_t next, uint64_t acked) {
+    next_seq_ = next;
+    acked_ = acked;
+  }
+
+  /// Records that `b` was sent and must be kept until acknowledged.
+  void sent(batch_ptr b) {
+    bytes_ += b->data.size();
+    unacked_.push_back(std::move(b));
+  }
+
+  /// Drops every batch whose records are all at or below `seq`.
+  void ack(uint64_t seq) {
+    if (seq <= acked_)
+      return;
+    acked_ = seq;
+    while (!unacked_.empty() && unacked_.front()->last_seq() <= seq) {
+      bytes_ -= unacked_.front()->data.size();
+      unacked_.pop_front();
+    }
+  }
+
+  /// The unacknowledged batches holding records after `hw`, to redeliver to
+  /// a consumer that restarted with high-water mark `hw`.
+  std::vector<batch_ptr> unacked_after(uint64_t hw) const {
+    std::vector<batch_ptr> result;
+    for (const auto& b : unacked_)
+      if (b->last_seq() > hw)
+        result.push_back(b);
+    return result;
+  }
+
+  /// Bytes sent and not yet acknowledged.
+  size_t unacked_bytes() const noexcept {
+    return bytes_;
+  }
+  bool has_credit(size_t window_bytes) const noexcept {
+    return bytes_ < window_bytes;
+  }
+  /// True when everything assigned has been acknowledged.
+  bool drained() const noexcept {
+    return acked_ + 1 >= next_seq_;
+  }
+  std::vector<batch_ptr> all_unacked() const {
+    return {unacked_.begin(), unacked_.end()};
+  }
+
+  /// End of stream: the producer sends nothing after it. Remembered so it is
+  /// redelivered after the data on a consumer's restart.
+  bool end_sent = false;
+
+private:
+  uint64_t next_seq_ = 1;
+  uint64_t acked_ = 0;
+  size_t bytes_ = 0;
+  std::deque<batch_ptr> unacked_;
+};
+
+/// Consumer side of one channel: the high-water mark of applied records.
+class channel_in {
+public:
+  /// What to do with an arriving batch.
+  struct verdict {
+    bool apply = false;  ///< false: duplicate or out of order, drop it
+    uint32_t skip = 0;   ///< records at the front already applied
+  };
+
+  /// Decides on a batch starting at `first_seq` with `count` records. A batch
+  /// that starts after hw + 1 left a gap (records lost with a restarted
+  /// consumer's mailbox): it is dropped, the producer redelivers in order.
+  verdict check(uint64_t first_seq, uint32_t count) const noexcept {
+    if (first_seq > hw_ + 1)
+      return {};
+    uint64_t last = first_seq + count - 1;
+    if (count == 0 || last <= hw_)
+      return {};
+    return {true, static_cast<uint32_t>(hw_ + 1 - first_seq)};
+  }
+
+  /// True when an end-of-stream marker at `first_seq` follows everything applied.
+  bool accepts_end(uint64_t first_seq) const noexcept {
+    return first_seq <= hw_ + 1;
+  }
+
+  uint64_t hw() const noexcept {
+    return hw_;
+  }
+  void hw(uint64_t seq) noexcept {
+    hw_ = seq;
+  }
+
+  bool ended = false;
+
+private:
+  uint64_t hw_ = 0;
+};
+
+} // namespace eddy::actors

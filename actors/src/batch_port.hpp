@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "eddy/dataflow/batch.hpp"
+#include "eddy/dataflow/output_port.hpp"
+
+namespace eddy::actors {
+
+/// Collects a producer's outputs into one batch per consumer until take().
+/// Owned by one actor; not thread-safe.
+class batch_port final : public dataflow::output_port {
+public:
+  explicit batch_port(uint32_t targets) : batches_(targets) {
+  }
+
+  void push(uint32_t target, std::string_view key, int64_t time,
+            std::string_view payload) override {
+    auto& b = batches_[target];
+    if (b.count == 0)
+      touched_.push_back(target);
+    b.append(key, time, payload);
+    bytes_ += key.size() + payload.size();
+  }
+
+  /// Calls `fn(target, record_batch&&)` for every non-empty batch and resets.
+  template <class F>
+  void take(F&& fn) {
+    for (auto t : touched_) {
+      fn(t, std::move(batches_[t]));
+      batches_[t] = dataflow::record_batch{};
+    }
+    touched_.clear();
+    bytes_ = 0;
+  }
+
+  bool empty() const noexcept {
+    return touched_.empty();
+  }
+  /// Approximate bytes collected since the last take().
+  size_t bytes() const noexcept {
+    return bytes_;
+  }
+
+  /// Drops everything collected since the last take().
+  void discard() {
+    for (auto t : touched_)
+      batches_[t] = dataflow::record_batch{};
+    touched_.clear();
+    bytes_ = 0;
+  }
+
+private:
+  std::vector<dataflow::record_batch> batches_;
+  std::vector<uint32_t> touched_;
+  size_t bytes_ = 0;
+};
+
+} // namespace eddy::actors

@@ -1,0 +1,128 @@
+#include "journal_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "logging.hpp"
+#include "protocol.hpp"
+
+namespace eddy::actors {
+
+namespace {
+
+/// Groups larger than this commit without waiting for the mailbox to drain.
+constexpr size_t max_group = 8192;
+
+struct waiting_writer {
+  caf::strong_actor_ptr sender;
+  journal::partition_id pid;
+  uint64_t seq;
+};
+
+struct journal_state {
+  std::shared_ptr<journal::sqlite_journal> journal;
+  std::vector<waiting_writer> waiting;
+  bool flush_scheduled = false;
+  static inline const char* name = "journal";
+};
+
+using journal_actor_t = caf::stateful_actor<journal_state>;
+
+/// Commits the staged group and answers every writer; false on failure
+/// (the actor has quit then).
+bool commit(journal_actor_t* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.waiting.empty())
+    return true;
+  auto result = st.journal->commit();
+  if (!result) {
+    log::journal()->error("journal {} failed to commit {} writes: {}",
+                          st.journal->file().string(), st.waiting.size(),
+                          result.error().message());
+    self->quit(caf::make_error(caf::sec::runtime_error, result.error().message()));
+    return false;
+  }
+  auto& statuses = *result;
+  for (size_t i = 0; i < st.waiting.size(); ++i) {
+    auto& w = st.waiting[i];
+    self->send(caf::actor_cast<caf::actor>(w.sender), durable_atom::value, w.pid, w.seq,
+               static_cast<uint8_t>(statuses[i]));
+  }
+  st.waiting.clear();
+  return true;
+}
+
+void stage(journal_actor_t* self, bool snapshot, journal::partition_id pid, uint64_t epoch,
+           uint64_t seq, const std::string& body) {
+  auto& st = self->state;
+  if (snapshot)
+    st.journal->stage_snapshot(pid, epoch, seq, body);
+  else
+    st.journal->stage_append(pid, epoch, seq, body);
+  st.waiting.push_back({self->current_sender(), pid, seq});
+  if (st.waiting.size() >= max_group) {
+    commit(self);
+  } else if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value); // runs after everything queued now
+  }
+}
+
+caf::behavior journal_behavior(journal_actor_t* self,
+                               std::shared_ptr<journal::sqlite_journal> j) {
+  self->state.journal = std::move(j);
+  return {
+    [=](append_atom, uint64_t pid, uint64_t epoch, uint64_t seq, const std::string& body) {
+      stage(self, false, pid, epoch, seq, body);
+    },
+    [=](save_atom, uint64_t pid, uint64_t epoch, uint64_t seq, const std::string& body) {
+      stage(self, true, pid, epoch, seq, body);
+    },
+    [=](flush_atom) { commit(self); },
+    [=](recover_atom, uint64_t pid) -> caf::result<uint64_t, std::string, uint64_t,
+                                                   std::vector<std::string>, uint64_t> {
+      if (!commit(self))
+        return caf::make_error(caf::sec::runtime_error, "journal failed");
+      auto& jn = *self->state.journal;
+      auto fail = [&](const eddy::error& e) {
+        log::journal()->error("journal {} failed to recover partition {:#x}: {}",
+                              jn.file().string(), pid, e.message());
+        return caf::make_error(caf::sec::runtime_error, e.message());
+      };
+      auto epoch = jn.acquire(pid);
+      if (!epoch)
+        return fail(epoch.error());
+      auto snap = jn.load_snapshot(pid);
+      if (!snap)
+        return fail(snap.error());
+      std::string snapshot_body;
+      uint64_t snapshot_seq = 0;
+      if (*snap) {
+        snapshot_body = std::move((*snap)->body);
+        snapshot_seq = (*snap)->seq;
+      }
+      std::vector<std::string> entries;
+      uint64_t last = snapshot_seq;
+      auto err = jn.replay(pid, snapshot_seq + 1, UINT64_MAX, [&](const journal::entry& e) {
+        entries.push_back(e.body);
+        last = e.seq;
+        return eddy::error{};
+      });
+      if (err)
+        return fail(err);
+      auto highest = jn.highest_seq(pid);
+      if (!highest)
+        return fail(highest.error());
+      return {*epoch, std::move(snapshot_body), snapshot_seq, std::move(entries),
+              std::max(last, *highest)};
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_journal(caf::actor_system& sys, std::shared_ptr<journal::sqlite_journal> j) {
+  return sys.spawn<caf::detached>(journal_behavior, std::move(j));
+}
+
+} // namespace eddy::actors

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+namespace eddy::actors::log {
+
+/// The named loggers of the runtime ("runtime", "journal"), writing to stderr.
+std::shared_ptr<spdlog::logger> runtime();
+std::shared_ptr<spdlog::logger> journal();
+
+/// Sets the level of every Eddy logger ("info", "debug", ...).
+void level(const std::string& name);
+
+} // namespace eddy::actors::log

@@ -1,0 +1,112 @@
+#include "operator_supervisor.hpp"
+
+#include <chrono>
+#include <deque>
+
+#include "directory.hpp"
+#include "logging.hpp"
+#include "protocol.hpp"
+
+namespace eddy::actors {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct child {
+  std::shared_ptr<const partition_config> cfg;
+  caf::actor handle;                 ///< strong: a parent keeps its children alive
+  std::deque<clock::time_point> restarts; ///< within the window
+  std::string last_failure;
+};
+
+struct supervisor_state {
+  std::vector<child> children;
+  restart_policy policy;
+  caf::actor job;
+  bool escalated = false;
+  static inline const char* name = "operator_supervisor";
+};
+
+using supervisor_t = caf::stateful_actor<supervisor_state>;
+
+child* find_child(supervisor_t* self, uint32_t key_group) {
+  for (auto& c : self->state.children)
+    if (c.cfg->key_group == key_group)
+      return &c;
+  return nullptr;
+}
+
+void start(supervisor_t* self, child& c) {
+  c.handle = spawn_partition(self->system(), c.cfg, caf::actor_cast<caf::actor>(self));
+  self->monitor(c.handle);
+  c.cfg->dir->set(c.cfg->stage, c.cfg->key_group, c.handle);
+}
+
+void on_down(supervisor_t* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (auto& c : st.children) {
+    if (c.handle.address() != dm.source)
+      continue;
+    c.handle = nullptr;
+    if (st.escalated)
+      return;
+    auto now = clock::now();
+    auto window = std::chrono::milliseconds(st.policy.window_ms);
+    while (!c.restarts.empty() && now - c.restarts.front() > window)
+      c.restarts.pop_front();
+    auto what = c.last_failure.empty() ? self->system().render(dm.reason) : c.last_failure;
+    auto name = c.cfg->op_name + " key group " + std::to_string(c.cfg->key_group);
+    if (c.restarts.size() >= st.policy.budget) {
+      st.escalated = true;
+      auto text = "operator " + name + " failed " + std::to_string(c.restarts.size() + 1)
+                  + " times within " + std::to_string(st.policy.window_ms / 1000)
+                  + " s, giving up: " + what;
+      log::runtime()->error("{}", text);
+      self->send(st.job, failed_atom::value, text);
+      return;
+    }
+    c.restarts.push_back(now);
+    uint64_t backoff = st.policy.backoff_ms << std::min<size_t>(c.restarts.size() - 1, 16);
+    backoff = std::min<uint64_t>(backoff, 2000);
+    log::runtime()->warn("operator {} failed ({}); restart {} in {} ms", name, what,
+                         c.restarts.size(), backoff);
+    self->delayed_send(self, std::chrono::milliseconds(backoff), restart_atom::value,
+                       c.cfg->key_group);
+    return;
+  }
+}
+
+caf::behavior supervisor_behavior(supervisor_t* self,
+                                  std::vector<std::shared_ptr<const partition_config>> cfgs,
+                                  restart_policy policy, caf::actor job) {
+  auto& st = self->state;
+  st.policy = policy;
+  st.job = std::move(job);
+  for (auto& cfg : cfgs)
+    st.children.push_back({std::move(cfg), nullptr, {}, {}});
+  for (auto& c : st.children)
+    start(self, c);
+  self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  return {
+    [=](failed_atom, uint32_t key_group, const std::string& what) {
+      if (auto* c = find_child(self, key_group))
+        c->last_failure = what;
+    },
+    [](ready_atom) { return true; }, // answered only after init spawned the children
+    [=](restart_atom, uint32_t key_group) {
+      if (auto* c = find_child(self, key_group); c && !self->state.escalated)
+        start(self, *c);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_operator_supervisor(caf::actor_system& sys,
+                                     std::vector<std::shared_ptr<const partition_config>> cfgs,
+                                     restart_policy policy, caf::actor job) {
+  return sys.spawn(supervisor_behavior, std::move(cfgs), policy, std::move(job));
+}
+
+} // namespace eddy::actors

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+
+#include "eddy/dataflow/partition_logic.hpp"
+
+namespace eddy::actors {
+
+class directory;
+
+/// What a partition needs to know to run: who it is, who feeds it, where its
+/// outputs go, and how often to snapshot. Shared by a partition's incarnations.
+struct partition_config {
+  uint32_t stage = 1;       ///< its keyed stage (1..n)
+  uint32_t key_group = 0;   ///< its index within the stage
+  std::string op_name;      ///< for logs and errors
+  uint32_t producers = 1;   ///< instances of stage - 1
+  uint32_t consumers = 1;   ///< instances of stage + 1 (key groups, or 1 for the sink)
+  bool journal = true;      ///< false: snapshots only
+  uint64_t snapshot_every_entries = 1000;
+  uint64_t snapshot_interval_ms = 10'000;
+  dataflow::logic_factory make_logic;
+  std::shared_ptr<directory> dir;
+  caf::actor journal_actor;
+};
+
+/// Spawns one incarnation of a keyed partition: a persistent actor that
+/// recovers its state from the journal (snapshot + later entries, with a new
+/// epoch), greets its producers with its high-water marks, then processes
+/// record batches. Each group of inputs becomes one journal entry holding
+/// the state changes, the outputs with their channel seqs, and the new input
+/// positions; acks and outputs leave only once the entry is durable.
+/// When user code throws, it tells `supervisor` (failed_atom, key group,
+/// text) and exits with an error.
+caf::actor spawn_partition(caf::actor_system& sys, std::shared_ptr<const partition_config> cfg,
+                           caf::actor supervisor);
+
+} // namespace eddy::actors

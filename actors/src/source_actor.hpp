@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/actor.hpp>
+
+#include "eddy/dataflow/graph.hpp"
+
+namespace eddy::actors {
+
+class directory;
+
+struct source_config {
+  const dataflow::source_stage* stage = nullptr; ///< owned by the job, outlives the run
+  uint32_t consumers = 1;      ///< instances of stage 1 (key groups) or 1 for a sink
+  size_t chunk = 4096;         ///< values read per pump
+  std::shared_ptr<directory> dir;
+  caf::actor journal_actor;
+  caf::actor job;              ///< told (failed_atom, text) when the source fails
+};
+
+/// Spawns the source driver (detached: reading blocks). It recovers its
+/// checkpoint — the read position and the next seq of every channel — from
+/// the journal, reads chunks while every channel has credit, sends one batch
+/// per consumer per chunk, and saves a new checkpoint once consumers have
+/// acknowledged everything up to a chunk boundary (DESIGN.md invariant 4).
+/// At the end of a bounded input it sends end-of-stream on every channel.
+caf::actor spawn_source(caf::actor_system& sys, source_config cfg);
+
+} // namespace eddy::actors

@@ -1,0 +1,70 @@
+#include "state_dir.hpp"
+
+#include <filesystem>
+
+namespace eddy::actors {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* journal_file = "journal.db";
+
+std::string shape_of(const job& j) {
+  return std::to_string(j.graph().keyed.size()) + " keyed stage(s)";
+}
+
+} // namespace
+
+expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j) {
+  auto& dir = j.config().state_dir;
+  auto quoted = "state directory '" + dir.string() + "'";
+  std::error_code ec;
+  bool fresh = false;
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec)
+      return error{errc::invalid_argument, "cannot create " + quoted + ": " + ec.message()};
+    fresh = true;
+  } else if (!fs::is_directory(dir, ec)) {
+    return error{errc::invalid_argument, quoted + " is not a directory"};
+  } else if (fs::is_empty(dir, ec)) {
+    fresh = true;
+  } else if (!fs::exists(dir / journal_file, ec)) {
+    return error{errc::invalid_argument,
+                 quoted + " is not an Eddy state directory (it has files but no "
+                   + journal_file + ")"};
+  }
+  journal::open_options options;
+  options.create = fresh;
+  auto opened = journal::sqlite_journal::open(dir / journal_file, options);
+  if (!opened)
+    return error{opened.error().code(), quoted + " is unusable: " + opened.error().message()};
+  std::shared_ptr<journal::sqlite_journal> jn = std::move(*opened);
+  auto expect = [&](const std::string& key, const std::string& value,
+                    const std::string& what) -> eddy::error {
+    auto stored = jn->meta(key);
+    if (!stored)
+      return error{stored.error().code(), quoted + ": " + stored.error().message()};
+    if (!*stored) {
+      if (!fresh)
+        return error{errc::corrupt, quoted + " is corrupt: its journal has no '" + key + "'"};
+      return jn->meta(key, value);
+    }
+    if (**stored != value)
+      return error{errc::invalid_argument,
+                   quoted + " holds the state of " + what + " '" + **stored + "', not '" + value
+                     + "'"};
+    return {};
+  };
+  if (auto err = expect("job", j.config().name, "job"))
+    return err;
+  if (auto err = expect("max_key_groups", std::to_string(j.config().max_key_groups),
+                        "--max-key-groups"))
+    return err;
+  if (auto err = expect("shape", shape_of(j), "a job with"))
+    return err;
+  return jn;
+}
+
+} // namespace eddy::actors

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <memory>
+
+#include "eddy/error.hpp"
+#include "eddy/job.hpp"
+#include "eddy/journal/sqlite_journal.hpp"
+
+namespace eddy::actors {
+
+/// Opens the job's state directory: creates it when missing or empty;
+/// otherwise it must hold an Eddy journal written by the same job with the
+/// same max key groups and shape. Returns errc::invalid_argument or
+/// errc::corrupt naming the directory, and changes nothing, when it does not.
+expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j);
+
+} // namespace eddy::actors

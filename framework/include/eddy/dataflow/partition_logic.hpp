@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "eddy/dataflow/batch.hpp"
+#include "eddy/dataflow/output_port.hpp"
+
+namespace eddy::dataflow {
+
+/// The user logic of one partition, type-erased for the partition actor:
+/// the user's function object, its keyed state and the stateless steps after
+/// it. Owned and used only by its partition actor.
+class partition_logic {
+public:
+  virtual ~partition_logic() = default;
+
+  /// Processes one record. State changes go to the change log, outputs to the
+  /// port the logic was built with. Exceptions from user code propagate.
+  virtual void process(const record_view& r) = 0;
+
+  /// Moves the state change log accumulated since the last call into `out`.
+  virtual void take_log(std::string& out) = 0;
+
+  /// Applies a change log taken from an earlier incarnation (recovery).
+  virtual void apply_log(std::string_view log) = 0;
+
+  /// Appends the whole state to `out`.
+  virtual void snapshot(std::string& out) const = 0;
+
+  /// Replaces the whole state with a snapshot.
+  virtual void restore(std::string_view bytes) = 0;
+
+  /// Number of keys holding state, for logs and metrics.
+  virtual size_t key_count() const = 0;
+};
+
+/// Builds the logic of one partition delivering its outputs to `port`.
+using logic_factory = std::function<std::unique_ptr<partition_logic>(output_port& port)>;
+
+} // namespace eddy::dataflow

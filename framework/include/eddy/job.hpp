@@ -1,0 +1,367 @@
+#pragma once
+
+// The job builder: what a user writes in `main`.
+//
+//   eddy::job job{"wordcount", argc, argv};
+//   job.source(eddy::connectors::file::lines(job.arg("input")))
+//      .flat_map(split_words)
+//      .key_by([](const std::string& w) { return w; })
+//      .process<word_count>()
+//      .sink(eddy::connectors::file::lines_out(job.arg("output"), format));
+//   return eddy::run(job);
+
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "eddy/codec.hpp"
+#include "eddy/context.hpp"
+#include "eddy/dataflow/graph.hpp"
+#include "eddy/dataflow/keyed_logic.hpp"
+#include "eddy/dataflow/traits.hpp"
+#include "eddy/error.hpp"
+#include "eddy/key_group.hpp"
+#include "eddy/sink.hpp"
+#include "eddy/source.hpp"
+
+namespace eddy {
+
+/// Settings of a job run, from the command line (`--state-dir`, ...).
+struct job_config {
+  std::string name;
+  std::filesystem::path state_dir;
+  uint32_t max_key_groups = default_max_key_groups;
+  uint32_t parallelism = 1;
+  bool journal = true;                    ///< false: snapshots only, not exactly-once
+  uint64_t snapshot_every_entries = 1000; ///< per partition
+  uint64_t snapshot_interval_ms = 10'000; ///< per partition
+  uint32_t restart_budget = 5;            ///< restarts of one partition per window
+  uint64_t restart_window_ms = 60'000;
+  uint64_t restart_backoff_ms = 10;       ///< first backoff; doubles up to 2 s
+  uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
+  std::string log_level = "info";
+};
+
+class job;
+
+template <class T>
+class stream;
+
+/// A stream partitioned by key `K`; the next step is process().
+template <class K, class T>
+class keyed_stream {
+public:
+  /// Runs keyed process function `F` (constructed per partition from `args`)
+  /// on this stream. Returns the stream of its outputs.
+  template <class F, class... Args>
+  auto process(Args... args);
+
+  /// Runs event-sourced behavior `B` (constructed per partition from `args`).
+  template <class B, class... Args>
+  auto process_events(Args... args);
+
+private:
+  friend class stream<T>;
+  template <class Out, class MakeLogic>
+  stream<Out> add_stage(std::string name, MakeLogic make);
+
+  job* job_;
+  std::function<void(dataflow::chain_factory<T>)> attach_;
+  std::function<K(const T&)> key_;
+};
+
+/// A stream of values of type `T`: chain stateless steps, then key_by or sink.
+/// Steps run in the producing actor, in order, one value at a time.
+template <class T>
+class stream {
+public:
+  stream(job* j, std::function<void(dataflow::chain_factory<T>)> attach)
+    : job_(j), attach_(std::move(attach)) {
+  }
+
+  /// Transforms every value with `f(const T&) -> U`.
+  template <class F>
+  auto map(F f) {
+    using U = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    return then<U>([f](const dataflow::push_fn<U>& next) {
+      return dataflow::push_fn<T>([f, next](const T& x, int64_t t) { next(f(x), t); });
+    });
+  }
+
+  /// Keeps the values for which `pred(const T&)` is true.
+  template <class F>
+  stream<T> filter(F pred) {
+    return then<T>([pred](const dataflow::push_fn<T>& next) {
+      return dataflow::push_fn<T>([pred, next](const T& x, int64_t t) {
+        if (pred(x))
+          next(x, t);
+      });
+    });
+  }
+
+  /// Emits zero or more values per value: `f(const T&, collector<U>&)`.
+  template <class F>
+  auto flat_map(F f) {
+    using U = typename dataflow::arg_t<F, 1>::value_type;
+    return then<U>([f](const dataflow::push_fn<U>& next) {
+      auto keep = std::make_shared<dataflow::push_fn<U>>(next); // the collector points here
+      auto out = std::make_shared<collector<U>>(*keep);
+      return dataflow::push_fn<T>([f, out, keep](const T& x, int64_t t) {
+        out->time(t);
+        f(x, *out);
+      });
+    });
+  }
+
+  /// Partitions the stream by `key(const T&)` (a function or member pointer).
+  template <class F>
+  auto key_by(F key) {
+    using K = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    keyed_stream<K, T> ks;
+    ks.job_ = job_;
+    ks.attach_ = attach_;
+    ks.key_ = [key](const T& x) -> K { return std::invoke(key, x); };
+    return ks;
+  }
+
+  /// Ends the stream in `s`.
+  void sink(std::unique_ptr<eddy::sink<T>> s);
+
+private:
+  template <class U, class MakeStep>
+  stream<U> then(MakeStep make_step) {
+    auto prev = attach_;
+    return stream<U>{job_, [prev, make_step](dataflow::chain_factory<U> down) {
+                       prev([make_step, down](dataflow::output_port& port) {
+                         return make_step(down(port));
+                       });
+                     }};
+  }
+
+  job* job_;
+  std::function<void(dataflow::chain_factory<T>)> attach_;
+};
+
+/// A dataflow job and its settings. Built in `main`, run by eddy::run().
+/// Parses the framework's options from the command line and keeps the rest
+/// for arg(); errors are collected and reported by eddy::run().
+class job {
+public:
+  /// A job without command-line options (tests, benchmarks).
+  explicit job(std::string name);
+
+  /// A job whose settings come from the command line: `--state-dir DIR`,
+  /// `--parallelism N`, `--max-key-groups M`, `--no-journal`,
+  /// `--snapshot-every N`, `--snapshot-interval-ms T`, `--threads N`,
+  /// `--log-level L`, plus the job's own options read with arg().
+  job(std::string name, int argc, char** argv);
+
+  /// The value of the job's own option `--name`; records an error (reported
+  /// by eddy::run) if it is missing.
+  std::string arg(const std::string& name, const std::string& help = "");
+
+  /// The value of the job's own option `--name`, or `fallback`.
+  std::string arg(const std::string& name, const std::string& fallback,
+                  const std::string& help);
+
+  /// The job's own option `--name` as an integer in [min, max], or `fallback`.
+  int64_t int_arg(const std::string& name, int64_t fallback, int64_t min, int64_t max,
+                  const std::string& help = "");
+
+  /// Starts the dataflow at `s`.
+  template <class T>
+  stream<T> source(std::unique_ptr<eddy::source<T>> s);
+
+  job_config& config() noexcept {
+    return config_;
+  }
+  const job_config& config() const noexcept {
+    return config_;
+  }
+  dataflow::graph& graph() noexcept {
+    return graph_;
+  }
+  const dataflow::graph& graph() const noexcept {
+    return graph_;
+  }
+
+  /// Records a configuration error to report before anything runs.
+  void fail(std::string message);
+
+  /// Every configuration error so far, plus unknown options and a missing
+  /// source or sink: what eddy::run() reports before starting.
+  std::vector<std::string> problems() const;
+
+  /// True when `--help` was given.
+  bool help_requested() const noexcept {
+    return help_;
+  }
+
+  /// Usage text listing the framework's and the job's options.
+  std::string usage() const;
+
+private:
+  std::string name_;
+  job_config config_;
+  dataflow::graph graph_;
+  std::map<std::string, std::string> options_; // --name value, not yet claimed
+  std::map<std::string, std::string> claimed_;
+  std::vector<std::pair<std::string, std::string>> help_lines_;
+  std::vector<std::string> errors_;
+  bool help_ = false;
+};
+
+// -- implementation of the templates ------------------------------------------
+
+namespace dataflow {
+
+template <class T>
+class typed_source_runner final : public source_runner {
+public:
+  typed_source_runner(std::shared_ptr<eddy::source<T>> src, push_fn<T> chain)
+    : src_(std::move(src)), chain_(std::move(chain)) {
+    deliver_ = [this](const T& x) { chain_(x, 0); };
+  }
+  error open(std::string_view position) override {
+    return src_->open(position);
+  }
+  expected<size_t> pump(size_t max) override {
+    return src_->read(max, deliver_);
+  }
+  bool finished() const override {
+    return src_->finished();
+  }
+  std::string position() const override {
+    return src_->position();
+  }
+
+private:
+  std::shared_ptr<eddy::source<T>> src_;
+  push_fn<T> chain_;
+  std::function<void(const T&)> deliver_;
+};
+
+template <class T>
+class typed_sink_runner final : public sink_runner {
+public:
+  explicit typed_sink_runner(std::shared_ptr<eddy::sink<T>> s) : sink_(std::move(s)) {
+  }
+  error open(std::string_view committed) override {
+    return sink_->open(committed);
+  }
+  error write(const record_view& r) override {
+    reader rd{r.payload};
+    rd.read(value_);
+    return sink_->write(static_cast<const T&>(value_));
+  }
+  expected<std::string> commit() override {
+    return sink_->commit();
+  }
+
+private:
+  std::shared_ptr<eddy::sink<T>> sink_;
+  stored_t<T> value_{};
+};
+
+/// The end of a chain that feeds a keyed stage: computes the key bytes and
+/// key group and hands key, time and payload to the port.
+template <class K, class T>
+push_fn<T> keyed_terminal(output_port& port, std::function<K(const T&)> key, uint32_t max_kg) {
+  auto key_buf = std::make_shared<std::string>();
+  auto payload_buf = std::make_shared<std::string>();
+  return [&port, key, max_kg, key_buf, payload_buf](const T& x, int64_t t) {
+    key_buf->clear();
+    payload_buf->clear();
+    append_key_bytes(*key_buf, key(x));
+    encode_into(*payload_buf, x);
+    port.push(key_group_of(*key_buf, max_kg), *key_buf, t, *payload_buf);
+  };
+}
+
+} // namespace dataflow
+
+template <class T>
+stream<T> job::source(std::unique_ptr<eddy::source<T>> s) {
+  std::shared_ptr<eddy::source<T>> src = std::move(s);
+  auto chain = std::make_shared<dataflow::chain_factory<T>>();
+  graph_.source = std::make_unique<dataflow::source_stage>();
+  graph_.source->name = src->name();
+  graph_.source->check = [src] { return src->check(); };
+  graph_.source->make_runner = [src, chain](dataflow::output_port& port) {
+    if (!*chain)
+      throw std::logic_error("the source's stream does not end in key_by or sink");
+    return std::unique_ptr<dataflow::source_runner>(
+      new dataflow::typed_source_runner<T>(src, (*chain)(port)));
+  };
+  return stream<T>{this, [chain](dataflow::chain_factory<T> f) { *chain = std::move(f); }};
+}
+
+template <class T>
+void stream<T>::sink(std::unique_ptr<eddy::sink<T>> s) {
+  std::shared_ptr<eddy::sink<T>> snk = std::move(s);
+  auto& g = job_->graph();
+  g.sink = std::make_unique<dataflow::sink_stage>();
+  g.sink->name = snk->name();
+  g.sink->check = [snk] { return snk->check(); };
+  g.sink->make_runner = [snk] {
+    return std::unique_ptr<dataflow::sink_runner>(new dataflow::typed_sink_runner<T>(snk));
+  };
+  attach_([](dataflow::output_port& port) {
+    auto buf = std::make_shared<std::string>();
+    return dataflow::push_fn<T>([&port, buf](const T& x, int64_t t) {
+      buf->clear();
+      encode_into(*buf, x);
+      port.push(0, {}, t, *buf);
+    });
+  });
+}
+
+template <class K, class T>
+template <class Out, class MakeLogic>
+stream<Out> keyed_stream<K, T>::add_stage(std::string name, MakeLogic make) {
+  auto& g = job_->graph();
+  auto down = std::make_shared<dataflow::chain_factory<Out>>();
+  dataflow::keyed_stage stage;
+  stage.name = std::move(name);
+  stage.make_logic = [down, make](dataflow::output_port& port) {
+    if (!*down)
+      throw std::logic_error("a keyed stage's output does not end in key_by or sink");
+    return make((*down)(port));
+  };
+  g.keyed.push_back(std::move(stage));
+  auto key = key_;
+  auto max_kg = &job_->config().max_key_groups; // read when the chain is built
+  attach_([key, max_kg](dataflow::output_port& port) {
+    return dataflow::keyed_terminal<K, T>(port, key, *max_kg);
+  });
+  return stream<Out>{job_, [down](dataflow::chain_factory<Out> f) { *down = std::move(f); }};
+}
+
+template <class K, class T>
+template <class F, class... Args>
+auto keyed_stream<K, T>::process(Args... args) {
+  using Out = typename dataflow::process_output<F>::type;
+  return add_stage<Out>(dataflow::type_name<F>(), [args...](dataflow::push_fn<Out> next) {
+    return std::unique_ptr<dataflow::partition_logic>(
+      new dataflow::process_logic<F, T, Out>(std::move(next), args...));
+  });
+}
+
+template <class K, class T>
+template <class B, class... Args>
+auto keyed_stream<K, T>::process_events(Args... args) {
+  using Out = typename dataflow::behavior_types<B>::output;
+  return add_stage<Out>(dataflow::type_name<B>(), [args...](dataflow::push_fn<Out> next) {
+    return std::unique_ptr<dataflow::partition_logic>(
+      new dataflow::event_sourced_logic<B, T>(std::move(next), args...));
+  });
+}
+
+} // namespace eddy

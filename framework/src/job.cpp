@@ -1,0 +1,151 @@
+#include "eddy/job.hpp"
+
+#include <charconv>
+#include <set>
+#include <sstream>
+
+namespace eddy {
+
+namespace {
+
+/// Options the framework owns, with their help lines. Boolean ones take no value.
+const std::vector<std::pair<std::string, std::string>> framework_options = {
+  {"state-dir", "DIR   where the journal and snapshots live (required)"},
+  {"parallelism", "N   instances of each keyed operator (1..max-key-groups, default 1)"},
+  {"max-key-groups", "M   key groups per job, fixed for its state (1..32768, default 128)"},
+  {"no-journal", "   snapshots only: faster, not exactly-once"},
+  {"snapshot-every", "N   snapshot a partition every N journal entries (default 1000)"},
+  {"snapshot-interval-ms", "T   ... or every T ms (default 10000)"},
+  {"restart-budget", "N   restarts of one partition per minute before the job fails (default 5)"},
+  {"threads", "N   scheduler threads (default: cores)"},
+  {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
+};
+
+const std::set<std::string> boolean_options = {"no-journal", "help"};
+
+} // namespace
+
+job::job(std::string name) : name_(std::move(name)) {
+  config_.name = name_;
+}
+
+job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0 || a.size() == 2) {
+      errors_.push_back("unexpected argument '" + a + "'");
+      continue;
+    }
+    a.erase(0, 2);
+    std::string value;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a.erase(eq);
+    } else if (!boolean_options.count(a)) {
+      if (i + 1 >= argc) {
+        errors_.push_back("option --" + a + " needs a value");
+        continue;
+      }
+      value = argv[++i];
+    }
+    if (options_.count(a))
+      errors_.push_back("option --" + a + " given twice");
+    options_[a] = value;
+  }
+  help_ = options_.erase("help") > 0;
+  for (auto& [opt, help] : framework_options)
+    help_lines_.emplace_back(opt, help);
+
+  config_.state_dir = arg("state-dir", "", "");
+  if (config_.state_dir.empty() && !help_)
+    errors_.push_back("option --state-dir is required");
+  config_.max_key_groups = static_cast<uint32_t>(
+    int_arg("max-key-groups", default_max_key_groups, 1, max_max_key_groups));
+  config_.parallelism =
+    static_cast<uint32_t>(int_arg("parallelism", 1, 1, config_.max_key_groups));
+  config_.journal = options_.erase("no-journal") == 0;
+  config_.snapshot_every_entries =
+    static_cast<uint64_t>(int_arg("snapshot-every", 1000, 1, 1'000'000'000));
+  config_.snapshot_interval_ms =
+    static_cast<uint64_t>(int_arg("snapshot-interval-ms", 10'000, 1, 86'400'000));
+  config_.restart_budget = static_cast<uint32_t>(int_arg("restart-budget", 5, 0, 1000));
+  config_.threads = static_cast<uint32_t>(int_arg("threads", 0, 0, 256));
+  config_.log_level = arg("log-level", "info", "");
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (!levels.count(config_.log_level))
+    errors_.push_back("option --log-level: '" + config_.log_level
+                      + "' is not one of trace, debug, info, warn, error, off");
+  help_lines_.resize(framework_options.size());
+}
+
+std::string job::arg(const std::string& name, const std::string& help) {
+  help_lines_.emplace_back(name, help);
+  auto i = options_.find(name);
+  if (i != options_.end()) {
+    claimed_.insert(*i);
+    options_.erase(i);
+  }
+  auto c = claimed_.find(name);
+  if (c == claimed_.end()) {
+    if (!help_)
+      errors_.push_back("option --" + name + " is required");
+    return {};
+  }
+  return c->second;
+}
+
+std::string job::arg(const std::string& name, const std::string& fallback,
+                     const std::string& help) {
+  help_lines_.emplace_back(name, help);
+  auto i = options_.find(name);
+  if (i != options_.end()) {
+    claimed_.insert(*i);
+    options_.erase(i);
+  }
+  auto c = claimed_.find(name);
+  return c == claimed_.end() ? fallback : c->second;
+}
+
+int64_t job::int_arg(const std::string& name, int64_t fallback, int64_t min, int64_t max,
+                     const std::string& help) {
+  auto text = arg(name, "", help);
+  if (text.empty())
+    return fallback;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    errors_.push_back("option --" + name + ": '" + text + "' is not a whole number");
+    return fallback;
+  }
+  if (value < min || value > max) {
+    errors_.push_back("option --" + name + ": " + text + " is out of range " + std::to_string(min)
+                      + ".." + std::to_string(max));
+    return fallback;
+  }
+  return value;
+}
+
+void job::fail(std::string message) {
+  errors_.push_back(std::move(message));
+}
+
+std::vector<std::string> job::problems() const {
+  auto result = errors_;
+  for (auto& [name, value] : options_)
+    result.push_back("unknown option --" + name);
+  if (!graph_.source)
+    result.push_back("job '" + name_ + "' has no source");
+  else if (!graph_.sink)
+    result.push_back("job '" + name_ + "' has no sink");
+  return result;
+}
+
+std::string job::usage() const {
+  std::ostringstream out;
+  out << "usage: " << name_ << " [options]\n";
+  for (auto& [name, help] : help_lines_)
+    out << "  --" << name << " " << help << "\n";
+  return out.str();
+}
+
+} // namespace eddy

@@ -1,0 +1,71 @@
+#include "eddy/state.hpp"
+
+namespace eddy::detail {
+
+namespace {
+
+thread_local state_registry* current_registry = nullptr;
+
+} // namespace
+
+state_registry* state_registry::current() noexcept {
+  return current_registry;
+}
+
+state_registry::scope::scope(state_registry* r) : previous_(current_registry) {
+  current_registry = r;
+}
+
+state_registry::scope::~scope() {
+  current_registry = previous_;
+}
+
+uint32_t state_registry::add(state_base* handle) {
+  handles_.push_back(handle);
+  return static_cast<uint32_t>(handles_.size() - 1);
+}
+
+void state_registry::apply_log(std::string_view log) {
+  reader r{log};
+  while (!r.at_end()) {
+    auto id = r.varint();
+    auto op = static_cast<state_op>(r.read<uint8_t>());
+    auto key = r.bytes(r.varint());
+    if (id >= handles_.size())
+      throw decode_error("state log names state " + std::to_string(id) + " of "
+                         + std::to_string(handles_.size()));
+    handles_[id]->apply(op, key, r);
+  }
+}
+
+void state_registry::snapshot(std::string& out) const {
+  writer w{out};
+  w.varint(handles_.size());
+  for (auto* h : handles_)
+    h->snapshot(w);
+}
+
+void state_registry::restore(std::string_view bytes) {
+  reader r{bytes};
+  auto n = r.varint();
+  if (n != handles_.size())
+    throw decode_error("snapshot holds " + std::to_string(n) + " states, the function declares "
+                       + std::to_string(handles_.size()));
+  for (auto* h : handles_)
+    h->restore(r);
+}
+
+size_t state_registry::key_count() const {
+  size_t n = 0;
+  for (auto* h : handles_)
+    n += h->key_count();
+  return n;
+}
+
+state_base::state_base() : registry_(state_registry::current()) {
+  if (!registry_)
+    throw std::logic_error("eddy state handles live in a keyed function built by the runtime");
+  id_ = registry_->add(this);
+}
+
+} // namespace eddy::detail

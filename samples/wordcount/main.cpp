@@ -1,0 +1,16 @@
+// wordcount --input FILE --output FILE --state-dir DIR [--parallelism N] [--max-key-groups M]
+//
+// Counts words exactly once: for every occurrence of a word it writes
+// "word<TAB>count so far". Killed at any moment and run again with the same
+// arguments, it resumes and completes; run again after completion, it adds nothing.
+
+#include "eddy/actors/run.hpp"
+#include "wordcount.hpp"
+
+int main(int argc, char** argv) {
+  eddy::job job{"wordcount", argc, argv};
+  auto input = job.arg("input", "FILE   text to count (required)");
+  auto output = job.arg("output", "FILE   where 'word<TAB>count' lines go (required)");
+  wordcount::build(job, input, output);
+  return eddy::run(job);
+}

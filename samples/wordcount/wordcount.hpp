@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "eddy/job.hpp"
+
+namespace wordcount {
+
+/// A word and how often it has been seen so far.
+struct word_count {
+  std::string word;
+  int64_t count = 0;
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, word_count& x) {
+  return f(x.word, x.count);
+}
+
+/// Calls `out` for each lowercase word (`[a-z0-9']+`) of `line`.
+void split_words(std::string_view line, eddy::collector<std::string>& out);
+
+/// "word<TAB>count".
+std::string format(const word_count& x);
+
+/// Builds the wordcount job: lines of `input` → words → count per word →
+/// one line per occurrence into `output`.
+void build(eddy::job& job, const std::string& input, const std::string& output);
+
+} // namespace wordcount
