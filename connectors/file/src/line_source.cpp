@@ -72,47 +72,22 @@ public:
 
   error open(std::string_view position) override {
     close();
+    begin_ = end_ = scan_ = 0;
+    offset_ = read_offset_ = 0;
+    eof_ = false;
     fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0)
       return {errc::io, "cannot open input file " + quoted(file_) + ": " + errno_text(errno)};
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0)
-      return {errc::io, "cannot stat input file " + quoted(file_) + ": " + errno_text(errno)};
-    if (!S_ISREG(st.st_mode))
-      return {errc::invalid_argument, "input file " + quoted(file_) + " is not a regular file"};
     uint64_t start = 0;
-    if (!position.empty()) {
-      auto [end, ec] = std::from_chars(position.data(), position.data() + position.size(), start);
-      if (ec != std::errc{} || end != position.data() + position.size())
-        return {errc::corrupt, "position '" + std::string{position} + "' of input file "
-                                 + quoted(file_) + " is not a number"};
-      auto size = static_cast<uint64_t>(st.st_size);
-      if (start > size)
-        return {errc::corrupt, "position " + std::string{position}
-                                 + " is beyond the end of input file " + quoted(file_) + " ("
-                                 + std::to_string(size) + " bytes)"};
-      // position() only ever stands just after a '\n' or at the end of the
-      // file; anything else means the file changed since it was stored.
-      if (start > 0 && start < size) {
-        char before = 0;
-        ssize_t n;
-        do {
-          n = ::pread(fd_, &before, 1, static_cast<off_t>(start - 1));
-        } while (n < 0 && errno == EINTR);
-        if (n < 0)
-          return {errc::io, "cannot read input file " + quoted(file_) + ": " + errno_text(errno)};
-        if (n != 1 || before != '\n')
-          return {errc::corrupt, "position " + std::string{position} + " of input file "
-                                   + quoted(file_) + " is not at the start of a line"};
-      }
+    if (auto err = start_of(position, start)) {
+      close(); // read() fails until a successful open()
+      return err;
     }
     if (!buf_) {
       capacity_ = block_size;
       buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
     }
-    begin_ = end_ = scan_ = 0;
     offset_ = read_offset_ = start;
-    eof_ = false;
     return {};
   }
 
@@ -160,6 +135,42 @@ public:
   }
 
 private:
+  /// Checks that the open file is regular and `position` one of its line
+  /// boundaries, and sets `start` to it.
+  error start_of(std::string_view position, uint64_t& start) const {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0)
+      return {errc::io, "cannot stat input file " + quoted(file_) + ": " + errno_text(errno)};
+    if (!S_ISREG(st.st_mode))
+      return {errc::invalid_argument, "input file " + quoted(file_) + " is not a regular file"};
+    if (!position.empty()) {
+      auto [end, ec] = std::from_chars(position.data(), position.data() + position.size(), start);
+      if (ec != std::errc{} || end != position.data() + position.size())
+        return {errc::corrupt, "position '" + std::string{position} + "' of input file "
+                                 + quoted(file_) + " is not a number"};
+      auto size = static_cast<uint64_t>(st.st_size);
+      if (start > size)
+        return {errc::corrupt, "position " + std::string{position}
+                                 + " is beyond the end of input file " + quoted(file_) + " ("
+                                 + std::to_string(size) + " bytes)"};
+      // position() only ever stands just after a '\n' or at the end of the
+      // file; anything else means the file changed since it was stored.
+      if (start > 0 && start < size) {
+        char before = 0;
+        ssize_t n;
+        do {
+          n = ::pread(fd_, &before, 1, static_cast<off_t>(start - 1));
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+          return {errc::io, "cannot read input file " + quoted(file_) + ": " + errno_text(errno)};
+        if (n != 1 || before != '\n')
+          return {errc::corrupt, "position " + std::string{position} + " of input file "
+                                   + quoted(file_) + " is not at the start of a line"};
+      }
+    }
+    return {};
+  }
+
   /// Moves the undelivered bytes to the front, growing the buffer if they fill
   /// more than half of it, and reads the next block behind them.
   error fill() {

@@ -197,6 +197,7 @@ BOOST_AUTO_TEST_CASE(rejects_positions_that_are_not_numbers_or_not_line_boundari
       auto err = src->open(bad);
       BOOST_TEST((err.code() == errc::corrupt));
       BOOST_TEST(err.message().find(file.string()) != std::string::npos, err.message());
+      BOOST_TEST(!src->read(1, [](std::string_view) {}), "read() after a failed open()");
     }
   }
   for (auto good : {"0", "4", "8"})
