@@ -1,0 +1,118 @@
+#include "eddy/state.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+using eddy::detail::state_registry;
+
+namespace {
+
+/// A user function's state, as a keyed process function declares it.
+struct account_state {
+  eddy::value_state<int64_t> balance;
+  eddy::map_state<std::string, int> tags;
+  eddy::list_state<int64_t> history;
+};
+
+/// A registry with its handles, built the way the runtime builds them.
+struct harness {
+  state_registry registry;
+  std::optional<account_state> fn;
+  harness() {
+    state_registry::scope scope{&registry};
+    fn.emplace();
+  }
+  account_state& at(std::string_view key) {
+    registry.current_key(key);
+    return *fn;
+  }
+};
+
+void mutate(harness& h) {
+  h.at("alice").balance = 10;
+  h.at("bob").balance = 5;
+  h.at("alice").balance = h.at("alice").balance.value() + 1;
+  h.at("alice").tags.put("vip", 1);
+  h.at("alice").tags.put("old", 2);
+  h.at("alice").tags.remove("old");
+  h.at("bob").history.add(1);
+  h.at("bob").history.add(2);
+  h.at("carol").balance = 3;
+  h.at("carol").balance.clear();
+  h.at("dave").history.add(7);
+  h.at("dave").history.clear();
+}
+
+void check(harness& h) {
+  BOOST_TEST(*h.at("alice").balance == 11);
+  BOOST_TEST(*h.at("bob").balance == 5);
+  BOOST_TEST(!h.at("carol").balance);
+  BOOST_TEST(h.at("alice").tags.size() == 1u);
+  BOOST_TEST(*h.at("alice").tags.get("vip") == 1);
+  BOOST_TEST(!h.at("alice").tags.contains("old"));
+  BOOST_TEST((h.at("bob").history.values() == std::vector<int64_t>{1, 2}));
+  BOOST_TEST(h.at("dave").history.empty());
+  BOOST_TEST(h.at("alice").history.empty());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(state)
+
+BOOST_AUTO_TEST_CASE(state_handles_keep_one_value_per_key) {
+  harness h;
+  mutate(h);
+  check(h);
+  BOOST_TEST(h.at("zed").balance.value_or(42) == 42);
+  BOOST_CHECK_THROW(h.at("zed").balance.value(), std::logic_error);
+}
+
+BOOST_AUTO_TEST_CASE(replaying_the_change_log_rebuilds_the_same_state) {
+  harness original;
+  mutate(original);
+  std::string log;
+  original.registry.take_log(log);
+  BOOST_TEST(!log.empty());
+  BOOST_TEST(original.registry.log_empty());
+  harness replayed;
+  replayed.registry.apply_log(log);
+  check(replayed);
+}
+
+BOOST_AUTO_TEST_CASE(a_snapshot_restores_every_key_of_every_handle) {
+  harness original;
+  mutate(original);
+  std::string snap;
+  original.registry.snapshot(snap);
+  harness restored;
+  restored.at("stale").balance = 99;
+  restored.registry.restore(snap);
+  check(restored);
+  BOOST_TEST(!restored.at("stale").balance);
+  BOOST_TEST(restored.registry.key_count() == original.registry.key_count());
+}
+
+BOOST_AUTO_TEST_CASE(optional_assignment_sets_or_clears) {
+  harness h;
+  h.at("k").balance = std::optional<int64_t>{4};
+  BOOST_TEST(*h.at("k").balance == 4);
+  h.at("k").balance = std::nullopt;
+  BOOST_TEST(!h.at("k").balance);
+}
+
+BOOST_AUTO_TEST_CASE(handles_outside_a_partition_are_refused) {
+  BOOST_CHECK_THROW(eddy::value_state<int>{}, std::logic_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_log_is_a_decode_error) {
+  harness h;
+  h.at("a").balance = 1;
+  std::string log;
+  h.registry.take_log(log);
+  harness other;
+  BOOST_CHECK_THROW(other.registry.apply_log(log.substr(0, log.size() - 1)), eddy::decode_error);
+  BOOST_CHECK_THROW(other.registry.apply_log("\x09\x01\x00"), eddy::decode_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
