@@ -11,7 +11,8 @@
 #include "eddy/actors/run.hpp"
 #include "eddy/key_group.hpp"
 #include "eddy/state.hpp"
-#include "memory_connectors.hpp"
+#include "eddy/connectors/memory/memory.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace eddy;
 
@@ -47,10 +48,10 @@ struct job_fixture {
     j.config().restart_budget = budget;
     j.config().restart_backoff_ms = backoff_ms;
     j.config().log_level = "off";
-    j.source(test::from_vector(words(n)))
+    j.source(connectors::memory::from_vector(words(n)))
       .key_by([](const std::string& w) { return w; })
       .process<flaky_counter>()
-      .sink(test::to_vector(out));
+      .sink(connectors::memory::to_vector(out));
   }
 };
 

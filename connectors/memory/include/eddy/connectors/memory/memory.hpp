@@ -1,9 +1,14 @@
 #pragma once
 
-// In-memory connectors for runtime tests: a replayable source over a vector
-// (position = index) and an exactly-once sink into a vector (position =
-// committed size; open() truncates the rest, like the file sink).
+// In-memory connectors, for tests and benchmarks (Flink's fromElements and
+// collect sink): a replayable source over a vector (position = index) and an
+// exactly-once sink into a vector (position = committed size; open()
+// truncates the rest, like the file sink). A sink that only counts, too.
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,7 +16,7 @@
 #include "eddy/sink.hpp"
 #include "eddy/source.hpp"
 
-namespace eddy::test {
+namespace eddy::connectors::memory {
 
 template <class T>
 class vector_source final : public source<T> {
@@ -77,22 +82,36 @@ std::unique_ptr<sink<T>> to_vector(std::shared_ptr<std::vector<T>> out) {
   return std::make_unique<vector_sink<T>>(std::move(out));
 }
 
-/// A fresh temporary directory, removed when the object goes.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    path = std::filesystem::temp_directory_path()
-           / ("eddy-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-    std::filesystem::remove_all(path);
+/// A sink that keeps only the number of values it committed.
+template <class T>
+class counting_sink final : public sink<T> {
+public:
+  explicit counting_sink(std::shared_ptr<uint64_t> committed) : committed_(std::move(committed)) {
   }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
+  std::string name() const override {
+    return "count";
   }
-  static int& counter() {
-    static int n = 0;
-    return n;
+  error open(std::string_view committed) override {
+    written_ = committed.empty() ? 0 : std::stoull(std::string{committed});
+    return {};
   }
+  error write(const T&) override {
+    ++written_;
+    return {};
+  }
+  expected<std::string> commit() override {
+    *committed_ = written_;
+    return std::to_string(written_);
+  }
+
+private:
+  std::shared_ptr<uint64_t> committed_;
+  uint64_t written_ = 0;
 };
 
-} // namespace eddy::test
+template <class T>
+std::unique_ptr<sink<T>> count_into(std::shared_ptr<uint64_t> committed) {
+  return std::make_unique<counting_sink<T>>(std::move(committed));
+}
+
+} // namespace eddy::connectors::memory
