@@ -16,6 +16,20 @@ namespace {
 
 constexpr std::string_view format_key = "format";
 constexpr std::string_view format_value = "eddy-journal-1";
+// Meta key: every `partitions.highest_seq` counts all entries with id <= it.
+constexpr std::string_view through_key = "highest_through_id";
+
+// An entry's segment is id >> segment_shift. The index leads with the
+// segment, so a group dirties only the index pages of the newest segment
+// instead of one page per partition it touches; replay pays one index seek
+// per segment. See FORMAT.md.
+constexpr int segment_shift = 10;
+
+// Writing every changed highest seq with every group would cost one row
+// update per partition per group; it is written every this many groups or
+// entries instead, and open() recovers the rest from the entries after it.
+constexpr uint64_t checkpoint_every_groups = 256;
+constexpr uint64_t checkpoint_every_entries = 16384;
 
 // SQLite integers are signed 64-bit; seqs above this cannot be compared in SQL.
 constexpr uint64_t max_sql_seq = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
@@ -28,11 +42,12 @@ CREATE TABLE IF NOT EXISTS partitions(
   highest_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS entries(
   id INTEGER PRIMARY KEY,
+  segment INTEGER NOT NULL,
   partition INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   epoch INTEGER NOT NULL,
   body BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS entries_by_partition_seq ON entries(partition, seq);
+CREATE INDEX IF NOT EXISTS entries_by_segment ON entries(segment, partition, seq);
 CREATE TABLE IF NOT EXISTS snapshots(
   partition INTEGER PRIMARY KEY,
   seq INTEGER NOT NULL,
@@ -123,10 +138,11 @@ struct staged_write {
   std::string body;
 };
 
-/// What the journal knows of one partition; mirrors its `partitions` row.
+/// What the journal knows of one partition.
 struct partition_state {
   uint64_t epoch = 0;
   uint64_t highest_seq = 0;
+  uint64_t stored_highest_seq = 0; ///< as in its `partitions` row
 };
 
 } // namespace
@@ -139,12 +155,16 @@ struct sqlite_journal::impl {
   // -- prepared statements, reused -------------------------------------------
   statement begin, commit, rollback;
   statement insert_entry, delete_entries, upsert_snapshot, select_snapshot;
-  statement set_highest, set_epoch, select_partitions;
+  statement set_highest, set_epoch, select_partitions, select_tail, select_ids;
   statement replay;
   statement get_meta, set_meta;
 
   // -- caches of the database; the journal is the file's only writer ---------
   std::unordered_map<partition_id, partition_state> partitions;
+  int64_t next_id = 1; ///< id of the next entry; above every id ever checkpointed
+  int64_t min_id = 1;  ///< no live entry has a lower id
+  uint64_t groups_since_checkpoint = 0;
+  uint64_t entries_since_checkpoint = 0;
 
   // -- writes staged for the next commit() -----------------------------------
   std::vector<staged_write> staged;
@@ -154,7 +174,8 @@ struct sqlite_journal::impl {
     // Statements must be finalized before the connection closes.
     for (auto* s : {&begin, &commit, &rollback, &insert_entry, &delete_entries,
                     &upsert_snapshot, &select_snapshot, &set_highest, &set_epoch,
-                    &select_partitions, &replay, &get_meta, &set_meta})
+                    &select_partitions, &select_tail, &select_ids, &replay, &get_meta,
+                    &set_meta})
       *s = statement{};
     sqlite3_close_v2(db);
   }
@@ -209,18 +230,60 @@ struct sqlite_journal::impl {
     return fail(rc, std::string{operation} + " of partition " + std::to_string(*p));
   }
 
-  /// Reads a fresh copy of the `partitions` table into the cache.
-  error load_partitions() {
+  /// Rebuilds the caches from the database: the `partitions` rows, raised by
+  /// the entries written after the last checkpoint of highest seqs.
+  error load_state() {
     std::unordered_map<partition_id, partition_state> fresh;
-    reset_guard guard{select_partitions};
     int rc;
-    while ((rc = select_partitions.step()) == SQLITE_ROW)
-      fresh[from_sql(select_partitions.column_int(0))]
-        = partition_state{from_sql(select_partitions.column_int(1)),
-                          from_sql(select_partitions.column_int(2))};
-    if (rc != SQLITE_DONE)
-      return fail(rc, "read partitions");
+    {
+      reset_guard guard{select_partitions};
+      while ((rc = select_partitions.step()) == SQLITE_ROW) {
+        auto high = from_sql(select_partitions.column_int(2));
+        fresh[from_sql(select_partitions.column_int(0))]
+          = partition_state{from_sql(select_partitions.column_int(1)), high, high};
+      }
+      if (rc != SQLITE_DONE)
+        return fail(rc, "read partitions");
+    }
+    int64_t through = 0;
+    {
+      reset_guard guard{get_meta};
+      get_meta.bind_text(1, through_key);
+      rc = get_meta.step();
+      if (rc == SQLITE_ROW)
+        through = get_meta.column_int(0);
+      else if (rc != SQLITE_DONE)
+        return fail(rc, "read meta");
+    }
+    {
+      reset_guard guard{select_tail};
+      select_tail.bind(1, through);
+      while ((rc = select_tail.step()) == SQLITE_ROW) {
+        auto& state = fresh[from_sql(select_tail.column_int(0))];
+        state.highest_seq = std::max(state.highest_seq, from_sql(select_tail.column_int(1)));
+      }
+      if (rc != SQLITE_DONE)
+        return fail(rc, "read recent entries");
+    }
+    next_id = through + 1;
+    if (auto err = load_ids())
+      return err;
     partitions = std::move(fresh);
+    groups_since_checkpoint = 0;
+    entries_since_checkpoint = 0;
+    return {};
+  }
+
+  /// Reads the lowest and highest entry id. Ids of deleted entries are not
+  /// reused, so that they stay above the checkpointed `highest_through_id`.
+  error load_ids() {
+    reset_guard guard{select_ids};
+    auto rc = select_ids.step();
+    if (rc != SQLITE_ROW)
+      return fail(rc, "read entry ids");
+    next_id = std::max(next_id, select_ids.column_int(1) + 1);
+    min_id = sqlite3_column_type(select_ids.get(), 0) == SQLITE_NULL ? next_id
+                                                                      : select_ids.column_int(0);
     return {};
   }
 
@@ -229,7 +292,7 @@ struct sqlite_journal::impl {
   void abort_transaction() {
     if (!sqlite3_get_autocommit(db))
       (void) run(rollback, "rollback");
-    (void) load_partitions();
+    (void) load_state();
   }
 
   /// Checks that an opened file is empty or an Eddy journal, without writing.
@@ -330,29 +393,35 @@ sqlite_journal::open(const std::filesystem::path& file, open_options options) {
          {&s.commit, "COMMIT"},
          {&s.rollback, "ROLLBACK"},
          {&s.insert_entry,
-          "INSERT INTO entries(partition, seq, epoch, body) VALUES(?1, ?2, ?3, ?4)"},
-         {&s.delete_entries, "DELETE FROM entries WHERE partition = ?1 AND seq <= ?2"},
+          "INSERT INTO entries(id, segment, partition, seq, epoch, body) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
+         {&s.delete_entries,
+          "DELETE FROM entries WHERE segment = ?1 AND partition = ?2 AND seq <= ?3"},
          {&s.upsert_snapshot,
           "INSERT OR REPLACE INTO snapshots(partition, seq, epoch, body) "
           "VALUES(?1, ?2, ?3, ?4)"},
          {&s.select_snapshot, "SELECT seq, epoch, body FROM snapshots WHERE partition = ?1"},
          {&s.set_highest,
-          "INSERT INTO partitions(partition, epoch, highest_seq) VALUES(?1, 0, ?2) "
+          "INSERT INTO partitions(partition, epoch, highest_seq) VALUES(?1, ?2, ?3) "
           "ON CONFLICT(partition) DO UPDATE SET highest_seq = excluded.highest_seq"},
          {&s.set_epoch,
           "INSERT INTO partitions(partition, epoch, highest_seq) VALUES(?1, ?2, 0) "
           "ON CONFLICT(partition) DO UPDATE SET epoch = excluded.epoch"},
          {&s.select_partitions, "SELECT partition, epoch, highest_seq FROM partitions"},
+         {&s.select_tail,
+          "SELECT partition, max(seq) FROM entries WHERE id > ?1 GROUP BY partition"},
+         {&s.select_ids,
+          "SELECT (SELECT min(id) FROM entries), (SELECT max(id) FROM entries)"},
          {&s.replay,
           "SELECT seq, epoch, body FROM entries "
-          "WHERE partition = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq"},
+          "WHERE segment = ?1 AND partition = ?2 AND seq BETWEEN ?3 AND ?4 ORDER BY seq"},
          {&s.get_meta, "SELECT value FROM meta WHERE key = ?1"},
          {&s.set_meta, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"},
        }) {
     if (auto err = self->prepare(*stmt, sql))
       return err;
   }
-  if (auto err = self->load_partitions())
+  if (auto err = self->load_state())
     return err;
   return std::unique_ptr<sqlite_journal>{new sqlite_journal(std::move(self))};
 }
@@ -376,9 +445,9 @@ expected<std::optional<std::string>> sqlite_journal::meta(std::string_view key) 
 }
 
 error sqlite_journal::meta(std::string_view key, std::string_view value) {
-  if (key == format_key)
-    return error{errc::invalid_argument,
-                 "journal " + impl_->file.string() + ": meta key 'format' is reserved"};
+  if (key == format_key || key == through_key)
+    return error{errc::invalid_argument, "journal " + impl_->file.string() + ": meta key '"
+                                           + std::string{key} + "' is reserved"};
   auto& s = impl_->set_meta;
   s.bind_text(1, key);
   s.bind(2, value);
@@ -426,7 +495,7 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
   s.staged.clear();
   result.resize(staged.size(), write_status::written);
   // Write partition by partition (stable, so staging order holds within one
-  // partition): a partition's entries of one group get adjacent rowids, which
+  // partition): a partition's entries of one group get adjacent ids, which
   // makes replay read fewer pages. Fencing and seq checks are per partition,
   // so the outcome equals that of writing in staging order.
   std::vector<uint32_t> order(staged.size());
@@ -436,56 +505,112 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
   });
   if (auto err = s.run(s.begin, "begin commit"))
     return err;
-  // New highest seqs, one per touched partition, in partition order.
-  std::vector<std::pair<partition_id, uint64_t>> highest;
+  // Per touched partition, in partition order: its new highest seq, and
+  // whether its row must be written in this group (a new partition, or a
+  // snapshot deleted entries that the highest seq may count).
+  struct touched {
+    partition_id partition;
+    uint64_t highest;
+    bool write_row;
+  };
+  std::vector<touched> parts;
+  auto first_id = s.next_id;
+  auto id = s.next_id;
+  bool deleted = false;
+  bool checkpoint = false;
   auto write_group = [&]() -> error {
     for (auto i : order) {
       auto& w = staged[i];
-      if (highest.empty() || highest.back().first != w.partition) {
+      if (parts.empty() || parts.back().partition != w.partition) {
         auto it = s.partitions.find(w.partition);
-        highest.emplace_back(w.partition, it == s.partitions.end() ? 0 : it->second.highest_seq);
+        parts.push_back(it == s.partitions.end()
+                          ? touched{w.partition, 0, false}
+                          : touched{w.partition, it->second.highest_seq, false});
       }
-      auto& high = highest.back().second;
+      auto& part = parts.back();
       if (w.epoch < epoch(w.partition)) {
         result[i] = write_status::fenced;
         continue;
       }
       if (w.is_snapshot) {
+        auto seq = to_sql(std::min(w.seq, max_sql_seq));
         auto& up = s.upsert_snapshot;
         up.bind(1, to_sql(w.partition));
-        up.bind(2, to_sql(std::min(w.seq, max_sql_seq)));
+        up.bind(2, seq);
         up.bind(3, to_sql(w.epoch));
         up.bind(4, w.body);
         if (auto err = s.run(up, "write snapshot", w.partition))
           return err;
+        // Entries of one partition may lie in any live segment.
         auto& del = s.delete_entries;
-        del.bind(1, to_sql(w.partition));
-        del.bind(2, to_sql(std::min(w.seq, max_sql_seq)));
-        if (auto err = s.run(del, "delete entries", w.partition))
-          return err;
-        high = std::max(high, std::min(w.seq, max_sql_seq));
+        for (auto seg = s.min_id >> segment_shift; seg <= (id - 1) >> segment_shift; ++seg) {
+          del.bind(1, seg);
+          del.bind(2, to_sql(w.partition));
+          del.bind(3, seq);
+          if (auto err = s.run(del, "delete entries", w.partition))
+            return err;
+        }
+        deleted = true;
+        part.highest = std::max(part.highest, std::min(w.seq, max_sql_seq));
+        part.write_row = true;
       } else {
-        if (w.seq <= high || w.seq > max_sql_seq) {
+        if (w.seq <= part.highest || w.seq > max_sql_seq) {
           result[i] = write_status::seq_conflict;
           continue;
         }
         auto& ins = s.insert_entry;
-        ins.bind(1, to_sql(w.partition));
-        ins.bind(2, to_sql(w.seq));
-        ins.bind(3, to_sql(w.epoch));
-        ins.bind(4, w.body);
+        ins.bind(1, id);
+        ins.bind(2, id >> segment_shift);
+        ins.bind(3, to_sql(w.partition));
+        ins.bind(4, to_sql(w.seq));
+        ins.bind(5, to_sql(w.epoch));
+        ins.bind(6, w.body);
         if (auto err = s.run(ins, "append", w.partition))
           return err;
-        high = w.seq;
+        ++id;
+        part.highest = w.seq;
+        if (!s.partitions.contains(w.partition))
+          part.write_row = true;
       }
     }
-    for (auto [p, high] : highest) {
+    auto write_row = [&](partition_id p, uint64_t high) {
       auto it = s.partitions.find(p);
-      if (it != s.partitions.end() && it->second.highest_seq == high)
-        continue;
       s.set_highest.bind(1, to_sql(p));
-      s.set_highest.bind(2, to_sql(high));
-      if (auto err = s.run(s.set_highest, "update highest seq", p))
+      s.set_highest.bind(2, to_sql(it == s.partitions.end() ? 0 : it->second.epoch));
+      s.set_highest.bind(3, to_sql(high));
+      return s.run(s.set_highest, "update highest seq", p);
+    };
+    for (auto& part : parts)
+      if (part.write_row)
+        if (auto err = write_row(part.partition, part.highest))
+          return err;
+    // Every so often, write all changed highest seqs and the id they count
+    // up to, which bounds the entries open() has to read.
+    checkpoint = s.groups_since_checkpoint + 1 >= checkpoint_every_groups
+                 || s.entries_since_checkpoint + (id - first_id) >= checkpoint_every_entries;
+    if (checkpoint) {
+      for (auto& part : parts) {
+        auto it = s.partitions.find(part.partition);
+        if (!part.write_row && it != s.partitions.end()
+            && part.highest != it->second.stored_highest_seq)
+          if (auto err = write_row(part.partition, part.highest))
+            return err;
+      }
+      for (auto& [p, state] : s.partitions) {
+        if (state.highest_seq == state.stored_highest_seq)
+          continue;
+        auto in_group = std::lower_bound(parts.begin(), parts.end(), p,
+                                         [](const touched& t, partition_id x) {
+                                           return t.partition < x;
+                                         });
+        if (in_group == parts.end() || in_group->partition != p)
+          if (auto err = write_row(p, state.highest_seq))
+            return err;
+      }
+      auto through = std::to_string(id - 1);
+      s.set_meta.bind_text(1, through_key);
+      s.set_meta.bind_text(2, through);
+      if (auto err = s.run(s.set_meta, "checkpoint highest seqs"))
         return err;
     }
     return s.run(s.commit, "commit");
@@ -494,8 +619,30 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
     s.abort_transaction();
     return err;
   }
-  for (auto [p, high] : highest)
-    s.partitions[p].highest_seq = high;
+  // The group is durable: bring the caches up to date.
+  for (auto& part : parts) {
+    auto it = s.partitions.find(part.partition);
+    if (it == s.partitions.end()) {
+      if (!part.write_row)
+        continue; // every write was refused: the partition stays unknown
+      it = s.partitions.emplace(part.partition, partition_state{}).first;
+    }
+    it->second.highest_seq = part.highest;
+    if (part.write_row)
+      it->second.stored_highest_seq = part.highest;
+  }
+  if (checkpoint) {
+    for (auto& [p, state] : s.partitions)
+      state.stored_highest_seq = state.highest_seq;
+    s.groups_since_checkpoint = 0;
+    s.entries_since_checkpoint = 0;
+  } else {
+    s.groups_since_checkpoint += 1;
+    s.entries_since_checkpoint += id - first_id;
+  }
+  s.next_id = id;
+  if (deleted)
+    (void) s.load_ids(); // on failure the old, lower min_id still holds
   return result;
 }
 
@@ -523,27 +670,37 @@ error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
                  "journal " + impl_->file.string() + ": replay called from a replay callback"};
   if (from_seq > to_seq || from_seq > max_sql_seq)
     return {};
+  auto last = std::min(to_seq, max_sql_seq);
   impl_->replaying = true;
   auto& s = impl_->replay;
-  reset_guard guard{s};
-  s.bind(1, to_sql(p));
-  s.bind(2, to_sql(from_seq));
-  s.bind(3, to_sql(std::min(to_seq, max_sql_seq)));
   entry e;
   e.partition = p;
-  int rc;
   error result;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    e.seq = from_sql(s.column_int(0));
-    e.epoch = from_sql(s.column_int(1));
-    e.body.assign(s.column_blob(2));
-    if (auto err = fn(e)) {
-      result = std::move(err);
-      break;
+  // A partition's seqs grow with the entry id, so visiting segments in order
+  // yields its entries in seq order.
+  auto first_segment = impl_->min_id >> segment_shift;
+  auto last_segment = (impl_->next_id - 1) >> segment_shift;
+  for (auto seg = first_segment; seg <= last_segment && !result; ++seg) {
+    reset_guard guard{s};
+    s.bind(1, seg);
+    s.bind(2, to_sql(p));
+    s.bind(3, to_sql(from_seq));
+    s.bind(4, to_sql(last));
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      e.seq = from_sql(s.column_int(0));
+      e.epoch = from_sql(s.column_int(1));
+      e.body.assign(s.column_blob(2));
+      if (auto err = fn(e)) {
+        result = std::move(err);
+        break;
+      }
     }
+    if (!result && rc != SQLITE_DONE)
+      result = impl_->fail(rc, "replay partition " + std::to_string(p));
+    if (e.seq == last)
+      break; // nothing can follow
   }
-  if (!result && rc != SQLITE_DONE)
-    result = impl_->fail(rc, "replay partition " + std::to_string(p));
   impl_->replaying = false;
   return result;
 }
