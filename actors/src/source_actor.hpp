@@ -13,7 +13,7 @@ class directory;
 struct source_config {
   const dataflow::source_stage* stage = nullptr; ///< owned by the job, outlives the run
   uint32_t consumers = 1;      ///< instances of stage 1 (key groups) or 1 for a sink
-  size_t chunk = 4096;         ///< values read per pump
+  size_t chunk = 32768;        ///< values read per pump
   std::shared_ptr<directory> dir;
   caf::actor journal_actor;
   caf::actor job;              ///< told (failed_atom, text) when the source fails

@@ -72,6 +72,9 @@ public:
   const T& operator*() const& {
     return value();
   }
+  T&& operator*() && {
+    return std::move(*this).value();
+  }
   T* operator->() {
     return &value();
   }

@@ -1,0 +1,49 @@
+#pragma once
+
+// What every benchmark prints and computes: the machine, the command line,
+// medians of repeated runs, a timer.
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace eddy::bench {
+
+inline std::string cpu_model() {
+  std::ifstream in{"/proc/cpuinfo"};
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0)
+      return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+/// Prints the machine and the command, the header of every benchmark's output.
+inline void print_header(int argc, char** argv) {
+  std::cout << "machine: " << std::thread::hardware_concurrency() << " cores, " << cpu_model()
+            << "\ncommand:";
+  for (int i = 0; i < argc; ++i)
+    std::cout << " " << argv[i];
+  std::cout << "\n";
+}
+
+inline double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs.empty() ? 0 : xs[xs.size() / 2];
+}
+
+/// Seconds since construction.
+class stopwatch {
+public:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+} // namespace eddy::bench
