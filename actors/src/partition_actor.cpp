@@ -378,6 +378,7 @@ caf::behavior partition_behavior(partition_actor_t* self,
   st.outputs.resize(cfg->consumers);
   try {
     st.logic = cfg->make_logic(*st.port);
+    st.logic->logging(cfg->journal);
   } catch (const std::exception& e) {
     fail(self, std::string{"constructing the function threw: "} + e.what());
     return {};

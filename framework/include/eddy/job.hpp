@@ -74,7 +74,7 @@ private:
 
   job* job_;
   std::function<void(dataflow::chain_factory<T>)> attach_;
-  std::function<K(const T&)> key_;
+  std::function<void(const T&, std::string&)> key_bytes_;
 };
 
 /// A stream of values of type `T`: chain stateless steps, then key_by or sink.
@@ -127,7 +127,9 @@ public:
     keyed_stream<K, T> ks;
     ks.job_ = job_;
     ks.attach_ = attach_;
-    ks.key_ = [key](const T& x) -> K { return std::invoke(key, x); };
+    // Appends the key's bytes straight from what `key` returns: no copy of a
+    // key it returns by reference.
+    ks.key_bytes_ = [key](const T& x, std::string& out) { append_key_bytes(out, std::invoke(key, x)); };
     return ks;
   }
 
@@ -272,14 +274,15 @@ private:
 
 /// The end of a chain that feeds a keyed stage: computes the key bytes and
 /// key group and hands key, time and payload to the port.
-template <class K, class T>
-push_fn<T> keyed_terminal(output_port& port, std::function<K(const T&)> key, uint32_t max_kg) {
+template <class T>
+push_fn<T> keyed_terminal(output_port& port, std::function<void(const T&, std::string&)> key_bytes,
+                          uint32_t max_kg) {
   auto key_buf = std::make_shared<std::string>();
   auto payload_buf = std::make_shared<std::string>();
-  return [&port, key, max_kg, key_buf, payload_buf](const T& x, int64_t t) {
+  return [&port, key_bytes, max_kg, key_buf, payload_buf](const T& x, int64_t t) {
     key_buf->clear();
     payload_buf->clear();
-    append_key_bytes(*key_buf, key(x));
+    key_bytes(x, *key_buf);
     encode_into(*payload_buf, x);
     port.push(key_group_of(*key_buf, max_kg), *key_buf, t, *payload_buf);
   };
@@ -336,10 +339,10 @@ stream<Out> keyed_stream<K, T>::add_stage(std::string name, MakeLogic make) {
     return make((*down)(port));
   };
   g.keyed.push_back(std::move(stage));
-  auto key = key_;
+  auto key_bytes = key_bytes_;
   auto max_kg = &job_->config().max_key_groups; // read when the chain is built
-  attach_([key, max_kg](dataflow::output_port& port) {
-    return dataflow::keyed_terminal<K, T>(port, key, *max_kg);
+  attach_([key_bytes, max_kg](dataflow::output_port& port) {
+    return dataflow::keyed_terminal<T>(port, key_bytes, *max_kg);
   });
   return stream<Out>{job_, [down](dataflow::chain_factory<Out> f) { *down = std::move(f); }};
 }

@@ -87,6 +87,10 @@ public:
   /// Starts a log record for `op` on `handle` and the current key; the caller
   /// appends the arguments with the returned writer.
   writer log(uint32_t state_id, state_op op) {
+    if (!logging_) {
+      scratch_.clear(); // nobody reads the log: encode into a buffer reused each time
+      return writer{scratch_};
+    }
     writer w{log_};
     w.varint(state_id);
     w.write(static_cast<uint8_t>(op));
@@ -102,6 +106,11 @@ public:
   }
   bool log_empty() const noexcept {
     return log_.empty();
+  }
+
+  /// Turns the change log off (journal off: snapshots only) or on.
+  void logging(bool on) noexcept {
+    logging_ = on;
   }
 
   /// Applies a change log written by this registry's handles (recovery).
@@ -121,6 +130,8 @@ private:
   std::string_view current_key_;
   uint64_t key_generation_ = 1;
   std::string log_;
+  std::string scratch_;
+  bool logging_ = true;
 };
 
 /// Common base of the state handles; type-erased access for the registry.

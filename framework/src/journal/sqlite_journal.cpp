@@ -19,10 +19,12 @@ constexpr std::string_view format_value = "eddy-journal-1";
 // Meta key: every `partitions.highest_seq` counts all entries with id <= it.
 constexpr std::string_view through_key = "highest_through_id";
 
-// An entry's segment is id >> segment_shift. The index leads with the
-// segment, so a group dirties only the index pages of the newest segment
-// instead of one page per partition it touches; replay pays one index seek
-// per segment. See FORMAT.md.
+// A run is the entries one group appends to one partition; they get adjacent
+// ids. Only the first entry of a run is indexed, under its segment
+// (id >> segment_shift): a group then adds one index row per partition it
+// touches, all in the newest segment's few pages, instead of one row per
+// entry on one page per partition. Replay seeks once per segment and then
+// reads each run by id. See FORMAT.md.
 constexpr int segment_shift = 10;
 
 // Writing every changed highest seq with every group would cost one row
@@ -42,12 +44,12 @@ CREATE TABLE IF NOT EXISTS partitions(
   highest_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS entries(
   id INTEGER PRIMARY KEY,
-  segment INTEGER NOT NULL,
+  segment INTEGER,
   partition INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   epoch INTEGER NOT NULL,
   body BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS entries_by_segment ON entries(segment, partition, seq);
+CREATE INDEX IF NOT EXISTS runs ON entries(segment, partition, seq) WHERE segment IS NOT NULL;
 CREATE TABLE IF NOT EXISTS snapshots(
   partition INTEGER PRIMARY KEY,
   seq INTEGER NOT NULL,
@@ -138,6 +140,13 @@ struct staged_write {
   std::string body;
 };
 
+/// What a scan of one run reports: the last seq it read, and whether the
+/// caller has seen all it wants.
+struct scan_result {
+  uint64_t last_seq;
+  bool stop;
+};
+
 /// What the journal knows of one partition.
 struct partition_state {
   uint64_t epoch = 0;
@@ -156,7 +165,7 @@ struct sqlite_journal::impl {
   statement begin, commit, rollback;
   statement insert_entry, delete_entries, upsert_snapshot, select_snapshot;
   statement set_highest, set_epoch, select_partitions, select_tail, select_ids;
-  statement replay;
+  statement select_runs, select_from, mark_run;
   statement get_meta, set_meta;
 
   // -- caches of the database; the journal is the file's only writer ---------
@@ -174,8 +183,8 @@ struct sqlite_journal::impl {
     // Statements must be finalized before the connection closes.
     for (auto* s : {&begin, &commit, &rollback, &insert_entry, &delete_entries,
                     &upsert_snapshot, &select_snapshot, &set_highest, &set_epoch,
-                    &select_partitions, &select_tail, &select_ids, &replay, &get_meta,
-                    &set_meta})
+                    &select_partitions, &select_tail, &select_ids, &select_runs,
+                    &select_from, &mark_run, &get_meta, &set_meta})
       *s = statement{};
     sqlite3_close_v2(db);
   }
@@ -203,6 +212,10 @@ struct sqlite_journal::impl {
     // reports an error at all.
     msg += db && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     return error{code, std::move(msg)};
+  }
+
+  error fail(int rc, std::string_view operation, partition_id p) const {
+    return fail(rc, std::string{operation} + " of partition " + std::to_string(p));
   }
 
   error exec(const char* sql, std::string_view operation) {
@@ -284,6 +297,100 @@ struct sqlite_journal::impl {
     next_id = std::max(next_id, select_ids.column_int(1) + 1);
     min_id = sqlite3_column_type(select_ids.get(), 0) == SQLITE_NULL ? next_id
                                                                       : select_ids.column_int(0);
+    return {};
+  }
+
+  /// Calls `scan(first_id)` for each run of `p` that may hold seqs in
+  /// [from, to], in seq order. `scan` reads the run (and whatever entries of
+  /// `p` follow it by id) and returns the last seq it saw and whether to
+  /// stop, or an error.
+  template <class Scan>
+  error for_each_run(partition_id p, uint64_t from, uint64_t to, Scan&& scan) {
+    uint64_t seen = 0; // runs that start at or below this were read already
+    std::optional<int64_t> pending; // the last run starting at or below `from`
+    auto visit = [&](int64_t first_id) -> expected<bool> {
+      auto r = scan(first_id);
+      if (!r)
+        return r.error();
+      seen = std::max(seen, r->last_seq);
+      return r->stop;
+    };
+    for (auto seg = min_id >> segment_shift; seg <= (next_id - 1) >> segment_shift; ++seg) {
+      reset_guard guard{select_runs};
+      select_runs.bind(1, seg);
+      select_runs.bind(2, to_sql(p));
+      select_runs.bind(3, to_sql(to));
+      int rc;
+      while ((rc = select_runs.step()) == SQLITE_ROW) {
+        auto seq = from_sql(select_runs.column_int(0));
+        auto id = select_runs.column_int(1);
+        if (seq <= seen)
+          continue;
+        if (seq <= from) {
+          pending = id;
+          continue;
+        }
+        if (pending) {
+          auto stop = visit(*std::exchange(pending, std::nullopt));
+          if (!stop || *stop)
+            return stop ? error{} : stop.error();
+          if (seq <= seen)
+            continue;
+        }
+        auto stop = visit(id);
+        if (!stop || *stop)
+          return stop ? error{} : stop.error();
+      }
+      if (rc != SQLITE_DONE)
+        return fail(rc, "find runs", p);
+    }
+    if (pending)
+      if (auto stop = visit(*pending); !stop)
+        return stop.error();
+    return {};
+  }
+
+  /// Deletes the entries of `p` with seq <= `seq` (inside a transaction).
+  error delete_through(partition_id p, uint64_t seq) {
+    std::vector<std::pair<int64_t, int64_t>> ranges; // of ids
+    std::vector<int64_t> new_runs; // first entries left of a cut run
+    auto err = for_each_run(p, 0, seq, [&](int64_t first_id) -> expected<scan_result> {
+      reset_guard guard{select_from};
+      select_from.bind(1, first_id);
+      uint64_t last_seq = 0;
+      int64_t last_id = -1;
+      int rc;
+      while ((rc = select_from.step()) == SQLITE_ROW
+             && from_sql(select_from.column_int(1)) == p) {
+        last_seq = from_sql(select_from.column_int(2));
+        if (last_seq > seq) {
+          new_runs.push_back(select_from.column_int(0));
+          break;
+        }
+        last_id = select_from.column_int(0);
+      }
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(rc, "find entries", p);
+      if (last_id >= first_id)
+        ranges.emplace_back(first_id, last_id);
+      return scan_result{last_seq, last_seq > seq};
+    });
+    if (err)
+      return err;
+    // The scan read every entry between a range's first and last id, and
+    // all were the partition's.
+    for (auto [first, last] : ranges) {
+      delete_entries.bind(1, first);
+      delete_entries.bind(2, last);
+      if (auto err = run(delete_entries, "delete entries", p))
+        return err;
+    }
+    for (auto id : new_runs) {
+      mark_run.bind(1, id);
+      mark_run.bind(2, id >> segment_shift);
+      if (auto err = run(mark_run, "mark run", p))
+        return err;
+    }
     return {};
   }
 
@@ -395,8 +502,8 @@ sqlite_journal::open(const std::filesystem::path& file, open_options options) {
          {&s.insert_entry,
           "INSERT INTO entries(id, segment, partition, seq, epoch, body) "
           "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
-         {&s.delete_entries,
-          "DELETE FROM entries WHERE segment = ?1 AND partition = ?2 AND seq <= ?3"},
+         {&s.delete_entries, "DELETE FROM entries WHERE id BETWEEN ?1 AND ?2"},
+         {&s.mark_run, "UPDATE entries SET segment = ?2 WHERE id = ?1"},
          {&s.upsert_snapshot,
           "INSERT OR REPLACE INTO snapshots(partition, seq, epoch, body) "
           "VALUES(?1, ?2, ?3, ?4)"},
@@ -412,9 +519,10 @@ sqlite_journal::open(const std::filesystem::path& file, open_options options) {
           "SELECT partition, max(seq) FROM entries WHERE id > ?1 GROUP BY partition"},
          {&s.select_ids,
           "SELECT (SELECT min(id) FROM entries), (SELECT max(id) FROM entries)"},
-         {&s.replay,
-          "SELECT seq, epoch, body FROM entries "
-          "WHERE segment = ?1 AND partition = ?2 AND seq BETWEEN ?3 AND ?4 ORDER BY seq"},
+         {&s.select_runs,
+          "SELECT seq, id FROM entries "
+          "WHERE segment = ?1 AND partition = ?2 AND seq <= ?3 ORDER BY seq"},
+         {&s.select_from, "SELECT id, partition, seq, epoch, body FROM entries WHERE id >= ?1"},
          {&s.get_meta, "SELECT value FROM meta WHERE key = ?1"},
          {&s.set_meta, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"},
        }) {
@@ -511,7 +619,8 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
   struct touched {
     partition_id partition;
     uint64_t highest;
-    bool write_row;
+    bool write_row = false;
+    bool run_open = false; ///< an earlier entry of this group started its run
   };
   std::vector<touched> parts;
   auto first_id = s.next_id;
@@ -523,9 +632,8 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
       auto& w = staged[i];
       if (parts.empty() || parts.back().partition != w.partition) {
         auto it = s.partitions.find(w.partition);
-        parts.push_back(it == s.partitions.end()
-                          ? touched{w.partition, 0, false}
-                          : touched{w.partition, it->second.highest_seq, false});
+        parts.push_back(touched{w.partition,
+                                it == s.partitions.end() ? 0 : it->second.highest_seq});
       }
       auto& part = parts.back();
       if (w.epoch < epoch(w.partition)) {
@@ -541,15 +649,9 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
         up.bind(4, w.body);
         if (auto err = s.run(up, "write snapshot", w.partition))
           return err;
-        // Entries of one partition may lie in any live segment.
-        auto& del = s.delete_entries;
-        for (auto seg = s.min_id >> segment_shift; seg <= (id - 1) >> segment_shift; ++seg) {
-          del.bind(1, seg);
-          del.bind(2, to_sql(w.partition));
-          del.bind(3, seq);
-          if (auto err = s.run(del, "delete entries", w.partition))
-            return err;
-        }
+        if (auto err = s.delete_through(w.partition, std::min(w.seq, max_sql_seq)))
+          return err;
+        part.run_open = false; // its next entry in this group starts a run
         deleted = true;
         part.highest = std::max(part.highest, std::min(w.seq, max_sql_seq));
         part.write_row = true;
@@ -560,7 +662,9 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
         }
         auto& ins = s.insert_entry;
         ins.bind(1, id);
-        ins.bind(2, id >> segment_shift);
+        if (!part.run_open)
+          ins.bind(2, id >> segment_shift); // else NULL: not the first of a run
+        part.run_open = true;
         ins.bind(3, to_sql(w.partition));
         ins.bind(4, to_sql(w.seq));
         ins.bind(5, to_sql(w.epoch));
@@ -671,37 +775,33 @@ error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
   if (from_seq > to_seq || from_seq > max_sql_seq)
     return {};
   auto last = std::min(to_seq, max_sql_seq);
-  impl_->replaying = true;
-  auto& s = impl_->replay;
+  auto& s = *impl_;
+  s.replaying = true;
+  auto& rows = s.select_from;
   entry e;
   e.partition = p;
-  error result;
-  // A partition's seqs grow with the entry id, so visiting segments in order
-  // yields its entries in seq order.
-  auto first_segment = impl_->min_id >> segment_shift;
-  auto last_segment = (impl_->next_id - 1) >> segment_shift;
-  for (auto seg = first_segment; seg <= last_segment && !result; ++seg) {
-    reset_guard guard{s};
-    s.bind(1, seg);
-    s.bind(2, to_sql(p));
-    s.bind(3, to_sql(from_seq));
-    s.bind(4, to_sql(last));
+  auto result = s.for_each_run(p, from_seq, last, [&](int64_t first_id) -> expected<scan_result> {
+    reset_guard guard{rows};
+    rows.bind(1, first_id);
     int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      e.seq = from_sql(s.column_int(0));
-      e.epoch = from_sql(s.column_int(1));
-      e.body.assign(s.column_blob(2));
-      if (auto err = fn(e)) {
-        result = std::move(err);
-        break;
-      }
+    uint64_t seq = 0;
+    while ((rc = rows.step()) == SQLITE_ROW && from_sql(rows.column_int(1)) == p) {
+      seq = from_sql(rows.column_int(2));
+      if (seq < from_seq)
+        continue;
+      if (seq > last)
+        return scan_result{seq, true};
+      e.seq = seq;
+      e.epoch = from_sql(rows.column_int(3));
+      e.body.assign(rows.column_blob(4));
+      if (auto err = fn(e))
+        return err;
     }
-    if (!result && rc != SQLITE_DONE)
-      result = impl_->fail(rc, "replay partition " + std::to_string(p));
-    if (e.seq == last)
-      break; // nothing can follow
-  }
-  impl_->replaying = false;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return s.fail(rc, "replay", p);
+    return scan_result{seq, seq == last};
+  });
+  s.replaying = false;
   return result;
 }
 

@@ -52,6 +52,9 @@ public:
   void take_log(std::string& out) override {
     registry_.take_log(out);
   }
+  void logging(bool on) override {
+    registry_.logging(on);
+  }
   void apply_log(std::string_view log) override {
     registry_.apply_log(log);
   }
@@ -113,6 +116,8 @@ public:
     behavior_.on_command(static_cast<const state_type&>(s), static_cast<const In&>(input_), fx_);
     for (const auto& e : fx_.events_) {
       apply(s, e);
+      if (!logging_)
+        continue;
       writer w{log_};
       w.varint(r.key.size());
       w.bytes(r.key.data(), r.key.size());
@@ -122,6 +127,9 @@ public:
   void take_log(std::string& out) override {
     out.swap(log_);
     log_.clear();
+  }
+  void logging(bool on) override {
+    logging_ = on;
   }
   void apply_log(std::string_view log) override {
     reader r{log};
@@ -164,6 +172,7 @@ private:
   context<output_type> ctx_;
   effects<event_type, output_type> fx_;
   std::string log_;
+  bool logging_ = true;
   stored_t<In> input_{};
 };
 

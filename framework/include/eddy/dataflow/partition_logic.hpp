@@ -24,6 +24,9 @@ public:
   /// Moves the state change log accumulated since the last call into `out`.
   virtual void take_log(std::string& out) = 0;
 
+  /// Turns the change log off when nothing journals it (journal off).
+  virtual void logging(bool on) = 0;
+
   /// Applies a change log taken from an earlier incarnation (recovery).
   virtual void apply_log(std::string_view log) = 0;
 
