@@ -41,6 +41,14 @@ expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j) 
   if (!opened)
     return error{opened.error().code(), quoted + " is unusable: " + opened.error().message()};
   std::shared_ptr<journal::sqlite_journal> jn = std::move(*opened);
+  // A process killed while creating the directory leaves a journal without
+  // (all) its metadata and without any partition: that is still a fresh one.
+  if (!fresh) {
+    auto parts = jn->partitions();
+    if (!parts)
+      return error{parts.error().code(), quoted + ": " + parts.error().message()};
+    fresh = parts->empty();
+  }
   auto expect = [&](const std::string& key, const std::string& value,
                     const std::string& what) -> eddy::error {
     auto stored = jn->meta(key);
