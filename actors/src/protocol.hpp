@@ -55,7 +55,10 @@ using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 
 /// Bytes a channel may hold unacknowledged before its producer pauses.
-inline constexpr size_t channel_window_bytes = size_t{1} << 20;
+inline constexpr size_t channel_window_bytes = size_t{256} << 10;
+
+/// Bytes a source may hold unacknowledged over all its channels.
+inline constexpr size_t source_window_bytes = size_t{16} << 20;
 
 } // namespace eddy::actors
 

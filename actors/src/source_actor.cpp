@@ -67,8 +67,10 @@ void pump(source_actor_t* self) {
   auto& st = self->state;
   if (st.ended)
     return;
+  size_t total = 0;
   for (auto& o : st.outputs) {
-    if (!o.has_credit(channel_window_bytes)) {
+    total += o.unacked_bytes();
+    if (!o.has_credit(channel_window_bytes) || total >= source_window_bytes) {
       st.waiting_for_credit = true;
       return;
     }

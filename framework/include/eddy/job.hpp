@@ -136,6 +136,11 @@ public:
   /// Ends the stream in `s`.
   void sink(std::unique_ptr<eddy::sink<T>> s);
 
+  /// Sets the parallelism (instances, each owning a contiguous range of key
+  /// groups) of the keyed operator whose output this stream is; by default
+  /// the job's `--parallelism`.
+  stream<T>& parallelism(uint32_t n);
+
 private:
   template <class U, class MakeStep>
   stream<U> then(MakeStep make_step) {
@@ -147,8 +152,12 @@ private:
                      }};
   }
 
+  template <class K, class U>
+  friend class keyed_stream;
+
   job* job_;
   std::function<void(dataflow::chain_factory<T>)> attach_;
+  int keyed_stage_ = -1; ///< index of the keyed stage this stream leaves, if any
 };
 
 /// A dataflow job and its settings. Built in `main`, run by eddy::run().
@@ -344,7 +353,23 @@ stream<Out> keyed_stream<K, T>::add_stage(std::string name, MakeLogic make) {
   attach_([key_bytes, max_kg](dataflow::output_port& port) {
     return dataflow::keyed_terminal<T>(port, key_bytes, *max_kg);
   });
-  return stream<Out>{job_, [down](dataflow::chain_factory<Out> f) { *down = std::move(f); }};
+  stream<Out> out{job_, [down](dataflow::chain_factory<Out> f) { *down = std::move(f); }};
+  out.keyed_stage_ = static_cast<int>(g.keyed.size() - 1);
+  return out;
+}
+
+template <class T>
+stream<T>& stream<T>::parallelism(uint32_t n) {
+  auto& cfg = job_->config();
+  if (keyed_stage_ < 0)
+    job_->fail("parallelism() applies to the output of process() or process_events()");
+  else if (n < 1 || n > cfg.max_key_groups)
+    job_->fail("parallelism " + std::to_string(n) + " of operator "
+               + job_->graph().keyed[keyed_stage_].name + " is out of range 1.."
+               + std::to_string(cfg.max_key_groups));
+  else
+    job_->graph().keyed[keyed_stage_].parallelism = n;
+  return *this;
 }
 
 template <class K, class T>

@@ -48,6 +48,40 @@ private:
   size_t next_ = 0;
 };
 
+/// Values `make(0)`, `make(1)`, … `make(count - 1)`, made as they are read
+/// (position = the next index): a source that needs no memory for its input.
+template <class T>
+class generator_source final : public source<T> {
+public:
+  generator_source(uint64_t count, std::function<T(uint64_t)> make)
+    : count_(count), make_(std::move(make)) {
+  }
+  std::string name() const override {
+    return "generator";
+  }
+  error open(std::string_view position) override {
+    next_ = position.empty() ? 0 : std::stoull(std::string{position});
+    return {};
+  }
+  expected<size_t> read(size_t max, const std::function<void(const T&)>& fn) override {
+    size_t n = 0;
+    for (; n < max && next_ < count_; ++n)
+      fn(make_(next_++));
+    return n;
+  }
+  bool finished() const override {
+    return next_ >= count_;
+  }
+  std::string position() const override {
+    return std::to_string(next_);
+  }
+
+private:
+  uint64_t count_;
+  std::function<T(uint64_t)> make_;
+  uint64_t next_ = 0;
+};
+
 template <class T>
 class vector_sink final : public sink<T> {
 public:
@@ -75,6 +109,12 @@ private:
 template <class T>
 std::unique_ptr<source<T>> from_vector(std::vector<T> values) {
   return std::make_unique<vector_source<T>>(std::move(values));
+}
+
+template <class F>
+auto generate(uint64_t count, F make) {
+  using T = std::decay_t<std::invoke_result_t<F&, uint64_t>>;
+  return std::unique_ptr<source<T>>(new generator_source<T>(count, std::move(make)));
 }
 
 template <class T>
