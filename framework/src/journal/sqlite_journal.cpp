@@ -287,8 +287,9 @@ struct sqlite_journal::impl {
     return {};
   }
 
-  /// Reads the lowest and highest entry id. Ids of deleted entries are not
-  /// reused, so that they stay above the checkpointed `highest_through_id`.
+  /// Reads the lowest and highest entry id. New ids must stay above the
+  /// checkpointed `highest_through_id`, even when a snapshot deleted the
+  /// entries that had the highest ids.
   error load_ids() {
     reset_guard guard{select_ids};
     auto rc = select_ids.step();
@@ -597,6 +598,10 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
   std::vector<write_status> result;
   if (s.staged.empty())
     return result;
+  // Replay's statements read `entries`; a group must not change it under them.
+  if (s.replaying)
+    return error{errc::invalid_argument,
+                 "journal " + s.file.string() + ": commit called from a replay callback"};
   // The group is consumed whether or not it commits; the caller learns the
   // outcome of every staged write from the result (or the error).
   auto staged = std::move(s.staged);

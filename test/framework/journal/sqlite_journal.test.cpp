@@ -32,6 +32,14 @@ static std::ostream& operator<<(std::ostream& out, write_status x) {
 
 } // namespace eddy::journal
 
+namespace eddy {
+
+static std::ostream& operator<<(std::ostream& out, errc x) {
+  return out << to_string(x);
+}
+
+} // namespace eddy::journal
+
 namespace fs = std::filesystem;
 using namespace eddy;
 using namespace eddy::journal;
@@ -159,6 +167,30 @@ BOOST_AUTO_TEST_CASE(replay_stops_at_the_first_error_of_the_callback) {
   BOOST_TEST((err.code() == errc::user_failure));
   // The statement is usable again after an early stop.
   BOOST_TEST(replay_all(*j, 1).size() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(a_replay_callback_may_read_but_not_replay_or_commit) {
+  temp_dir dir;
+  auto j = open_ok(dir.file());
+  j->stage_append(1, 0, 1, "a");
+  j->stage_append(1, 0, 2, "b");
+  commit_ok(*j);
+  std::vector<errc> codes;
+  auto err = j->replay(1, 1, 2, [&](const entry& e) {
+    codes.push_back(j->replay(1, 1, 2, [](const entry&) { return error{}; }).code());
+    j->stage_append(2, 0, e.seq, "x");
+    auto r = j->commit();
+    codes.push_back(r ? errc::none : r.error().code());
+    BOOST_TEST(j->meta("format")->value() == "eddy-journal-1");
+    return error{};
+  });
+  BOOST_TEST(!err);
+  BOOST_TEST(codes == std::vector<errc>(4, errc::invalid_argument),
+             boost::test_tools::per_element());
+  // The writes staged in the callback are still staged.
+  BOOST_TEST(j->staged() == 2u);
+  BOOST_TEST(commit_ok(*j) == (std::vector<ws>{ws::written, ws::written}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(group_commit_of_many_partitions_in_one_commit) {
