@@ -457,4 +457,26 @@ BOOST_AUTO_TEST_CASE(a_finished_job_changing_parallelism_adds_nothing) {
                       "the rerun at parallelism 4 changed the output");
 }
 
+// A kill while the state directory is being created (journal.db exists, its
+// meta keys 'job', 'max_key_groups', 'shape' are not all durable yet) must
+// leave a directory the rerun still takes as fresh. Before 5e13d67 the rerun
+// refused it for good: "state directory '...' is corrupt: its journal has no
+// 'job'". The random kills above start at 20 ms and rarely land in this
+// window; here the kill comes as soon as the journal's files appear.
+BOOST_AUTO_TEST_CASE(a_job_killed_while_creating_its_state_dir_resumes) {
+  wordcount_job job{20240604, 3'000};
+  for (int i = 1; i <= 4; ++i) {
+    auto name = "early-" + std::to_string(i);
+    auto file = job.dir / (name + ".state") / (i % 2 ? "journal.db" : "journal.db-wal");
+    auto p = job.start(name, 1);
+    // Spin rather than sleep: the window is a few fsyncs long.
+    std::error_code ec;
+    while (!fs::exists(file, ec) && !p->wait_for(0ms)) {
+    }
+    auto st = p->kill();
+    BOOST_TEST_MESSAGE(name << ": " << st.describe() << " once " << file.filename() << " existed");
+    complete_and_check(job, name, 1);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
