@@ -301,12 +301,12 @@ struct sqlite_journal::impl {
     return {};
   }
 
-  /// Calls `scan(first_id)` for each run of `p` that may hold seqs in
-  /// [from, to], in seq order. `scan` reads the run (and whatever entries of
+  /// Calls `scan(first_id)` for each run of `p` with ids below `end_id` that
+  /// may hold seqs in [from, to], in seq order. `scan` reads the run (and whatever entries of
   /// `p` follow it by id) and returns the last seq it saw and whether to
   /// stop, or an error.
   template <class Scan>
-  error for_each_run(partition_id p, uint64_t from, uint64_t to, Scan&& scan) {
+  error for_each_run(partition_id p, uint64_t from, uint64_t to, int64_t end_id, Scan&& scan) {
     uint64_t seen = 0; // runs that start at or below this were read already
     std::optional<int64_t> pending; // the last run starting at or below `from`
     auto visit = [&](int64_t first_id) -> expected<bool> {
@@ -316,7 +316,7 @@ struct sqlite_journal::impl {
       seen = std::max(seen, r->last_seq);
       return r->stop;
     };
-    for (auto seg = min_id >> segment_shift; seg <= (next_id - 1) >> segment_shift; ++seg) {
+    for (auto seg = min_id >> segment_shift; seg <= (end_id - 1) >> segment_shift; ++seg) {
       reset_guard guard{select_runs};
       select_runs.bind(1, seg);
       select_runs.bind(2, to_sql(p));
@@ -351,11 +351,12 @@ struct sqlite_journal::impl {
     return {};
   }
 
-  /// Deletes the entries of `p` with seq <= `seq` (inside a transaction).
-  error delete_through(partition_id p, uint64_t seq) {
+  /// Deletes the entries of `p` with seq <= `seq`, inside a group's
+  /// transaction that has used ids up to `end_id` (exclusive).
+  error delete_through(partition_id p, uint64_t seq, int64_t end_id) {
     std::vector<std::pair<int64_t, int64_t>> ranges; // of ids
     std::vector<int64_t> new_runs; // first entries left of a cut run
-    auto err = for_each_run(p, 0, seq, [&](int64_t first_id) -> expected<scan_result> {
+    auto err = for_each_run(p, 0, seq, end_id, [&](int64_t first_id) -> expected<scan_result> {
       reset_guard guard{select_from};
       select_from.bind(1, first_id);
       uint64_t last_seq = 0;
@@ -654,7 +655,8 @@ expected<std::vector<write_status>> sqlite_journal::commit() {
         up.bind(4, w.body);
         if (auto err = s.run(up, "write snapshot", w.partition))
           return err;
-        if (auto err = s.delete_through(w.partition, std::min(w.seq, max_sql_seq)))
+        // The group's own entries (ids up to `id`) may be among the deleted.
+        if (auto err = s.delete_through(w.partition, std::min(w.seq, max_sql_seq), id))
           return err;
         part.run_open = false; // its next entry in this group starts a run
         deleted = true;
@@ -785,7 +787,8 @@ error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
   auto& rows = s.select_from;
   entry e;
   e.partition = p;
-  auto result = s.for_each_run(p, from_seq, last, [&](int64_t first_id) -> expected<scan_result> {
+  auto result = s.for_each_run(p, from_seq, last, s.next_id,
+                               [&](int64_t first_id) -> expected<scan_result> {
     reset_guard guard{rows};
     rows.bind(1, first_id);
     int rc;

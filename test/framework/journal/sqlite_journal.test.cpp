@@ -276,6 +276,24 @@ BOOST_AUTO_TEST_CASE(snapshot_in_the_same_group_deletes_entries_staged_before_it
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(snapshot_deletes_entries_of_its_own_group_in_a_newer_segment) {
+  // Entry ids are grouped in segments of 1024 (ids 0-1023 are segment 0);
+  // the group below is the first to write in segment 1.
+  temp_dir dir;
+  auto j = open_ok(dir.file());
+  for (uint64_t seq = 1; seq <= 1023; ++seq)
+    j->stage_append(1, 0, seq, "a");
+  commit_ok(*j);
+  for (uint64_t seq = 1; seq <= 10; ++seq)
+    j->stage_append(2, 0, seq, "b");
+  j->stage_snapshot(2, 0, 10, "s");
+  j->stage_append(2, 0, 11, "c");
+  commit_ok(*j);
+  BOOST_TEST(seqs_of(replay_all(*j, 2)) == (std::vector<uint64_t>{11}),
+             boost::test_tools::per_element());
+  BOOST_TEST(replay_all(*j, 1).size() == 1023u);
+}
+
 BOOST_AUTO_TEST_CASE(fencing_refuses_a_write_from_an_older_epoch) {
   temp_dir dir;
   auto j = open_ok(dir.file());
