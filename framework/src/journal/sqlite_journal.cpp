@@ -69,10 +69,12 @@ uint64_t from_sql(sqlite3_int64 x) noexcept {
 class statement {
 public:
   statement() = default;
-  statement(statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {
+  statement(statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {
   }
   statement& operator=(statement&& other) noexcept {
     std::swap(stmt_, other.stmt_);
+    std::swap(bind_rc_, other.bind_rc_);
     return *this;
   }
   ~statement() {
@@ -86,23 +88,28 @@ public:
     return &stmt_;
   }
 
+  // A failed bind (a blob over SQLite's length limit, say) is kept and
+  // returned by the next step(), so that callers check one result code.
   void bind(int index, int64_t value) {
-    sqlite3_bind_int64(stmt_, index, value);
+    keep(sqlite3_bind_int64(stmt_, index, value));
   }
   void bind(int index, std::string_view value) {
-    // SQLITE_STATIC: the caller keeps `value` alive until the statement is reset.
-    sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_STATIC);
+    // SQLITE_STATIC: the caller keeps `value` alive until the statement is
+    // reset. A null pointer would bind NULL rather than an empty blob.
+    keep(sqlite3_bind_blob64(stmt_, index, value.data() ? value.data() : "", value.size(),
+                             SQLITE_STATIC));
   }
   void bind_text(int index, std::string_view value) {
-    sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC,
-                        SQLITE_UTF8);
+    keep(sqlite3_bind_text64(stmt_, index, value.data() ? value.data() : "", value.size(),
+                             SQLITE_STATIC, SQLITE_UTF8));
   }
   int step() {
-    return sqlite3_step(stmt_);
+    return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_);
   }
   void reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
+    bind_rc_ = SQLITE_OK;
   }
   int64_t column_int(int i) const {
     return sqlite3_column_int64(stmt_, i);
@@ -114,7 +121,13 @@ public:
   }
 
 private:
+  void keep(int rc) {
+    if (bind_rc_ == SQLITE_OK)
+      bind_rc_ = rc;
+  }
+
   sqlite3_stmt* stmt_ = nullptr;
+  int bind_rc_ = SQLITE_OK;
 };
 
 /// Resets a statement when leaving a scope, whatever the path.
@@ -208,9 +221,9 @@ struct sqlite_journal::impl {
     msg += ": ";
     msg += operation;
     msg += " failed: ";
-    // sqlite3_errmsg can lag behind `rc` after a reset; prefer it only if it
-    // reports an error at all.
-    msg += db && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    // sqlite3_errmsg is more specific, but only describes `rc` if the
+    // connection's last error is `rc`.
+    msg += db && sqlite3_extended_errcode(db) == rc ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     return error{code, std::move(msg)};
   }
 
