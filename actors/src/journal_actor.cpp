@@ -18,14 +18,80 @@ struct waiting_writer {
   uint64_t seq;
 };
 
+using recovery_promise = caf::typed_response_promise<uint64_t, std::string, uint64_t,
+                                                      std::vector<std::string>, uint64_t>;
+
+struct waiting_recovery {
+  journal::partition_id pid;
+  recovery_promise promise;
+};
+
 struct journal_state {
   std::shared_ptr<journal::sqlite_journal> journal;
   std::vector<waiting_writer> waiting;
+  std::vector<waiting_recovery> recoveries; ///< answered together: one epoch transaction
   bool flush_scheduled = false;
   static inline const char* name = "journal";
 };
 
 using journal_actor_t = caf::stateful_actor<journal_state>;
+
+bool commit(journal_actor_t* self);
+
+/// Reads what one partition needs to recover, with its new epoch.
+void answer_recovery(journal_actor_t* self, waiting_recovery& r, uint64_t epoch) {
+  auto& jn = *self->state.journal;
+  auto pid = r.pid;
+  auto fail = [&](const eddy::error& e) {
+    log::journal()->error("journal {} failed to recover partition {:#x}: {}", jn.file().string(),
+                          pid, e.message());
+    r.promise.deliver(caf::make_error(caf::sec::runtime_error, e.message()));
+  };
+  auto snap = jn.load_snapshot(pid);
+  if (!snap)
+    return fail(snap.error());
+  std::string snapshot_body;
+  uint64_t snapshot_seq = 0;
+  if (*snap) {
+    snapshot_body = std::move((*snap)->body);
+    snapshot_seq = (*snap)->seq;
+  }
+  std::vector<std::string> entries;
+  uint64_t last = snapshot_seq;
+  auto err = jn.replay(pid, snapshot_seq + 1, UINT64_MAX, [&](const journal::entry& e) {
+    entries.push_back(e.body);
+    last = e.seq;
+    return eddy::error{};
+  });
+  if (err)
+    return fail(err);
+  auto highest = jn.highest_seq(pid);
+  if (!highest)
+    return fail(highest.error());
+  r.promise.deliver(epoch, std::move(snapshot_body), snapshot_seq, std::move(entries),
+                    std::max(last, *highest));
+}
+
+/// Answers every waiting recovery after committing what was staged before
+/// it, so a successor reads everything its predecessor wrote.
+void recover_all(journal_actor_t* self) {
+  auto& st = self->state;
+  if (st.recoveries.empty() || !commit(self))
+    return;
+  auto recoveries = std::move(st.recoveries);
+  st.recoveries.clear();
+  std::vector<journal::partition_id> pids;
+  for (auto& r : recoveries)
+    pids.push_back(r.pid);
+  auto epochs = st.journal->acquire(pids);
+  if (!epochs) {
+    for (auto& r : recoveries)
+      r.promise.deliver(caf::make_error(caf::sec::runtime_error, epochs.error().message()));
+    return;
+  }
+  for (size_t i = 0; i < recoveries.size(); ++i)
+    answer_recovery(self, recoveries[i], (*epochs)[i]);
+}
 
 /// Commits the staged group and answers every writer; false on failure
 /// (the actor has quit then).
@@ -78,43 +144,20 @@ caf::behavior journal_behavior(journal_actor_t* self,
     [=](save_atom, uint64_t pid, uint64_t epoch, uint64_t seq, const std::string& body) {
       stage(self, true, pid, epoch, seq, body);
     },
-    [=](flush_atom) { commit(self); },
-    [=](recover_atom, uint64_t pid) -> caf::result<uint64_t, std::string, uint64_t,
-                                                   std::vector<std::string>, uint64_t> {
-      if (!commit(self))
-        return caf::make_error(caf::sec::runtime_error, "journal failed");
-      auto& jn = *self->state.journal;
-      auto fail = [&](const eddy::error& e) {
-        log::journal()->error("journal {} failed to recover partition {:#x}: {}",
-                              jn.file().string(), pid, e.message());
-        return caf::make_error(caf::sec::runtime_error, e.message());
-      };
-      auto epoch = jn.acquire(pid);
-      if (!epoch)
-        return fail(epoch.error());
-      auto snap = jn.load_snapshot(pid);
-      if (!snap)
-        return fail(snap.error());
-      std::string snapshot_body;
-      uint64_t snapshot_seq = 0;
-      if (*snap) {
-        snapshot_body = std::move((*snap)->body);
-        snapshot_seq = (*snap)->seq;
+    [=](flush_atom) {
+      if (commit(self))
+        recover_all(self);
+    },
+    [=](recover_atom, uint64_t pid) -> recovery_promise {
+      auto& st = self->state;
+      st.recoveries.push_back({pid, self->make_response_promise<uint64_t, std::string, uint64_t,
+                                                               std::vector<std::string>,
+                                                               uint64_t>()});
+      if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
       }
-      std::vector<std::string> entries;
-      uint64_t last = snapshot_seq;
-      auto err = jn.replay(pid, snapshot_seq + 1, UINT64_MAX, [&](const journal::entry& e) {
-        entries.push_back(e.body);
-        last = e.seq;
-        return eddy::error{};
-      });
-      if (err)
-        return fail(err);
-      auto highest = jn.highest_seq(pid);
-      if (!highest)
-        return fail(highest.error());
-      return {*epoch, std::move(snapshot_body), snapshot_seq, std::move(entries),
-              std::max(last, *highest)};
+      return st.recoveries.back().promise;
     },
   };
 }

@@ -588,6 +588,34 @@ expected<uint64_t> sqlite_journal::acquire(partition_id p) {
   return next;
 }
 
+expected<std::vector<uint64_t>> sqlite_journal::acquire(const std::vector<partition_id>& ps) {
+  auto& s = *impl_;
+  if (auto err = s.run(s.begin, "begin acquire"))
+    return err;
+  std::vector<uint64_t> epochs;
+  epochs.reserve(ps.size());
+  for (auto p : ps) {
+    auto next = epoch(p) + 1;
+    for (size_t i = 0; i < epochs.size(); ++i) // a partition named twice gets two epochs
+      if (ps[i] == p)
+        next = std::max(next, epochs[i] + 1);
+    s.set_epoch.bind(1, to_sql(p));
+    s.set_epoch.bind(2, to_sql(next));
+    if (auto err = s.run(s.set_epoch, "acquire epoch", p)) {
+      (void) s.run(s.rollback, "roll back acquire");
+      return err;
+    }
+    epochs.push_back(next);
+  }
+  if (auto err = s.run(s.commit, "commit acquire")) {
+    (void) s.run(s.rollback, "roll back acquire");
+    return err;
+  }
+  for (size_t i = 0; i < ps.size(); ++i)
+    s.partitions[ps[i]].epoch = std::max(s.partitions[ps[i]].epoch, epochs[i]);
+  return epochs;
+}
+
 uint64_t sqlite_journal::epoch(partition_id p) const {
   auto i = impl_->partitions.find(p);
   return i == impl_->partitions.end() ? 0 : i->second.epoch;

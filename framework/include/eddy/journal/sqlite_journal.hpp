@@ -87,6 +87,10 @@ public:
   /// greater than any returned before for `p`.
   [[nodiscard]] expected<uint64_t> acquire(partition_id p);
 
+  /// Starts new incarnations of several partitions in one transaction (one
+  /// fsync for a node's start); returns their epochs in order.
+  [[nodiscard]] expected<std::vector<uint64_t>> acquire(const std::vector<partition_id>& ps);
+
   /// The current epoch of `p` (0 if it was never acquired).
   [[nodiscard]] uint64_t epoch(partition_id p) const;
 
