@@ -456,6 +456,31 @@ BOOST_AUTO_TEST_CASE(a_finished_job_changing_parallelism_adds_nothing) {
                       "the rerun at parallelism 4 changed the output");
 }
 
+// State lives per key group, so a job killed at one parallelism resumes at
+// another: kills at parallelism 1, completion at parallelism 4.
+BOOST_AUTO_TEST_CASE(a_job_killed_at_parallelism_1_completes_at_parallelism_4) {
+  wordcount_job job{20240605, 100'000};
+  auto [clean, t_full] = job.run("clean", 1);
+  BOOST_REQUIRE_MESSAGE(clean.exited_with(0),
+                        "uninterrupted run: " << clean.describe() << ": "
+                                              << tail_of(job.last_stderr));
+  random_source rnd{20240605};
+  int hits = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto delay = std::chrono::duration_cast<clock_type::duration>(
+      std::chrono::duration<double, std::milli>(20.0 + rnd.unit() * ms(t_full) / 2));
+    auto p = job.start("job", 1);
+    auto ended = p->wait_for(delay);
+    auto st = ended ? *ended : p->kill();
+    BOOST_REQUIRE_MESSAGE(st.killed() || st.exited_with(0),
+                          "run " << job.runs << ": " << st.describe() << ": "
+                                 << tail_of(job.last_stderr));
+    hits += st.killed() ? 1 : 0;
+  }
+  BOOST_TEST_MESSAGE(hits << " kills at parallelism 1");
+  complete_and_check(job, "job", 4);
+}
+
 // A kill while the state directory is being created (journal.db exists, its
 // meta keys 'job', 'max_key_groups', 'shape' are not all durable yet) must
 // leave a directory the rerun still takes as fresh. Before 5e13d67 the rerun
