@@ -317,6 +317,26 @@ BOOST_AUTO_TEST_CASE(fencing_refuses_a_write_from_an_older_epoch) {
   BOOST_TEST(replay_all(*j, p).at(0).body == "fresh");
 }
 
+BOOST_AUTO_TEST_CASE(acquiring_many_partitions_at_once_fences_each_and_survives_reopen) {
+  temp_dir dir;
+  auto a = partition_id_of(1, 0), b = partition_id_of(1, 1);
+  uint64_t first_a = 0;
+  {
+    auto j = open_ok(dir.file());
+    first_a = *j->acquire(a);
+    auto epochs = *j->acquire(std::vector<partition_id>{a, b, b});
+    BOOST_TEST(epochs.size() == 3u);
+    BOOST_TEST(epochs[0] > first_a);
+    BOOST_TEST(epochs[2] > epochs[1]); // named twice: two incarnations
+    BOOST_TEST(j->epoch(b) == epochs[2]);
+    j->stage_append(a, first_a, 1, "stale");
+    BOOST_TEST(commit_ok(*j) == std::vector<ws>{ws::fenced}, boost::test_tools::per_element());
+  }
+  auto j = open_ok(dir.file());
+  BOOST_TEST(j->epoch(a) == first_a + 1);
+  BOOST_TEST(j->epoch(b) == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(seq_conflict_refuses_a_repeated_or_lower_seq) {
   temp_dir dir;
   auto j = open_ok(dir.file());
