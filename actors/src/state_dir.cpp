@@ -37,6 +37,7 @@ expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j) 
   }
   journal::open_options options;
   options.create = fresh;
+  options.verify = !fresh;
   auto opened = journal::sqlite_journal::open(dir / journal_file, options);
   if (!opened)
     return error{opened.error().code(), quoted + " is unusable: " + opened.error().message()};

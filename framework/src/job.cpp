@@ -109,7 +109,7 @@ std::string job::arg(const std::string& name, const std::string& fallback,
 int64_t job::int_arg(const std::string& name, int64_t fallback, int64_t min, int64_t max,
                      const std::string& help) {
   auto text = arg(name, "", help);
-  if (text.empty())
+  if (!claimed_.count(name))
     return fallback;
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

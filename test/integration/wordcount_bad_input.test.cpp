@@ -251,15 +251,12 @@ BOOST_AUTO_TEST_CASE(a_journal_with_a_garbage_header_is_refused) {
   check_refused_untouched(f, f.args(), {f.state.string()});
 }
 
-// RUNTIME BUG (reported, not fixed here): a journal whose SQLite header is
-// intact but one of whose pages is garbage is accepted by open_state_dir()
-// (actors/src/state_dir.cpp) unless the page happens to be one that opening
-// reads (schema, meta, partitions, recent entries). The job then starts,
-// partitions fail to recover ("database disk image is malformed"), restart
-// until the budget is spent, and wordcount exits 1 after ~0.5 s with >100
-// stderr lines, having written to the corrupt journal. Expected: exit 2, one
-// line, journal untouched (e.g. `PRAGMA quick_check` before any write).
-// Each page of a small finished job's journal is garbled in turn.
+// A journal whose SQLite header is intact but one of whose pages is garbage
+// is refused before anything is written (open_state_dir verifies every page
+// of an existing journal with PRAGMA quick_check). Without that, partitions
+// failed mid-run with "database disk image is malformed" after the job had
+// written to the corrupt journal. Each page of a small finished job's
+// journal is garbled in turn.
 BOOST_AUTO_TEST_CASE(a_journal_with_a_garbage_page_is_refused) {
   fixture f;
   f.complete();
@@ -294,13 +291,10 @@ BOOST_AUTO_TEST_CASE(a_state_dir_of_another_job_setting_is_refused) {
   BOOST_TEST(slurp(f.output) == output);
 }
 
-// RUNTIME BUG (reported, not fixed here): refusing a state directory after
-// opening its journal rewrites it. open_state_dir() (actors/src/state_dir.cpp)
-// opens journal.db read-write through sqlite_journal::open() and only then
-// compares the meta table; when it refuses, closing the connection
-// checkpoints journal.db-wal into journal.db and deletes the -wal file. A
+// Refusing a state directory after opening its journal leaves it byte for
+// byte as it was: a connection that wrote nothing does not checkpoint its WAL
+// on close (it used to fold journal.db-wal into journal.db and delete it). A
 // finished job leaves no WAL, so this shows only for a job that was killed.
-// Expected: the refused state directory is byte for byte as it was.
 BOOST_AUTO_TEST_CASE(a_refused_state_dir_of_a_killed_job_is_left_byte_for_byte) {
   fixture f;
   std::ofstream{f.input, std::ios::trunc} << long_text(200'000);
@@ -401,11 +395,9 @@ BOOST_AUTO_TEST_CASE(non_numeric_parallelism_is_refused) {
   }
 }
 
-// RUNTIME BUG (reported, not fixed here): an empty value of a numeric option
-// is taken as "not given". job::int_arg() (framework/src/job.cpp) returns the
-// default when the text is empty, so `--parallelism ""` (say from an unset
-// shell variable) runs the job at parallelism 1 and exits 0.
-// Expected: refused like any other value that is not a whole number.
+// An empty value of a numeric option (say from an unset shell variable) is
+// refused like any other value that is not a whole number, not taken as
+// "not given".
 BOOST_AUTO_TEST_CASE(an_empty_parallelism_is_refused) {
   fixture f;
   check_refused_untouched(f, f.args({"--parallelism", ""}), {"--parallelism"});

@@ -191,6 +191,7 @@ struct sqlite_journal::impl {
   // -- writes staged for the next commit() -----------------------------------
   std::vector<staged_write> staged;
   bool replaying = false;
+  bool wal_existed = false; ///< the WAL file was there before we opened the journal
 
   ~impl() {
     // Statements must be finalized before the connection closes.
@@ -199,7 +200,20 @@ struct sqlite_journal::impl {
                     &select_partitions, &select_tail, &select_ids, &select_runs,
                     &select_from, &mark_run, &get_meta, &set_meta})
       *s = statement{};
+    // Fold the WAL into the main file on close only if this connection wrote:
+    // a journal that was opened and then refused stays byte for byte.
+    if (!db)
+      return;
+    bool wrote = sqlite3_total_changes64(db) > 0;
+    if (wrote)
+      sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
     sqlite3_close_v2(db);
+    // Reading a WAL-mode file creates an empty WAL; leave none behind then.
+    std::error_code ec;
+    auto wal = std::filesystem::path{file.string() + "-wal"};
+    if (!wrote && !wal_existed && std::filesystem::exists(wal, ec)
+        && std::filesystem::file_size(wal, ec) == 0)
+      std::filesystem::remove(wal, ec);
   }
 
   /// An eddy::error for SQLite result `rc` of `operation`.
@@ -431,6 +445,25 @@ struct sqlite_journal::impl {
     return exec("COMMIT", "check format");
   }
 
+  /// Reads every page (PRAGMA quick_check), so damage is found before the
+  /// journal is written rather than in the middle of a run.
+  error verify() {
+    statement check;
+    if (auto err = prepare(check, "PRAGMA quick_check"))
+      return err;
+    auto rc = check.step();
+    if (rc != SQLITE_ROW)
+      return error{errc::corrupt, "journal " + file.string() + " is damaged: "
+                                    + sqlite3_errmsg(db)};
+    auto first = std::string{check.column_blob(0)};
+    if (first != "ok") {
+      // quick_check reports one problem per row, some over several lines.
+      std::replace(first.begin(), first.end(), '\n', ' ');
+      return error{errc::corrupt, "journal " + file.string() + " is damaged: " + first};
+    }
+    return {};
+  }
+
   error check_format_locked() {
     statement count;
     if (auto err = prepare(count, "SELECT count(*) FROM sqlite_schema"))
@@ -476,16 +509,26 @@ sqlite_journal::open(const std::filesystem::path& file, open_options options) {
   std::error_code ec;
   if (!options.create && !std::filesystem::exists(file, ec))
     return error{errc::io, "journal " + file.string() + " does not exist"};
+  {
+    std::error_code ec;
+    self->wal_existed = std::filesystem::exists(file.string() + "-wal", ec);
+  }
   if (auto rc = sqlite3_open_v2(file.c_str(), &self->db, flags, nullptr); rc != SQLITE_OK)
     return self->fail(rc, "open");
   // Fail at once rather than wait for another process to let go of the file.
   sqlite3_busy_timeout(self->db, 0);
+  // Closing must not write unless we wrote (see ~impl): a journal refused
+  // after it was opened (by the runtime's checks) stays as it was, WAL included.
+  sqlite3_db_config(self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   // Exclusive locking mode: no other process may open the file while we hold
   // it, and WAL then needs no shared-memory file.
   if (auto err = self->exec("PRAGMA locking_mode=EXCLUSIVE", "set locking mode"))
     return err;
   if (auto err = self->check_format())
     return err;
+  if (options.verify)
+    if (auto err = self->verify())
+      return err;
   // The file is empty or ours; from here on it may be written.
   {
     statement mode;

@@ -49,6 +49,7 @@ enum class write_status : uint8_t {
 struct open_options {
   bool create = true;          ///< create the file when missing
   bool synchronous_full = true; ///< PRAGMA synchronous=FULL (durable against power loss)
+  bool verify = false;          ///< read every page before anything is written (quick_check)
 };
 
 /// The per-node durable log of partition entries and latest snapshots: one
