@@ -16,18 +16,11 @@
 #include "eddy/connectors/memory/memory.hpp"
 #include "eddy/state.hpp"
 #include "support/bench_util.hpp"
+#include "support/word_counter.hpp"
 
 using namespace eddy;
 
 namespace {
-
-struct counter {
-  value_state<int64_t> count;
-  void on_record(const std::string& word, context<std::pair<std::string, int64_t>>& ctx) {
-    count = count.value_or(0) + 1;
-    ctx.emit({word, *count});
-  }
-};
 
 std::vector<std::string> make_words(size_t n, size_t keys) {
   // Zipf-like: key i drawn with weight 1/(i+1), as word frequencies go.
@@ -85,7 +78,7 @@ double eddy_run(const std::vector<std::string>& words, bool journal) {
   j.config().log_level = "warn";
   j.source(connectors::memory::from_vector(words))
     .key_by([](const std::string& w) -> const std::string& { return w; })
-    .process<counter>()
+    .process<bench::word_counter>()
     .sink(connectors::memory::count_into<std::pair<std::string, int64_t>>(committed));
   auto cpu_before = cpu_seconds();
   bench::stopwatch sw;

@@ -16,20 +16,13 @@
 #include "eddy/state.hpp"
 #include "records_codec.hpp"
 #include "support/bench_util.hpp"
+#include "support/word_counter.hpp"
 
 using namespace eddy;
 
 namespace {
 
-struct counter {
-  value_state<int64_t> count;
-  void on_record(const std::string& word, context<std::pair<std::string, int64_t>>& ctx) {
-    count = count.value_or(0) + 1;
-    ctx.emit({word, *count});
-  }
-};
-
-using logic_t = dataflow::process_logic<counter, std::string, std::pair<std::string, int64_t>>;
+using logic_t = dataflow::process_logic<bench::word_counter, std::string, std::pair<std::string, int64_t>>;
 
 std::unique_ptr<logic_t> make_logic() {
   return std::make_unique<logic_t>([](const std::pair<std::string, int64_t>&, int64_t) {});

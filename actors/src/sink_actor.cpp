@@ -1,5 +1,6 @@
 #include "sink_actor.hpp"
 
+#include "checkpoint_recovery.hpp"
 #include "directory.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
@@ -145,36 +146,25 @@ caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
   st.inputs.resize(st.cfg.producers);
   st.durable_hw.resize(st.cfg.producers);
   st.runner = st.cfg.stage->make_runner();
-  self->set_default_handler(caf::skip);
-  self->request(st.cfg.journal_actor, caf::infinite, recover_atom::value, st.pid)
-    .then(
-      [=](uint64_t epoch, const std::string& snapshot, uint64_t snapshot_seq,
-          const std::vector<std::string>&, uint64_t) {
-        auto& st = self->state;
-        st.epoch = epoch;
-        st.save_seq = snapshot_seq;
-        std::string position;
-        if (!snapshot.empty()) {
-          try {
-            auto c = decode_checkpoint(snapshot);
-            position = c.position;
-            for (auto& p : c.channels) {
-              if (p.channel >= st.inputs.size())
-                return fail(self, "its checkpoint names producer " + std::to_string(p.channel));
-              st.inputs[p.channel].hw(p.seq);
-              st.durable_hw[p.channel] = p.seq;
-            }
-          } catch (const std::exception& e) {
-            return fail(self, std::string{"its checkpoint is corrupt: "} + e.what());
-          }
-        }
-        if (auto err = st.runner->open(position))
-          return fail(self, err.message());
-        for (uint32_t i = 0; i < st.inputs.size(); ++i)
-          self->send(producer(st, i), hello_atom::value, uint32_t{0}, st.inputs[i].hw());
-        self->become(running(self));
-      },
-      [=](caf::error& err) { fail(self, "recovery failed: " + self->system().render(err)); });
+  recover_checkpoint(
+    self, st.cfg.journal_actor, st.pid,
+    [=](uint64_t epoch, uint64_t snapshot_seq, const checkpoint_record& c) {
+      auto& st = self->state;
+      st.epoch = epoch;
+      st.save_seq = snapshot_seq;
+      for (auto& p : c.channels) {
+        if (p.channel >= st.inputs.size())
+          return fail(self, "its checkpoint names producer " + std::to_string(p.channel));
+        st.inputs[p.channel].hw(p.seq);
+        st.durable_hw[p.channel] = p.seq;
+      }
+      if (auto err = st.runner->open(c.position))
+        return fail(self, err.message());
+      for (uint32_t i = 0; i < st.inputs.size(); ++i)
+        self->send(producer(st, i), hello_atom::value, uint32_t{0}, st.inputs[i].hw());
+      self->become(running(self));
+    },
+    [=](const std::string& what) { fail(self, what); });
   return {[](idle_atom) {}};
 }
 

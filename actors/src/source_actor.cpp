@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "batch_port.hpp"
+#include "checkpoint_recovery.hpp"
 #include "directory.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
@@ -163,35 +164,24 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
     fail(self, e.what());
     return {};
   }
-  self->set_default_handler(caf::skip);
-  self->request(st.cfg.journal_actor, caf::infinite, recover_atom::value, st.pid)
-    .then(
-      [=](uint64_t epoch, const std::string& snapshot, uint64_t snapshot_seq,
-          const std::vector<std::string>&, uint64_t) {
-        auto& st = self->state;
-        st.epoch = epoch;
-        st.save_seq = snapshot_seq;
-        std::string position;
-        if (!snapshot.empty()) {
-          try {
-            auto c = decode_checkpoint(snapshot);
-            position = c.position;
-            for (auto& p : c.channels) {
-              if (p.channel >= st.outputs.size())
-                return fail(self, "its checkpoint names consumer " + std::to_string(p.channel));
-              st.outputs[p.channel].restore(p.seq, p.seq - 1);
-            }
-          } catch (const std::exception& e) {
-            return fail(self, std::string{"its checkpoint is corrupt: "} + e.what());
-          }
-        }
-        if (auto err = st.runner->open(position))
-          return fail(self, err.message());
-        log::runtime()->debug("source {} resumes at position '{}'", st.cfg.stage->name, position);
-        self->become(running(self));
-        pump(self);
-      },
-      [=](caf::error& err) { fail(self, "recovery failed: " + self->system().render(err)); });
+  recover_checkpoint(
+    self, st.cfg.journal_actor, st.pid,
+    [=](uint64_t epoch, uint64_t snapshot_seq, const checkpoint_record& c) {
+      auto& st = self->state;
+      st.epoch = epoch;
+      st.save_seq = snapshot_seq;
+      for (auto& p : c.channels) {
+        if (p.channel >= st.outputs.size())
+          return fail(self, "its checkpoint names consumer " + std::to_string(p.channel));
+        st.outputs[p.channel].restore(p.seq, p.seq - 1);
+      }
+      if (auto err = st.runner->open(c.position))
+        return fail(self, err.message());
+      log::runtime()->debug("source {} resumes at position '{}'", st.cfg.stage->name, c.position);
+      self->become(running(self));
+      pump(self);
+    },
+    [=](const std::string& what) { fail(self, what); });
   return {[](idle_atom) {}};
 }
 

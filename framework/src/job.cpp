@@ -78,39 +78,34 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
   help_lines_.resize(framework_options.size());
 }
 
-std::string job::arg(const std::string& name, const std::string& help) {
+std::optional<std::string> job::claim(const std::string& name, const std::string& help) {
   help_lines_.emplace_back(name, help);
-  auto i = options_.find(name);
-  if (i != options_.end()) {
+  if (auto i = options_.find(name); i != options_.end()) {
     claimed_.insert(*i);
     options_.erase(i);
   }
   auto c = claimed_.find(name);
-  if (c == claimed_.end()) {
-    if (!help_)
-      errors_.push_back("option --" + name + " is required");
-    return {};
-  }
-  return c->second;
+  return c == claimed_.end() ? std::nullopt : std::optional{c->second};
+}
+
+std::string job::arg(const std::string& name, const std::string& help) {
+  auto value = claim(name, help);
+  if (!value && !help_)
+    errors_.push_back("option --" + name + " is required");
+  return value.value_or("");
 }
 
 std::string job::arg(const std::string& name, const std::string& fallback,
                      const std::string& help) {
-  help_lines_.emplace_back(name, help);
-  auto i = options_.find(name);
-  if (i != options_.end()) {
-    claimed_.insert(*i);
-    options_.erase(i);
-  }
-  auto c = claimed_.find(name);
-  return c == claimed_.end() ? fallback : c->second;
+  return claim(name, help).value_or(fallback);
 }
 
 int64_t job::int_arg(const std::string& name, int64_t fallback, int64_t min, int64_t max,
                      const std::string& help) {
-  auto text = arg(name, "", help);
-  if (!claimed_.count(name))
+  auto given = claim(name, help);
+  if (!given)
     return fallback;
+  auto& text = *given;
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size()) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -219,6 +220,9 @@ public:
   std::string usage() const;
 
 private:
+  /// Takes option `--name` out of the unclaimed ones; its value if given.
+  std::optional<std::string> claim(const std::string& name, const std::string& help);
+
   std::string name_;
   job_config config_;
   dataflow::graph graph_;
