@@ -9,8 +9,11 @@ namespace eddy::actors {
 
 namespace {
 
-/// Groups larger than this commit without waiting for the mailbox to drain.
+/// Groups larger than this (entries or bytes) commit without waiting for
+/// the mailbox to drain; otherwise a group closes when the mailbox runs dry,
+/// so its latency is the time to take in what was queued, not a timer.
 constexpr size_t max_group = 8192;
+constexpr size_t max_group_bytes = size_t{32} << 20;
 
 struct waiting_writer {
   caf::strong_actor_ptr sender;
@@ -29,6 +32,7 @@ struct waiting_recovery {
 struct journal_state {
   std::shared_ptr<journal::sqlite_journal> journal;
   std::vector<waiting_writer> waiting;
+  size_t staged_bytes = 0;
   std::vector<waiting_recovery> recoveries; ///< answered together: one epoch transaction
   bool flush_scheduled = false;
   static inline const char* name = "journal";
@@ -115,6 +119,7 @@ bool commit(journal_actor_t* self) {
                static_cast<uint8_t>(statuses[i]));
   }
   st.waiting.clear();
+  st.staged_bytes = 0;
   return true;
 }
 
@@ -126,7 +131,8 @@ void stage(journal_actor_t* self, bool snapshot, journal::partition_id pid, uint
   else
     st.journal->stage_append(pid, epoch, seq, body);
   st.waiting.push_back({self->current_sender(), pid, seq});
-  if (st.waiting.size() >= max_group) {
+  st.staged_bytes += body.size();
+  if (st.waiting.size() >= max_group || st.staged_bytes >= max_group_bytes) {
     commit(self);
   } else if (!st.flush_scheduled) {
     st.flush_scheduled = true;
