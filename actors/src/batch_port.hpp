@@ -1,11 +1,13 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "eddy/dataflow/batch.hpp"
 #include "eddy/dataflow/output_port.hpp"
+#include "eddy/time.hpp"
 
 namespace eddy::actors {
 
@@ -36,6 +38,14 @@ public:
     bytes_ = 0;
   }
 
+  void propose_watermark(int64_t wm) override {
+    watermark_ = std::max(watermark_, wm);
+  }
+  /// The highest watermark proposed by a timestamp assigner in the chain.
+  int64_t watermark() const noexcept {
+    return watermark_;
+  }
+
   bool empty() const noexcept {
     return touched_.empty();
   }
@@ -56,6 +66,7 @@ private:
   std::vector<dataflow::record_batch> batches_;
   std::vector<uint32_t> touched_;
   size_t bytes_ = 0;
+  int64_t watermark_ = min_time;
 };
 
 } // namespace eddy::actors

@@ -3,8 +3,11 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 
 #include "batch_port.hpp"
+#include "eddy/dataflow/watermark_tracker.hpp"
+#include "eddy/time.hpp"
 #include "directory.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
@@ -21,13 +24,17 @@ struct in_flight_entry {
   uint64_t seq = 0;
   std::vector<position> acks;          ///< producer pid -> applied seq
   std::vector<target_batch> outputs;
+  int64_t watermark = min_time;        ///< released with the outputs, never before them
 };
 
 /// Input that waits for output credit, in arrival order.
 struct pending_input {
+  enum kind_t : uint8_t { batch, end, watermark };
+  kind_t kind = batch;
   uint64_t producer = 0;
-  batch_ptr batch;          ///< nullptr: an end-of-stream marker
-  uint64_t end_seq = 0;
+  batch_ptr records;        ///< for kind batch
+  uint64_t seq = 0;         ///< for end and watermark: the producer's next seq
+  int64_t wm = min_time;    ///< for watermark
 };
 
 struct partition_state {
@@ -48,6 +55,12 @@ struct partition_state {
   std::vector<uint32_t> acked_changed;    ///< consumers whose ack moved since last flush
   std::deque<pending_input> pending;
   std::deque<in_flight_entry> in_flight;
+
+  // Time, only touched by this actor.
+  std::optional<dataflow::watermark_tracker> clock;
+  int64_t watermark = min_time;      ///< the operator's, as far as timers have fired
+  std::vector<int64_t> sent_watermark; ///< by consumer
+  int64_t ptimer_at = max_time;      ///< when the scheduled ptimer_atom is due
 
   bool flush_scheduled = false;
   bool end_sent = false;
@@ -115,6 +128,35 @@ void check_end(partition_actor_t* self) {
   }
 }
 
+/// Moves the operator's watermark to what its inputs allow and fires the
+/// event-time timers it passes. Returns false if user code threw.
+bool advance(partition_actor_t* self) {
+  auto& st = self->state;
+  auto wm = st.clock->current(processing_time_now());
+  if (wm <= st.watermark)
+    return true;
+  st.watermark = wm;
+  try {
+    st.logic->advance_watermark(wm);
+  } catch (const std::exception& e) {
+    fail(self, std::string{"user code threw in on_timer: "} + e.what());
+    return false;
+  }
+  schedule_flush(self);
+  return true;
+}
+
+/// Keeps one ptimer_atom scheduled for the earliest processing-time timer.
+void schedule_processing_timer(partition_actor_t* self) {
+  auto& st = self->state;
+  auto next = st.logic->next_processing_timer();
+  if (next >= st.ptimer_at)
+    return;
+  st.ptimer_at = next;
+  auto delay = std::max<int64_t>(0, next - processing_time_now());
+  self->delayed_send(self, std::chrono::milliseconds(delay), ptimer_atom::value);
+}
+
 /// Applies one batch from `producer` (index) through the user logic.
 /// Returns false if user code threw (the actor has quit).
 bool apply(partition_actor_t* self, uint32_t producer_index, const dataflow::record_batch& b) {
@@ -143,14 +185,29 @@ bool apply(partition_actor_t* self, uint32_t producer_index, const dataflow::rec
   }
   in.hw(b.last_seq());
   st.acks_due[producer_index] = b.last_seq();
+  st.clock->update(producer_index, b.watermark, processing_time_now());
   schedule_flush(self);
-  return true;
+  return advance(self);
 }
 
 void apply_end(partition_actor_t* self, uint32_t producer_index, uint64_t first_seq) {
-  auto& in = self->state.inputs[producer_index];
-  if (in.accepts_end(first_seq))
+  auto& st = self->state;
+  auto& in = st.inputs[producer_index];
+  if (in.accepts_end(first_seq)) {
     in.ended = true;
+    st.clock->end(producer_index);
+    advance(self);
+  }
+}
+
+void apply_watermark(partition_actor_t* self, uint32_t producer_index, int64_t wm,
+                     uint64_t next_seq) {
+  auto& st = self->state;
+  // Only once everything before it is applied: a watermark never overtakes data.
+  if (st.inputs[producer_index].accepts_end(next_seq)) {
+    st.clock->update(producer_index, wm, processing_time_now());
+    advance(self);
+  }
 }
 
 /// Works through inputs that waited for credit, in order.
@@ -159,11 +216,17 @@ void drain_pending(partition_actor_t* self) {
   while (!st.pending.empty() && has_credit(st)) {
     auto p = std::move(st.pending.front());
     st.pending.pop_front();
-    if (p.batch) {
-      if (!apply(self, index_of(p.producer), *p.batch))
-        return;
-    } else {
-      apply_end(self, index_of(p.producer), p.end_seq);
+    switch (p.kind) {
+      case pending_input::batch:
+        if (!apply(self, index_of(p.producer), *p.records))
+          return;
+        break;
+      case pending_input::end:
+        apply_end(self, index_of(p.producer), p.seq);
+        break;
+      case pending_input::watermark:
+        apply_watermark(self, index_of(p.producer), p.wm, p.seq);
+        break;
     }
   }
 }
@@ -172,9 +235,18 @@ void drain_pending(partition_actor_t* self) {
 void release(partition_actor_t* self, in_flight_entry& e) {
   auto& st = self->state;
   for (auto& tb : e.outputs) {
+    tb.batch.watermark = e.watermark;
+    st.sent_watermark[tb.target] = std::max(st.sent_watermark[tb.target], e.watermark);
     auto ptr = std::make_shared<const dataflow::record_batch>(std::move(tb.batch));
     st.outputs[tb.target].sent(ptr);
     send_batch(self, tb.target, ptr);
+  }
+  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
+    if (e.watermark > st.sent_watermark[t]) {
+      st.sent_watermark[t] = e.watermark;
+      self->send(consumer(st, t), watermark_atom::value, st.pid, t, e.watermark,
+                 st.outputs[t].next_seq());
+    }
   }
   for (auto& a : e.acks) {
     auto idx = index_of(a.channel);
@@ -211,11 +283,21 @@ void write_snapshot(partition_actor_t* self) {
 void flush(partition_actor_t* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.acks_due.empty() && st.port->empty())
-    return check_end(self);
   entry_record e;
   st.logic->take_log(e.state_log);
+  if (st.acks_due.empty() && st.port->empty() && e.state_log.empty()) {
+    // Nothing to journal; the watermark may still have moved.
+    if (!st.in_flight.empty()) {
+      st.in_flight.back().watermark = st.watermark; // not before the outputs held back
+    } else {
+      in_flight_entry none;
+      none.watermark = st.watermark;
+      release(self, none);
+    }
+    return check_end(self);
+  }
   in_flight_entry f;
+  f.watermark = st.watermark;
   st.port->take([&](uint32_t target, dataflow::record_batch&& b) {
     st.outputs[target].assign(b);
     f.outputs.push_back({target, std::move(b)});
@@ -242,6 +324,7 @@ void flush(partition_actor_t* self) {
   if (st.entries_since_snapshot >= st.cfg->snapshot_every_entries
       || clock::now() - st.last_snapshot >= interval)
     write_snapshot(self);
+  schedule_processing_timer(self);
   check_end(self);
 }
 
@@ -313,7 +396,7 @@ caf::behavior running(partition_actor_t* self) {
     [=](batch_atom, uint64_t producer_pid, uint32_t, const batch_ptr& b) {
       auto& st = self->state;
       if (!st.pending.empty() || !has_credit(st)) {
-        st.pending.push_back({producer_pid, b, 0});
+        st.pending.push_back({pending_input::batch, producer_pid, b, 0, min_time});
         return;
       }
       apply(self, index_of(producer_pid), *b);
@@ -321,11 +404,30 @@ caf::behavior running(partition_actor_t* self) {
     [=](end_atom, uint64_t producer_pid, uint32_t, uint64_t first_seq) {
       auto& st = self->state;
       if (!st.pending.empty()) {
-        st.pending.push_back({producer_pid, nullptr, first_seq});
+        st.pending.push_back({pending_input::end, producer_pid, nullptr, first_seq, min_time});
         return;
       }
       apply_end(self, index_of(producer_pid), first_seq);
       schedule_flush(self); // check_end runs after the current group
+    },
+    [=](watermark_atom, uint64_t producer_pid, uint32_t, int64_t wm, uint64_t next_seq) {
+      auto& st = self->state;
+      if (!st.pending.empty()) {
+        st.pending.push_back({pending_input::watermark, producer_pid, nullptr, next_seq, wm});
+        return;
+      }
+      apply_watermark(self, index_of(producer_pid), wm, next_seq);
+    },
+    [=](ptimer_atom) {
+      auto& st = self->state;
+      st.ptimer_at = max_time;
+      try {
+        st.logic->fire_processing_timers(processing_time_now());
+      } catch (const std::exception& e) {
+        return fail(self, std::string{"user code threw in on_timer: "} + e.what());
+      }
+      schedule_flush(self);
+      schedule_processing_timer(self);
     },
     [=](flush_atom) { flush(self); },
     [=](durable_atom, uint64_t, uint64_t seq, uint8_t status) {
@@ -358,6 +460,9 @@ caf::behavior running(partition_actor_t* self) {
         return;
       for (auto& b : st.outputs[target].unacked_after(hw))
         send_batch(self, target, b);
+      if (st.sent_watermark[target] > min_time)
+        self->send(consumer(st, target), watermark_atom::value, st.pid, target,
+                   st.sent_watermark[target], st.outputs[target].next_seq());
       if (st.outputs[target].end_sent)
         self->send(consumer(st, target), end_atom::value, st.pid, target,
                    st.outputs[target].next_seq());
@@ -376,6 +481,8 @@ caf::behavior partition_behavior(partition_actor_t* self,
   st.inputs.resize(cfg->producers);
   st.durable_hw.resize(cfg->producers);
   st.outputs.resize(cfg->consumers);
+  st.sent_watermark.resize(cfg->consumers, min_time);
+  st.clock.emplace(cfg->producers, cfg->idle_timeout_ms);
   try {
     st.logic = cfg->make_logic(*st.port);
     st.logic->logging(cfg->journal);
@@ -394,6 +501,7 @@ caf::behavior partition_behavior(partition_actor_t* self,
           return fail(self, std::string{"recovery failed: "} + e.what());
         }
         self->become(running(self));
+        schedule_processing_timer(self);
       },
       [=](caf::error& err) { fail(self, "recovery failed: " + self->system().render(err)); });
   return {[](idle_atom) {}}; // keeps the actor alive until recovered

@@ -23,6 +23,7 @@ struct partition_config {
   bool journal = true;      ///< false: snapshots only
   uint64_t snapshot_every_entries = 1000;
   uint64_t snapshot_interval_ms = 10'000;
+  int64_t idle_timeout_ms = 0; ///< an input silent this long stops holding the watermark back
   dataflow::logic_factory make_logic;
   std::shared_ptr<directory> dir;
   caf::actor journal_actor;

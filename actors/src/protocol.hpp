@@ -18,6 +18,12 @@ namespace eddy::actors {
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
 /// (end_atom, uint64 producer, uint32 target, uint64 first_seq): end of stream after first_seq - 1.
 using end_atom = caf::atom_constant<caf::atom("end")>;
+/// (watermark_atom, uint64 producer, uint32 target, int64 wm, uint64 next_seq): the
+/// producer's event time reached wm after everything before next_seq (sent when
+/// no batch carries it).
+using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
+/// Self-message of a partition: its earliest processing-time timer is due.
+using ptimer_atom = caf::atom_constant<caf::atom("ptimer")>;
 /// (ack_atom, uint32 target, uint64 seq): consumer `target` durably applied up to seq.
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
 /// (hello_atom, uint32 target, uint64 hw): consumer `target` (re)started at hw; redeliver after it.

@@ -111,6 +111,7 @@ run_result execute(job& j) {
         pc->journal = cfg.journal;
         pc->snapshot_every_entries = cfg.snapshot_every_entries;
         pc->snapshot_interval_ms = cfg.snapshot_interval_ms;
+        pc->idle_timeout_ms = cfg.idle_timeout_ms;
         pc->make_logic = stage.make_logic;
         pc->dir = rj.dir;
         pc->journal_actor = rj.journal;
@@ -127,6 +128,7 @@ run_result execute(job& j) {
   source_config src;
   src.stage = g.source.get();
   src.consumers = sizes[1];
+  src.chunk = cfg.source_chunk;
   src.dir = rj.dir;
   src.journal_actor = rj.journal;
   src.job = self;

@@ -121,6 +121,9 @@ caf::behavior running(sink_actor_t* self) {
       schedule_flush(self);
     },
     [=](flush_atom) { flush(self); },
+    [=](watermark_atom, uint64_t, uint32_t, int64_t, uint64_t) {
+      // A sink has no event-time clock: it writes what arrives.
+    },
     [=](durable_atom, uint64_t, uint64_t, uint8_t status) {
       auto& st = self->state;
       if (status != static_cast<uint8_t>(journal::write_status::written))

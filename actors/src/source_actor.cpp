@@ -27,6 +27,7 @@ struct source_state {
   std::unique_ptr<batch_port> port;
   std::unique_ptr<dataflow::source_runner> runner;
   std::vector<channel_out> outputs;
+  std::vector<int64_t> sent_watermark; ///< by consumer: the last watermark it was sent
   std::deque<mark> marks;           ///< boundaries not yet fully acknowledged
   std::optional<mark> committable;  ///< newest fully acknowledged, not saved yet
   bool saving = false;
@@ -85,12 +86,21 @@ void pump(source_actor_t* self) {
   }
   if (!n)
     return fail(self, n.error().message());
+  auto wm = st.port->watermark();
   st.port->take([&](uint32_t target, dataflow::record_batch&& b) {
     st.outputs[target].assign(b);
+    b.watermark = wm;
+    st.sent_watermark[target] = wm;
     auto ptr = std::make_shared<const dataflow::record_batch>(std::move(b));
     st.outputs[target].sent(ptr);
     self->send(consumer(st, target), batch_atom::value, st.pid, target, ptr);
   });
+  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
+    if (wm > st.sent_watermark[t]) {
+      st.sent_watermark[t] = wm;
+      self->send(consumer(st, t), watermark_atom::value, st.pid, t, wm, st.outputs[t].next_seq());
+    }
+  }
   mark m{st.runner->position(), {}};
   for (auto& o : st.outputs)
     m.next_seqs.push_back(o.next_seq());
@@ -139,6 +149,9 @@ caf::behavior running(source_actor_t* self) {
         return;
       for (auto& b : st.outputs[target].unacked_after(hw))
         self->send(consumer(st, target), batch_atom::value, st.pid, target, b);
+      if (st.sent_watermark[target] > min_time)
+        self->send(consumer(st, target), watermark_atom::value, st.pid, target,
+                   st.sent_watermark[target], st.outputs[target].next_seq());
       if (st.outputs[target].end_sent)
         self->send(consumer(st, target), end_atom::value, st.pid, target,
                    st.outputs[target].next_seq());
@@ -158,6 +171,7 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
   st.cfg = std::move(cfg);
   st.port = std::make_unique<batch_port>(st.cfg.consumers);
   st.outputs.resize(st.cfg.consumers);
+  st.sent_watermark.resize(st.cfg.consumers, min_time);
   try {
     st.runner = st.cfg.stage->make_runner(*st.port);
   } catch (const std::exception& e) {

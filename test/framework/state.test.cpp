@@ -101,6 +101,63 @@ BOOST_AUTO_TEST_CASE(optional_assignment_sets_or_clears) {
   BOOST_TEST(!h.at("k").balance);
 }
 
+BOOST_AUTO_TEST_CASE(timers_fire_once_in_time_order_and_survive_log_replay_and_snapshots) {
+  struct with_timers {
+    eddy::timer_service timers;
+    eddy::value_state<int> unused;
+  };
+  state_registry registry;
+  std::optional<with_timers> fn;
+  {
+    state_registry::scope scope{&registry};
+    fn.emplace();
+  }
+  registry.current_key("a");
+  fn->timers.at_event_time(30);
+  fn->timers.at_event_time(10);
+  fn->timers.at_event_time(10); // once per key and time
+  fn->timers.at_processing_time(1000);
+  registry.current_key("b");
+  fn->timers.at_event_time(20);
+  fn->timers.at_event_time(40);
+  fn->timers.remove_event_time(40);
+  BOOST_TEST(fn->timers.size() == 4u);
+  std::string log;
+  registry.take_log(log);
+
+  // A replay of the log has the same timers; firing removes them in order.
+  state_registry replayed;
+  std::optional<with_timers> copy;
+  {
+    state_registry::scope scope{&replayed};
+    copy.emplace();
+  }
+  replayed.apply_log(log);
+  std::string snap;
+  replayed.snapshot(snap);
+  std::vector<std::pair<std::string, int64_t>> fired;
+  copy->timers.fire_event_timers(25, [&](int64_t ts) {
+    fired.emplace_back(std::string{replayed.current_key()}, ts);
+  });
+  BOOST_TEST((fired == std::vector<std::pair<std::string, int64_t>>{{"a", 10}, {"b", 20}}));
+  copy->timers.fire_event_timers(25, [&](int64_t) { BOOST_FAIL("fired twice"); });
+  BOOST_TEST(copy->timers.next_processing_time().value() == 1000);
+  std::string fire_log;
+  replayed.take_log(fire_log);
+  BOOST_TEST(!fire_log.empty()); // firing is journaled: a replay will not fire again
+
+  // The snapshot taken before firing still holds all of them.
+  state_registry restored;
+  std::optional<with_timers> third;
+  {
+    state_registry::scope scope{&restored};
+    third.emplace();
+  }
+  restored.restore(snap);
+  restored.apply_log(fire_log);
+  BOOST_TEST(third->timers.size() == 2u); // a@30 and the processing-time timer
+}
+
 BOOST_AUTO_TEST_CASE(handles_outside_a_partition_are_refused) {
   BOOST_CHECK_THROW(eddy::value_state<int>{}, std::logic_error);
 }

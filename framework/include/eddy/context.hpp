@@ -7,8 +7,11 @@
 
 #include "eddy/codec.hpp"
 #include "eddy/dataflow/output_port.hpp"
+#include "eddy/time.hpp"
 
 namespace eddy {
+
+class timer_service;
 
 namespace dataflow {
 template <class F, class In, class Out>
@@ -47,6 +50,18 @@ public:
   K key() const {
     return decode_key<K>(key_);
   }
+  /// The operator's event-time clock: records at or before it are late.
+  int64_t watermark() const noexcept {
+    return watermark_;
+  }
+  /// Wall-clock milliseconds since the epoch.
+  int64_t current_processing_time() const {
+    return processing_time_now();
+  }
+  /// The current key's timers (durable); `on_timer(ts, ctx)` receives them.
+  timer_service& timers() {
+    return *timers_;
+  }
 
 private:
   template <class F, class In, class O>
@@ -57,6 +72,8 @@ private:
   dataflow::push_fn<Out> next_;
   std::string_view key_;
   int64_t time_ = 0;
+  int64_t watermark_ = min_time;
+  timer_service* timers_ = nullptr;
 };
 
 /// What an event-sourced command handler decides: domain events to persist

@@ -10,6 +10,7 @@
 //      .sink(eddy::connectors::file::lines_out(job.arg("output"), format));
 //   return eddy::run(job);
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
@@ -31,6 +32,7 @@
 #include "eddy/key_group.hpp"
 #include "eddy/sink.hpp"
 #include "eddy/source.hpp"
+#include "eddy/time.hpp"
 
 namespace eddy {
 
@@ -46,6 +48,9 @@ struct job_config {
   uint32_t restart_budget = 5;            ///< restarts of one partition per window
   uint64_t restart_window_ms = 60'000;
   uint64_t restart_backoff_ms = 10;       ///< first backoff; doubles up to 2 s
+  uint32_t source_chunk = 32'768;          ///< values a source reads per step
+  int64_t idle_timeout_ms = 0;            ///< an input silent this long stops holding
+                                          ///< the watermark back; 0 = never idle
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
 };
@@ -91,7 +96,7 @@ public:
   template <class F>
   auto map(F f) {
     using U = std::decay_t<std::invoke_result_t<F&, const T&>>;
-    return then<U>([f](const dataflow::push_fn<U>& next) {
+    return then<U>([f](const dataflow::push_fn<U>& next, dataflow::output_port&) {
       return dataflow::push_fn<T>([f, next](const T& x, int64_t t) { next(f(x), t); });
     });
   }
@@ -99,7 +104,7 @@ public:
   /// Keeps the values for which `pred(const T&)` is true.
   template <class F>
   stream<T> filter(F pred) {
-    return then<T>([pred](const dataflow::push_fn<T>& next) {
+    return then<T>([pred](const dataflow::push_fn<T>& next, dataflow::output_port&) {
       return dataflow::push_fn<T>([pred, next](const T& x, int64_t t) {
         if (pred(x))
           next(x, t);
@@ -111,12 +116,33 @@ public:
   template <class F>
   auto flat_map(F f) {
     using U = typename dataflow::arg_t<F, 1>::value_type;
-    return then<U>([f](const dataflow::push_fn<U>& next) {
+    return then<U>([f](const dataflow::push_fn<U>& next, dataflow::output_port&) {
       auto keep = std::make_shared<dataflow::push_fn<U>>(next); // the collector points here
       auto out = std::make_shared<collector<U>>(*keep);
       return dataflow::push_fn<T>([f, out, keep](const T& x, int64_t t) {
         out->time(t);
         f(x, *out);
+      });
+    });
+  }
+
+  /// Gives every value the event time `timestamp(const T&)` (ms, a function
+  /// or member pointer) and emits watermarks that trail the highest time seen
+  /// by `max_out_of_orderness` (Flink's bounded out-of-orderness strategy):
+  /// `watermark = max_time_seen - max_out_of_orderness - 1`.
+  template <class F>
+  stream<T> with_timestamps(F timestamp, std::chrono::milliseconds max_out_of_orderness) {
+    auto delay = static_cast<int64_t>(max_out_of_orderness.count());
+    return then<T>([timestamp, delay](const dataflow::push_fn<T>& next,
+                                      dataflow::output_port& port) {
+      auto highest = std::make_shared<int64_t>(min_time);
+      return dataflow::push_fn<T>([timestamp, delay, next, highest, &port](const T& x, int64_t) {
+        auto t = static_cast<int64_t>(std::invoke(timestamp, x));
+        next(x, t);
+        if (t > *highest) {
+          *highest = t;
+          port.propose_watermark(t - delay - 1);
+        }
       });
     });
   }
@@ -148,7 +174,7 @@ private:
     auto prev = attach_;
     return stream<U>{job_, [prev, make_step](dataflow::chain_factory<U> down) {
                        prev([make_step, down](dataflow::output_port& port) {
-                         return make_step(down(port));
+                         return make_step(down(port), port);
                        });
                      }};
   }

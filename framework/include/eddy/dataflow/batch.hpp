@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ struct record_batch {
   uint64_t first_seq = 0;
   uint32_t count = 0;
   std::string data;
+  /// The producer's watermark after these records (not journaled: after a
+  /// restart producers send their watermarks anew).
+  int64_t watermark = std::numeric_limits<int64_t>::min();
 
   bool empty() const noexcept {
     return count == 0;

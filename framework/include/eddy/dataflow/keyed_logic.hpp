@@ -37,8 +37,10 @@ public:
   template <class... Args>
   process_logic(push_fn<Out> next, Args&&... args) {
     detail::state_registry::scope scope{&registry_};
+    timers_.emplace(); // state id 0; the function's handles follow
     fn_.emplace(std::forward<Args>(args)...);
     ctx_.next_ = std::move(next);
+    ctx_.timers_ = &*timers_;
   }
 
   void process(const record_view& r) override {
@@ -48,6 +50,16 @@ public:
     reader rd{r.payload};
     rd.read(input_);
     fn_->on_record(static_cast<const In&>(input_), ctx_);
+  }
+  void advance_watermark(int64_t wm) override {
+    ctx_.watermark_ = wm;
+    timers_->fire_event_timers(wm, [this](int64_t ts) { on_timer(ts); });
+  }
+  void fire_processing_timers(int64_t now) override {
+    timers_->fire_processing_timers(now, [this](int64_t ts) { on_timer(ts); });
+  }
+  int64_t next_processing_timer() const override {
+    return timers_->next_processing_time().value_or(max_time);
   }
   void take_log(std::string& out) override {
     registry_.take_log(out);
@@ -69,7 +81,17 @@ public:
   }
 
 private:
-  detail::state_registry registry_; // before fn_: the handles register here
+  /// Calls the function's on_timer, if it has one, for the current key.
+  void on_timer(int64_t ts) {
+    if constexpr (requires(F& f, context<Out>& c) { f.on_timer(ts, c); }) {
+      ctx_.key_ = registry_.current_key();
+      ctx_.time_ = ts;
+      fn_->on_timer(ts, ctx_);
+    }
+  }
+
+  detail::state_registry registry_; // before the handles: they register here
+  std::optional<timer_service> timers_;
   std::optional<F> fn_;
   context<Out> ctx_;
   stored_t<In> input_{}; // reused so decoding does not allocate per record
@@ -123,6 +145,14 @@ public:
       w.bytes(r.key.data(), r.key.size());
       w.write(e);
     }
+  }
+  void advance_watermark(int64_t wm) override {
+    ctx_.watermark_ = wm;
+  }
+  void fire_processing_timers(int64_t) override {
+  }
+  int64_t next_processing_timer() const override {
+    return max_time;
   }
   void take_log(std::string& out) override {
     out.swap(log_);

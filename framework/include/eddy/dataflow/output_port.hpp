@@ -14,6 +14,10 @@ public:
   virtual ~output_port() = default;
   virtual void push(uint32_t target, std::string_view key, int64_t time,
                     std::string_view payload) = 0;
+
+  /// A timestamp assigner proposes a watermark (a source uses the highest;
+  /// keyed operators keep their own, the minimum of their inputs).
+  virtual void propose_watermark(int64_t wm) = 0;
 };
 
 /// Feeds one value of `T` with its event time into a chain.

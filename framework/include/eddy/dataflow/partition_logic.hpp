@@ -21,6 +21,16 @@ public:
   /// port the logic was built with. Exceptions from user code propagate.
   virtual void process(const record_view& r) = 0;
 
+  /// The operator's watermark moved to `wm`: fires the event-time timers at
+  /// or before it (their changes and outputs join the current group).
+  virtual void advance_watermark(int64_t wm) = 0;
+
+  /// Fires the processing-time timers at or before `now`.
+  virtual void fire_processing_timers(int64_t now) = 0;
+
+  /// The earliest processing-time timer, or max_time if none.
+  virtual int64_t next_processing_timer() const = 0;
+
   /// Moves the state change log accumulated since the last call into `out`.
   virtual void take_log(std::string& out) = 0;
 
