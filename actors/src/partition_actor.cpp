@@ -1,5 +1,6 @@
 #include "partition_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -448,7 +449,9 @@ caf::behavior running(partition_actor_t* self) {
       auto& st = self->state;
       if (target >= st.outputs.size())
         return;
-      if (seq > st.outputs[target].acked())
+      if (seq > st.outputs[target].acked()
+          && std::find(st.acked_changed.begin(), st.acked_changed.end(), target)
+               == st.acked_changed.end())
         st.acked_changed.push_back(target);
       st.outputs[target].ack(seq);
       drain_pending(self);
