@@ -12,9 +12,15 @@
 //       ctx.emit({word, *count});
 //     }
 //   };
+//
+// value_state and map_state take an optional `eddy::ttl`: their values (map
+// entries) expire that long after their last write, see `ttl` below.
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -24,8 +30,24 @@
 #include <vector>
 
 #include "eddy/codec.hpp"
+#include "eddy/time.hpp"
 
 namespace eddy {
+
+/// Time to live of a value_state's values or a map_state's entries, given to
+/// the handle's constructor: `value_state<T> v{ttl{std::chrono::minutes(30)}}`.
+/// Semantics of Flink's StateTtlConfig defaults: processing time; the clock
+/// of a value (map entry) restarts when it is created or written, not when it
+/// is read; an expired value is never returned and reads as absent. Whether a
+/// value has expired is decided once per record (when its key becomes
+/// current), so it cannot vanish between two reads in one `on_record`.
+/// Expired values are dropped when read and left out of snapshots; the write
+/// times are journaled, so recovery expires them at the same moments.
+/// Adding or removing the TTL of a handle whose state is already stored is a
+/// state schema change the journal refuses (like Flink).
+struct ttl {
+  std::chrono::milliseconds duration;
+};
 
 namespace detail {
 
@@ -56,6 +78,8 @@ enum class state_op : uint8_t {
   list_add = 5,
   timer_add = 6,
   timer_remove = 7,
+  set_stamped = 8,     ///< set by a handle with TTL: `i64 write time, value`
+  map_put_stamped = 9, ///< map_put with TTL: `i64 write time, k, v`
 };
 
 class state_base;
@@ -134,6 +158,16 @@ public:
   /// Number of keys with any state, summed over handles.
   size_t key_count() const;
 
+  /// Processing time as the handles with a TTL see it: processing_time_now(),
+  /// or the time a test set.
+  int64_t now() const {
+    return now_for_testing_ ? *now_for_testing_ : processing_time_now();
+  }
+  /// Test only: fixes now() at `t` (nullopt: the wall clock again).
+  void now_for_testing(std::optional<int64_t> t) noexcept {
+    now_for_testing_ = t;
+  }
+
 private:
   std::vector<state_base*> handles_;
   std::string_view current_key_;
@@ -141,6 +175,7 @@ private:
   std::string log_;
   std::string scratch_;
   bool logging_ = true;
+  std::optional<int64_t> now_for_testing_;
 };
 
 /// Common base of the state handles; type-erased access for the registry.
@@ -233,25 +268,169 @@ private:
   mutable uint64_t cache_generation_ = 0;
 };
 
+/// Whether a value written at `written` has expired at `now` (Flink's rule:
+/// expired from write time + ttl on).
+inline bool expired(int64_t written, int64_t now, int64_t ttl_ms) noexcept {
+  return now - written >= ttl_ms;
+}
+
+/// A value_state slot with a TTL: the value and its last write time.
+template <class T>
+struct stamped_value {
+  T value{};
+  int64_t written = 0;
+
+  /// Whether the slot still holds a live value at `now`.
+  bool purge(int64_t now, int64_t ttl_ms) const noexcept {
+    return !expired(written, now, ttl_ms);
+  }
+};
+
+/// A map_state slot with a TTL: the entries, each entry's last write time,
+/// and a lower bound of those times so that a slot with nothing expired is
+/// recognized without a scan.
+template <class K, class V>
+struct stamped_map {
+  std::map<K, V> values;
+  std::map<K, int64_t> written;
+  int64_t oldest = 0;
+
+  void put(const K& k, const V& v, int64_t at) {
+    if (values.empty() || at < oldest)
+      oldest = at;
+    values[k] = v;
+    written[k] = at;
+  }
+  void remove(const K& k) {
+    values.erase(k);
+    written.erase(k);
+  }
+  /// Drops the entries expired at `now`; whether any are left.
+  bool purge(int64_t now, int64_t ttl_ms) {
+    if (!expired(oldest, now, ttl_ms))
+      return !values.empty();
+    oldest = now;
+    for (auto i = written.begin(); i != written.end();) {
+      if (expired(i->second, now, ttl_ms)) {
+        values.erase(i->first);
+        i = written.erase(i);
+      } else {
+        oldest = std::min(oldest, i->second);
+        ++i;
+      }
+    }
+    return !values.empty();
+  }
+};
+
+/// The per-key slots of a handle with a TTL, kept apart from keyed_slots so
+/// that handles without one run exactly the code they ran before. Like
+/// keyed_slots it caches the current key's slot; on each new key generation
+/// (each record) it asks the slot to purge what expired and forgets the key if
+/// nothing is left. Such drops are not journaled: the journal carries the
+/// write times, and replay and restore apply the same rule.
+/// Owned by its handle; used only by the partition actor.
+template <class S>
+class ttl_slots {
+public:
+  ttl_slots(state_registry& reg, std::chrono::milliseconds ttl) : reg_(reg), ttl_ms_(ttl.count()) {
+    if (ttl_ms_ <= 0)
+      throw std::invalid_argument("eddy::ttl must be positive");
+  }
+
+  state_registry& registry() const noexcept {
+    return reg_;
+  }
+  int64_t ttl_ms() const noexcept {
+    return ttl_ms_;
+  }
+  bool expired(int64_t written, int64_t now) const noexcept {
+    return detail::expired(written, now, ttl_ms_);
+  }
+
+  /// The current key's slot with what expired dropped, or nullptr.
+  S* find() {
+    if (cache_generation_ != reg_.key_generation()) {
+      cache_generation_ = reg_.key_generation();
+      auto i = values_.find(reg_.current_key());
+      if (i == values_.end()) {
+        cache_ = nullptr;
+      } else if (i->second.purge(reg_.now(), ttl_ms_)) {
+        cache_ = &i->second;
+      } else {
+        values_.erase(i);
+        cache_ = nullptr;
+      }
+    }
+    return cache_;
+  }
+  S& find_or_add() {
+    if (auto* s = find())
+      return *s;
+    cache_ = &values_.try_emplace(std::string{reg_.current_key()}).first->second;
+    return *cache_;
+  }
+  void erase_current() {
+    values_.erase(std::string{reg_.current_key()});
+    cache_ = nullptr;
+  }
+  /// For replay: the slot of `key`, without purging.
+  S& slot_of(std::string_view key) {
+    cache_generation_ = 0;
+    return values_.try_emplace(std::string{key}).first->second;
+  }
+  S* at(std::string_view key) {
+    auto i = values_.find(key);
+    return i == values_.end() ? nullptr : &i->second;
+  }
+  void erase_key(std::string_view key) {
+    cache_generation_ = 0;
+    values_.erase(std::string{key});
+  }
+  void clear() {
+    cache_generation_ = 0;
+    values_.clear();
+  }
+  const key_map<S>& values() const noexcept {
+    return values_;
+  }
+  size_t size() const noexcept {
+    return values_.size();
+  }
+
+private:
+  state_registry& reg_;
+  int64_t ttl_ms_;
+  key_map<S> values_;
+  S* cache_ = nullptr;
+  uint64_t cache_generation_ = 0;
+};
+
 } // namespace detail
 
 /// One value of type `T` per key, or none. Reads like std::optional<T>.
+/// Constructed with an `eddy::ttl`, values expire that long after their last
+/// write (see `ttl`); without, the handle runs the plain keyed_slots path.
 template <class T>
 class value_state : public detail::keyed_slots<T> {
   using base = detail::keyed_slots<T>;
+  using ttl_slots = detail::ttl_slots<detail::stamped_value<T>>;
 
 public:
   value_state() = default;
+  /// A handle whose values expire `t.duration` after their last write.
+  explicit value_state(ttl t) : ttl_(std::make_unique<ttl_slots>(this->registry(), t.duration)) {
+  }
 
   explicit operator bool() const {
-    return this->find() != nullptr;
+    return current() != nullptr;
   }
   bool has_value() const {
-    return this->find() != nullptr;
+    return current() != nullptr;
   }
   /// The current key's value; throws std::logic_error if it has none.
   const T& value() const {
-    if (auto* v = this->find())
+    if (auto* v = current())
       return *v;
     throw std::logic_error("value_state: the current key has no value");
   }
@@ -262,11 +441,19 @@ public:
     return &value();
   }
   T value_or(T fallback) const {
-    auto* v = this->find();
+    auto* v = current();
     return v ? *v : std::move(fallback);
   }
 
   value_state& operator=(const T& x) {
+    if (ttl_) [[unlikely]] {
+      auto now = this->registry().now();
+      auto& s = ttl_->find_or_add();
+      s.value = x;
+      s.written = now;
+      this->registry().log(this->id(), detail::state_op::set_stamped)(now, x);
+      return *this;
+    }
     this->find_or_add() = x;
     this->registry().log(this->id(), detail::state_op::set).write(x);
     return *this;
@@ -282,33 +469,110 @@ public:
     return *this;
   }
   void clear() {
-    if (!this->find())
-      return;
-    this->erase_current();
+    if (ttl_) [[unlikely]] {
+      if (!ttl_->find())
+        return; // absent or expired: the journal's write time expires it on replay too
+      ttl_->erase_current();
+    } else {
+      if (!this->find())
+        return;
+      this->erase_current();
+    }
     this->registry().log(this->id(), detail::state_op::erase);
   }
 
   void apply(detail::state_op op, std::string_view key, reader& r) override {
+    if (ttl_) [[unlikely]]
+      return apply_stamped(op, key, r);
     if (op == detail::state_op::set)
       r.read(this->slot_of(key));
     else if (op == detail::state_op::erase)
       this->erase_key(key);
+    else if (op == detail::state_op::set_stamped)
+      throw decode_error("value_state: the journal holds values with a TTL, the handle has none");
     else
       throw decode_error("value_state: unexpected operation in journal");
   }
+  /// With a TTL: `varint n, (key, value, i64 write time) * n`, live values only.
+  void snapshot(writer& w) const override {
+    if (!ttl_)
+      return base::snapshot(w);
+    auto now = ttl_->registry().now();
+    uint64_t n = 0;
+    for (const auto& [k, s] : ttl_->values())
+      n += ttl_->expired(s.written, now) ? 0 : 1;
+    w.varint(n);
+    for (const auto& [k, s] : ttl_->values())
+      if (!ttl_->expired(s.written, now))
+        w(k, s.value, s.written);
+  }
+  void restore(reader& r) override {
+    if (!ttl_)
+      return base::restore(r);
+    ttl_->clear();
+    auto now = ttl_->registry().now();
+    auto n = r.varint();
+    detail::stamped_value<T> s;
+    for (uint64_t i = 0; i < n; ++i) {
+      auto k = r.read<std::string>();
+      r(s.value, s.written);
+      if (!ttl_->expired(s.written, now))
+        ttl_->slot_of(k) = s;
+    }
+  }
+  size_t key_count() const override {
+    return ttl_ ? ttl_->size() : base::key_count();
+  }
+
+private:
+  /// The current key's live value, or nullptr.
+  const T* current() const {
+    if (ttl_) [[unlikely]] {
+      // Dropping an expired value changes nothing a reader can see.
+      auto* s = ttl_->find();
+      return s ? &s->value : nullptr;
+    }
+    return this->find();
+  }
+  /// Replays an operation with the rule of live reads: a write already
+  /// expired at replay time leaves the key absent.
+  void apply_stamped(detail::state_op op, std::string_view key, reader& r) {
+    if (op == detail::state_op::set_stamped) {
+      detail::stamped_value<T> s;
+      r(s.written, s.value);
+      if (ttl_->expired(s.written, ttl_->registry().now()))
+        ttl_->erase_key(key);
+      else
+        ttl_->slot_of(key) = std::move(s);
+    } else if (op == detail::state_op::erase) {
+      ttl_->erase_key(key);
+    } else if (op == detail::state_op::set) {
+      throw decode_error("value_state: the journal holds values without a TTL, the handle has one");
+    } else {
+      throw decode_error("value_state: unexpected operation in journal");
+    }
+  }
+
+  std::unique_ptr<ttl_slots> ttl_; // only for a handle with a TTL
 };
 
-/// A map from user keys `K` to values `V` per key.
+/// A map from user keys `K` to values `V` per key. Constructed with an
+/// `eddy::ttl`, each entry expires that long after its last write (see `ttl`).
 template <class K, class V>
 class map_state : public detail::keyed_slots<std::map<K, V>> {
   using map_type = std::map<K, V>;
+  using base = detail::keyed_slots<map_type>;
+  using ttl_slots = detail::ttl_slots<detail::stamped_map<K, V>>;
 
 public:
   map_state() = default;
+  /// A handle whose entries expire `t.duration` after their last write.
+  explicit map_state(ttl t) : ttl_(std::make_unique<ttl_slots>(this->registry(), t.duration)) {
+  }
 
   /// The value for `k` under the current key, or nullptr.
   const V* get(const K& k) const {
-    auto* m = this->find();
+    auto* m = current();
     if (!m)
       return nullptr;
     auto i = m->find(k);
@@ -318,33 +582,54 @@ public:
     return get(k) != nullptr;
   }
   size_t size() const {
-    auto* m = this->find();
+    auto* m = current();
     return m ? m->size() : 0;
   }
   bool empty() const {
     return size() == 0;
   }
   void put(const K& k, const V& v) {
+    if (ttl_) [[unlikely]] {
+      auto now = this->registry().now();
+      ttl_->find_or_add().put(k, v, now);
+      this->registry().log(this->id(), detail::state_op::map_put_stamped)(now, k, v);
+      return;
+    }
     this->find_or_add()[k] = v;
     this->registry().log(this->id(), detail::state_op::map_put)(k, v);
   }
   void remove(const K& k) {
-    auto* m = this->find();
-    if (!m || m->erase(k) == 0)
-      return;
-    if (m->empty())
-      this->erase_current();
+    if (ttl_) [[unlikely]] {
+      auto* s = ttl_->find();
+      if (!s || s->values.erase(k) == 0)
+        return;
+      s->written.erase(k);
+      if (s->values.empty())
+        ttl_->erase_current();
+    } else {
+      auto* m = this->find();
+      if (!m || m->erase(k) == 0)
+        return;
+      if (m->empty())
+        this->erase_current();
+    }
     this->registry().log(this->id(), detail::state_op::map_erase).write(k);
   }
   void clear() {
-    if (!this->find())
-      return;
-    this->erase_current();
+    if (ttl_) [[unlikely]] {
+      if (!ttl_->find())
+        return;
+      ttl_->erase_current();
+    } else {
+      if (!this->find())
+        return;
+      this->erase_current();
+    }
     this->registry().log(this->id(), detail::state_op::erase);
   }
   /// The current key's entries, ordered by user key.
   const map_type& entries() const {
-    auto* m = this->find();
+    auto* m = current();
     return m ? *m : empty_;
   }
   auto begin() const {
@@ -355,6 +640,8 @@ public:
   }
 
   void apply(detail::state_op op, std::string_view key, reader& r) override {
+    if (ttl_) [[unlikely]]
+      return apply_stamped(op, key, r);
     switch (op) {
       case detail::state_op::map_put: {
         auto k = r.read<K>();
@@ -372,13 +659,109 @@ public:
       case detail::state_op::erase:
         this->erase_key(key);
         break;
+      case detail::state_op::map_put_stamped:
+        throw decode_error("map_state: the journal holds entries with a TTL, the handle has none");
       default:
         throw decode_error("map_state: unexpected operation in journal");
     }
   }
+  /// With a TTL: `varint n, (key, varint m, (k, v, i64 write time) * m) * n`,
+  /// live entries only, keys with none left out.
+  void snapshot(writer& w) const override {
+    if (!ttl_)
+      return base::snapshot(w);
+    auto now = ttl_->registry().now();
+    auto live = [&](const detail::stamped_map<K, V>& s) {
+      uint64_t m = 0;
+      for (const auto& [k, at] : s.written)
+        m += ttl_->expired(at, now) ? 0 : 1;
+      return m;
+    };
+    uint64_t n = 0;
+    for (const auto& [key, s] : ttl_->values())
+      n += live(s) > 0 ? 1 : 0;
+    w.varint(n);
+    for (const auto& [key, s] : ttl_->values()) {
+      auto m = live(s);
+      if (m == 0)
+        continue;
+      w.write(key);
+      w.varint(m);
+      for (const auto& [k, at] : s.written)
+        if (!ttl_->expired(at, now))
+          w(k, s.values.at(k), at);
+    }
+  }
+  void restore(reader& r) override {
+    if (!ttl_)
+      return base::restore(r);
+    ttl_->clear();
+    auto now = ttl_->registry().now();
+    auto n = r.varint();
+    K k{};
+    V v{};
+    int64_t at = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      auto key = r.read<std::string>();
+      auto m = r.varint();
+      for (uint64_t j = 0; j < m; ++j) {
+        r(k, v, at);
+        if (!ttl_->expired(at, now))
+          ttl_->slot_of(key).put(k, v, at);
+      }
+    }
+  }
+  size_t key_count() const override {
+    return ttl_ ? ttl_->size() : base::key_count();
+  }
 
 private:
+  /// The current key's live entries, or nullptr.
+  const map_type* current() const {
+    if (ttl_) [[unlikely]] {
+      // Dropping expired entries changes nothing a reader can see.
+      auto* s = ttl_->find();
+      return s ? &s->values : nullptr;
+    }
+    return this->find();
+  }
+  /// Replays an operation with the rule of live reads: a put already expired
+  /// at replay time leaves its entry absent.
+  void apply_stamped(detail::state_op op, std::string_view key, reader& r) {
+    switch (op) {
+      case detail::state_op::map_put_stamped: {
+        auto at = r.read<int64_t>();
+        auto k = r.read<K>();
+        auto v = r.read<V>();
+        if (!ttl_->expired(at, ttl_->registry().now()))
+          ttl_->slot_of(key).put(k, v, at);
+        else
+          remove_replayed(key, k);
+        break;
+      }
+      case detail::state_op::map_erase:
+        remove_replayed(key, r.read<K>());
+        break;
+      case detail::state_op::erase:
+        ttl_->erase_key(key);
+        break;
+      case detail::state_op::map_put:
+        throw decode_error("map_state: the journal holds entries without a TTL, the handle has one");
+      default:
+        throw decode_error("map_state: unexpected operation in journal");
+    }
+  }
+  void remove_replayed(std::string_view key, const K& k) {
+    auto* s = ttl_->at(key);
+    if (!s)
+      return;
+    s->remove(k);
+    if (s->values.empty())
+      ttl_->erase_key(key);
+  }
+
   static inline const map_type empty_{};
+  std::unique_ptr<ttl_slots> ttl_; // only for a handle with a TTL
 };
 
 /// A list of values of type `T` per key; appends are journaled as appends.
