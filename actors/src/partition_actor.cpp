@@ -246,7 +246,7 @@ void release(partition_actor_t* self, in_flight_entry& e) {
     if (e.watermark > st.sent_watermark[t]) {
       st.sent_watermark[t] = e.watermark;
       self->send(consumer(st, t), watermark_atom::value, st.pid, t, e.watermark,
-                 st.outputs[t].next_seq());
+                 st.outputs[t].sent_next_seq());
     }
   }
   for (auto& a : e.acks) {
@@ -465,7 +465,7 @@ caf::behavior running(partition_actor_t* self) {
         send_batch(self, target, b);
       if (st.sent_watermark[target] > min_time)
         self->send(consumer(st, target), watermark_atom::value, st.pid, target,
-                   st.sent_watermark[target], st.outputs[target].next_seq());
+                   st.sent_watermark[target], st.outputs[target].sent_next_seq());
       if (st.outputs[target].end_sent)
         self->send(consumer(st, target), end_atom::value, st.pid, target,
                    st.outputs[target].next_seq());

@@ -148,6 +148,42 @@ BOOST_AUTO_TEST_CASE(event_time_timers_fire_once_after_every_record_before_them)
   BOOST_TEST(at_end < out->size() / 10);
 }
 
+BOOST_AUTO_TEST_CASE(watermarks_cross_a_keyed_stage_to_the_timers_of_the_next) {
+  struct pass_on {
+    void on_record(const event& e, context<event>& ctx) {
+      ctx.emit(e);
+    }
+  };
+  test::temp_dir dir;
+  auto evs = events(20'000);
+  auto out = std::make_shared<std::vector<std::string>>();
+  job j{"two-stage-time"};
+  j.config().state_dir = dir.path;
+  j.config().log_level = "off";
+  j.config().max_key_groups = 16;
+  // Input that trickles in, so watermarks move on the way instead of jumping
+  // to the end while the stages are still catching up.
+  j.config().source_chunk = 500;
+  j.source(memory::generate(evs.size(), [&evs](uint64_t i) {
+       if (i % 500 == 0)
+         std::this_thread::sleep_for(std::chrono::milliseconds(5));
+       return evs[i];
+     }))
+    .with_timestamps(&event::ts, std::chrono::milliseconds(out_of_orderness))
+    .key_by([](const event& e) { return e.key % 7; }) // another partitioning first
+    .process<pass_on>()
+    .key_by(&event::key)
+    .process<count_until>()
+    .sink(memory::to_vector(out));
+  auto result = actors::execute(j);
+  BOOST_TEST_REQUIRE(result.exit_code == 0, result.error);
+  check_timers(*out, evs);
+  size_t at_end = 0;
+  for (auto& line : *out)
+    at_end += line.ends_with(" end");
+  BOOST_TEST(at_end < out->size() / 10); // the watermark went through stage 1
+}
+
 BOOST_AUTO_TEST_CASE(processing_time_timers_fire_once_by_the_wall_clock) {
   struct reminder {
     value_state<int64_t> due;

@@ -8,6 +8,7 @@
 //
 // Plain C++: owned and used by one actor; not thread-safe.
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -44,12 +45,20 @@ public:
   void restore(uint64_t next, uint64_t acked) {
     next_seq_ = next;
     acked_ = acked;
+    sent_next_ = acked + 1;
   }
 
   /// Records that `b` was sent and must be kept until acknowledged.
   void sent(batch_ptr b) {
     bytes_ += b->data.size();
+    sent_next_ = std::max(sent_next_, b->last_seq() + 1);
     unacked_.push_back(std::move(b));
+  }
+
+  /// Seq after the last record sent: what a watermark sent now follows.
+  /// (Below next_seq() while assigned batches wait for their journal entry.)
+  uint64_t sent_next_seq() const noexcept {
+    return sent_next_;
   }
 
   /// Drops every batch whose records are all at or below `seq`.
@@ -94,6 +103,7 @@ public:
 
 private:
   uint64_t next_seq_ = 1;
+  uint64_t sent_next_ = 1;
   uint64_t acked_ = 0;
   size_t bytes_ = 0;
   std::deque<batch_ptr> unacked_;
