@@ -5,8 +5,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +18,7 @@
 #include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/connectors/memory/memory.hpp"
 #include "eddy/state.hpp"
+#include "support/kill_loop.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace eddy;
@@ -156,60 +155,21 @@ int run_job(bool events, const std::vector<command>& cmds, const std::filesystem
   return result.exit_code;
 }
 
-/// Runs the job in a child process; kills it after `kill_after` unless it
-/// finishes first. Returns true if it was killed while running.
-bool run_child(bool events, const std::vector<command>& cmds, const std::filesystem::path& state,
-               const std::filesystem::path& output, std::chrono::milliseconds kill_after,
-               int* exit_code) {
-  auto pid = ::fork();
-  BOOST_TEST_REQUIRE(pid >= 0);
-  if (pid == 0)
-    ::_exit(run_job(events, cmds, state, output));
-  auto deadline = std::chrono::steady_clock::now() + kill_after;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  *exit_code = 137;
-  return true;
-}
-
 void check_exactly_once_under_sigkill(bool events) {
   test::temp_dir dir;
-  auto state = dir.path / "state";
-  auto output = dir.path / "out.txt";
   std::filesystem::create_directories(dir.path);
   auto cmds = commands(200'000);
-  int code = 0;
-  // An uninterrupted run tells how long the whole job takes; kills then come
-  // at random moments early enough that ten of them cannot finish it.
-  auto started = std::chrono::steady_clock::now();
-  BOOST_TEST_REQUIRE(!run_child(events, cmds, dir.path / "probe-state", dir.path / "probe.txt",
-                                std::chrono::minutes(5), &code));
-  BOOST_TEST_REQUIRE(code == 0);
-  auto whole = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now() - started)
-                 .count();
-  std::mt19937 rng{7};
-  int kills = 0;
-  for (int round = 0; round < 10; ++round) {
-    std::chrono::milliseconds after{whole / 40 + rng() % (whole / 12 + 1)};
-    if (!run_child(events, cmds, state, output, after, &code)) {
-      BOOST_TEST_REQUIRE(code == 0);
-      break; // finished before the kill
-    }
-    ++kills;
-  }
-  BOOST_TEST_MESSAGE("the whole job takes " << whole << " ms; killed " << kills << " times");
-  BOOST_TEST(kills >= 8);
-  BOOST_TEST_REQUIRE(!run_child(events, cmds, state, output, std::chrono::minutes(5), &code));
-  BOOST_TEST_REQUIRE(code == 0);
+  auto report = test::kill_and_finish(
+    [&](bool probe) {
+      return probe ? run_job(events, cmds, dir.path / "probe-state", dir.path / "probe.txt")
+                   : run_job(events, cmds, dir.path / "state", dir.path / "out.txt");
+    },
+    7);
+  BOOST_TEST_MESSAGE("the whole job takes " << report.whole_ms << " ms; killed " << report.kills
+                                            << " times");
+  BOOST_TEST_REQUIRE(report.final_code == 0);
+  BOOST_TEST(report.kills >= 8);
+  auto output = dir.path / "out.txt";
   // Per account, the lines are exactly the expected ones, in order.
   std::map<std::string, std::vector<std::string>> got, want;
   auto account_of = [](const std::string& l) { return l.substr(0, l.find(' ')); };

@@ -4,8 +4,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +17,7 @@
 #include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/connectors/memory/memory.hpp"
 #include "eddy/state.hpp"
+#include "support/kill_loop.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace eddy;
@@ -101,6 +100,14 @@ void build(job& j, const std::vector<event>& evs,
     .sink(std::move(out));
 }
 
+/// How many timers fired only at the end of input (watermark +infinity).
+size_t fired_at_end(const std::vector<std::string>& lines) {
+  size_t n = 0;
+  for (auto& line : lines)
+    n += line.ends_with(" end");
+  return n;
+}
+
 /// Checks fired-timer lines: each expected timer once, never before the
 /// watermark passed it, in time order per key.
 void check_timers(const std::vector<std::string>& lines, const std::vector<event>& evs) {
@@ -142,10 +149,7 @@ BOOST_AUTO_TEST_CASE(event_time_timers_fire_once_after_every_record_before_them)
   BOOST_TEST_REQUIRE(result.exit_code == 0, result.error);
   check_timers(*out, evs);
   // Most timers fire on the way, from watermarks, not at the end of input.
-  size_t at_end = 0;
-  for (auto& line : *out)
-    at_end += line.ends_with(" end");
-  BOOST_TEST(at_end < out->size() / 10);
+  BOOST_TEST(fired_at_end(*out) < out->size() / 10);
 }
 
 BOOST_AUTO_TEST_CASE(watermarks_cross_a_keyed_stage_to_the_timers_of_the_next) {
@@ -178,10 +182,7 @@ BOOST_AUTO_TEST_CASE(watermarks_cross_a_keyed_stage_to_the_timers_of_the_next) {
   auto result = actors::execute(j);
   BOOST_TEST_REQUIRE(result.exit_code == 0, result.error);
   check_timers(*out, evs);
-  size_t at_end = 0;
-  for (auto& line : *out)
-    at_end += line.ends_with(" end");
-  BOOST_TEST(at_end < out->size() / 10); // the watermark went through stage 1
+  BOOST_TEST(fired_at_end(*out) < out->size() / 10); // the watermark went through stage 1
 }
 
 BOOST_AUTO_TEST_CASE(processing_time_timers_fire_once_by_the_wall_clock) {
@@ -224,49 +225,24 @@ BOOST_AUTO_TEST_CASE(event_time_timers_fire_exactly_once_across_sigkills) {
   test::temp_dir dir;
   std::filesystem::create_directories(dir.path);
   auto evs = events(200'000);
-  auto run = [&](const std::filesystem::path& state, const std::filesystem::path& output,
-                 std::chrono::milliseconds kill_after) {
-    auto pid = ::fork();
-    BOOST_TEST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-      job j{"event-time-crash"};
-      j.config().state_dir = state;
-      j.config().log_level = "off";
-      j.config().snapshot_every_entries = 20;
-      build(j, evs, connectors::file::lines_out(output, [](const std::string& s) { return s; }));
-      ::_exit(actors::execute(j).exit_code);
-    }
-    auto deadline = std::chrono::steady_clock::now() + kill_after;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid, &status, WNOHANG) == pid)
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    return -1; // killed
+  auto job_in = [&](const std::filesystem::path& state, const std::filesystem::path& output) {
+    job j{"event-time-crash"};
+    j.config().state_dir = state;
+    j.config().log_level = "off";
+    j.config().snapshot_every_entries = 20;
+    build(j, evs, connectors::file::lines_out(output, [](const std::string& s) { return s; }));
+    return actors::execute(j).exit_code;
   };
-  auto started = std::chrono::steady_clock::now();
-  BOOST_TEST_REQUIRE(run(dir.path / "probe", dir.path / "probe.txt", std::chrono::minutes(5)) == 0);
-  auto whole = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now() - started)
-                 .count();
-  std::mt19937 rng{3};
-  int kills = 0;
-  for (int round = 0; round < 10; ++round) {
-    std::chrono::milliseconds after{whole / 40 + rng() % (whole / 12 + 1)};
-    auto code = run(dir.path / "state", dir.path / "out.txt", after);
-    if (code == -1) {
-      ++kills;
-      continue;
-    }
-    BOOST_TEST_REQUIRE(code == 0);
-    break;
-  }
-  BOOST_TEST_MESSAGE("the whole job takes " << whole << " ms; killed " << kills << " times");
-  BOOST_TEST(kills >= 8);
-  BOOST_TEST_REQUIRE(run(dir.path / "state", dir.path / "out.txt", std::chrono::minutes(5)) == 0);
+  auto report = test::kill_and_finish(
+    [&](bool probe) {
+      return probe ? job_in(dir.path / "probe", dir.path / "probe.txt")
+                   : job_in(dir.path / "state", dir.path / "out.txt");
+    },
+    3);
+  BOOST_TEST_MESSAGE("the whole job takes " << report.whole_ms << " ms; killed " << report.kills
+                                            << " times");
+  BOOST_TEST_REQUIRE(report.final_code == 0);
+  BOOST_TEST(report.kills >= 8);
   std::vector<std::string> lines;
   std::ifstream in{dir.path / "out.txt"};
   for (std::string line; std::getline(in, line);)
