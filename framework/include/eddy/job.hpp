@@ -60,6 +60,9 @@ class job;
 template <class T>
 class stream;
 
+template <class K, class T, class Assigner>
+class windowed_stream;
+
 /// A stream partitioned by key `K`; the next step is process().
 template <class K, class T>
 class keyed_stream {
@@ -72,6 +75,11 @@ public:
   /// Runs event-sourced behavior `B` (constructed per partition from `args`).
   template <class B, class... Args>
   auto process_events(Args... args);
+
+  /// Cuts this stream into event-time windows of `assigner` (eddy::tumbling,
+  /// eddy::sliding, eddy::session); defined in eddy/window.hpp.
+  template <class Assigner>
+  windowed_stream<K, T, Assigner> window(Assigner assigner);
 
 private:
   friend class stream<T>;

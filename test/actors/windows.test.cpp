@@ -1,0 +1,232 @@
+// Event-time windows through the runtime: tumbling, sliding and session
+// windows with aggregate, reduce and apply, compared with a plain reference
+// computed over the same input; allowed lateness (late records that update
+// and re-fire a window, and records too late for any window); count triggers.
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "eddy/actors/run.hpp"
+#include "eddy/connectors/memory/memory.hpp"
+#include "eddy/window.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace eddy;
+namespace memory = eddy::connectors::memory;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct event {
+  int32_t key = 0;
+  int64_t ts = 0;
+  int64_t v = 0;
+  friend auto operator<=>(const event&, const event&) = default;
+};
+template <class I>
+auto inspect(I& f, event& x) {
+  return f(x.key, x.ts, x.v);
+}
+
+constexpr int64_t out_of_orderness = 50;
+
+/// (sum of v, count): an aggregate with every part of the interface.
+struct sum_count {
+  using acc = std::pair<int64_t, int64_t>;
+  acc create() const {
+    return {0, 0};
+  }
+  void add(acc& a, const event& e) const {
+    a.first += e.v;
+    ++a.second;
+  }
+  void merge(acc& a, const acc& b) const {
+    a.first += b.first;
+    a.second += b.second;
+  }
+  acc result(const acc& a) const {
+    return a;
+  }
+};
+
+/// A reduction whose result does not depend on the order of the records.
+event add_up(const event& a, const event& b) {
+  return {a.key, std::max(a.ts, b.ts), a.v + b.v};
+}
+
+/// A window function of all records: their values, sorted.
+std::vector<int64_t> sorted_values(const int32_t&, const eddy::window&,
+                                   const std::vector<event>& xs) {
+  std::vector<int64_t> vs;
+  for (auto& x : xs)
+    vs.push_back(x.v);
+  std::sort(vs.begin(), vs.end());
+  return vs;
+}
+
+/// Events whose times move forward by `step` ms per event but arrive out of
+/// order by less than `out_of_orderness` ms: nothing is late.
+std::vector<event> random_events(int n, int32_t keys, int64_t step, uint32_t seed) {
+  std::mt19937 rng{seed};
+  std::vector<event> result;
+  for (int i = 0; i < n; ++i) {
+    auto base = i * step;
+    result.push_back({static_cast<int32_t>(rng() % keys),
+                      std::max<int64_t>(0, base - static_cast<int64_t>(rng() % out_of_orderness)),
+                      static_cast<int64_t>(rng() % 1000)});
+  }
+  return result;
+}
+
+// -- the reference ------------------------------------------------------------
+
+using window_key = std::pair<int32_t, eddy::window>;
+
+/// The records of each (key, window): sliding windows (tumbling when
+/// slide == size) for times >= 0.
+std::map<window_key, std::vector<event>> by_window(const std::vector<event>& evs, int64_t size,
+                                                   int64_t slide) {
+  std::map<window_key, std::vector<event>> result;
+  for (auto& e : evs)
+    for (int64_t start = e.ts / slide * slide; start > e.ts - size; start -= slide)
+      result[{e.key, {start, start + size}}].push_back(e);
+  return result;
+}
+
+/// The records of each (key, session): times of a key closer than `gap`
+/// (or exactly `gap`: the windows touch) are one session.
+std::map<window_key, std::vector<event>> by_session(const std::vector<event>& evs, int64_t gap) {
+  std::map<int32_t, std::vector<event>> per_key;
+  for (auto& e : evs)
+    per_key[e.key].push_back(e);
+  std::map<window_key, std::vector<event>> result;
+  for (auto& [key, xs] : per_key) {
+    std::stable_sort(xs.begin(), xs.end(), [](auto& a, auto& b) { return a.ts < b.ts; });
+    std::vector<event> current;
+    for (auto& x : xs) {
+      if (!current.empty() && x.ts > current.back().ts + gap) {
+        result[{key, {current.front().ts, current.back().ts + gap}}] = current;
+        current.clear();
+      }
+      current.push_back(x);
+    }
+    result[{key, {current.front().ts, current.back().ts + gap}}] = current;
+  }
+  return result;
+}
+
+template <class R, class F>
+std::vector<window_result<int32_t, R>>
+expected(const std::map<window_key, std::vector<event>>& groups, F f) {
+  std::vector<window_result<int32_t, R>> result;
+  for (auto& [kw, xs] : groups)
+    result.push_back({kw.first, kw.second, f(kw.first, kw.second, xs)});
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+/// The expected results of each window function over `groups`.
+auto expected_sum_count(const std::map<window_key, std::vector<event>>& groups) {
+  return expected<sum_count::acc>(groups, [](auto&, auto&, auto& xs) {
+    sum_count::acc a{0, 0};
+    for (auto& x : xs)
+      sum_count{}.add(a, x);
+    return a;
+  });
+}
+auto expected_add_up(const std::map<window_key, std::vector<event>>& groups) {
+  return expected<event>(groups, [](auto&, auto&, auto& xs) {
+    auto r = xs.front();
+    for (size_t i = 1; i < xs.size(); ++i)
+      r = add_up(r, xs[i]);
+    return r;
+  });
+}
+auto expected_sorted_values(const std::map<window_key, std::vector<event>>& groups) {
+  return expected<std::vector<int64_t>>(groups, sorted_values);
+}
+
+// -- running jobs -------------------------------------------------------------
+
+/// Runs `evs` through `with_timestamps(delay)`, `key_by(key)` and what
+/// `build` makes of the keyed stream; returns the sink's values, sorted.
+/// The input trickles in (small chunks, a pause every `pause_every` events)
+/// so that watermarks move during the run.
+template <class R, class Build>
+std::vector<window_result<int32_t, R>> run(const std::vector<event>& evs, Build build,
+                                           int64_t delay = out_of_orderness,
+                                           uint32_t chunk = 200, uint64_t pause_every = 1'000,
+                                           int pause_ms = 2) {
+  test::temp_dir dir;
+  auto out = std::make_shared<std::vector<window_result<int32_t, R>>>();
+  job j{"windows"};
+  j.config().state_dir = dir.path;
+  j.config().log_level = "off";
+  j.config().max_key_groups = 16;
+  j.config().source_chunk = chunk;
+  auto keyed = j.source(memory::generate(evs.size(),
+                                         [&evs, pause_every, pause_ms](uint64_t i) {
+                                           if (i > 0 && i % pause_every == 0)
+                                             std::this_thread::sleep_for(
+                                               milliseconds(pause_ms));
+                                           return evs[i];
+                                         }))
+                 .with_timestamps(&event::ts, milliseconds(delay))
+                 .key_by(&event::key);
+  build(keyed).sink(memory::to_vector(out));
+  auto result = actors::execute(j);
+  BOOST_TEST_REQUIRE(result.exit_code == 0, result.error);
+  std::sort(out->begin(), out->end());
+  return *out;
+}
+
+template <class R>
+void check(const std::vector<window_result<int32_t, R>>& got,
+           const std::vector<window_result<int32_t, R>>& want) {
+  BOOST_TEST(got.size() == want.size());
+  BOOST_TEST((got == want));
+}
+
+/// Runs aggregate, reduce and apply over windows of `assigner` and checks
+/// each against the reference `groups`.
+template <class Assigner>
+void check_all_functions(const std::vector<event>& evs, Assigner assigner,
+                         const std::map<window_key, std::vector<event>>& groups) {
+  BOOST_TEST_MESSAGE(groups.size() << " windows");
+  check(run<sum_count::acc>(evs, [&](auto& k) { return k.window(assigner).aggregate(sum_count{}); }),
+        expected_sum_count(groups));
+  check(run<event>(evs, [&](auto& k) { return k.window(assigner).reduce(add_up); }),
+        expected_add_up(groups));
+  check(run<std::vector<int64_t>>(evs, [&](auto& k) { return k.window(assigner).apply(sorted_values); }),
+        expected_sorted_values(groups));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(windows)
+
+BOOST_AUTO_TEST_CASE(tumbling_windows_match_the_reference) {
+  auto evs = random_events(10'000, 20, 1, 1);
+  check_all_functions(evs, tumbling(milliseconds(100)), by_window(evs, 100, 100));
+}
+
+BOOST_AUTO_TEST_CASE(sliding_windows_match_the_reference) {
+  auto evs = random_events(10'000, 20, 1, 2);
+  check_all_functions(evs, sliding(milliseconds(100), milliseconds(30)), by_window(evs, 100, 30));
+}
+
+BOOST_AUTO_TEST_CASE(session_windows_match_the_reference) {
+  auto evs = random_events(10'000, 20, 1, 3);
+  auto groups = by_session(evs, 40);
+  check_all_functions(evs, session(milliseconds(40)), groups);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
