@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "eddy/actors/run.hpp"
 #include "eddy/connectors/memory/memory.hpp"
+#include "eddy/time.hpp"
 #include "eddy/window.hpp"
 #include "support/temp_dir.hpp"
 
@@ -154,17 +156,70 @@ auto expected_sorted_values(const std::map<window_key, std::vector<event>>& grou
   return expected<std::vector<int64_t>>(groups, sorted_values);
 }
 
+/// Flink's semantics for tumbling windows of `size` with sum_count,
+/// replayed over the input in arrival order with the watermark the source
+/// proposes before each record (`max time so far - delay - 1`): windows fire
+/// once the watermark reaches their end - 1, fire again for each record up to
+/// `lateness` late, fire early every `every` records (0: never), and records
+/// later than that go to `late`. Sorted.
+std::vector<window_result<int32_t, sum_count::acc>>
+simulate(const std::vector<event>& evs, int64_t size, int64_t delay, int64_t lateness,
+         uint64_t every, std::vector<event>& late) {
+  struct slot {
+    sum_count::acc acc{0, 0};
+    uint64_t pending = 0;
+    bool fired = false;
+  };
+  std::map<window_key, slot> open;
+  std::vector<window_result<int32_t, sum_count::acc>> result;
+  int64_t wm = min_time;
+  auto advance = [&](int64_t to) {
+    wm = to;
+    for (auto& [kw, s] : open)
+      if (!s.fired && kw.second.max_timestamp() <= wm) {
+        result.push_back({kw.first, kw.second, s.acc});
+        s.fired = true;
+      }
+    std::erase_if(open, [&](auto& p) { return p.first.second.max_timestamp() + lateness <= wm; });
+  };
+  for (auto& e : evs) {
+    eddy::window w{e.ts / size * size, e.ts / size * size + size};
+    if (w.max_timestamp() + lateness <= wm) {
+      late.push_back(e);
+    } else {
+      auto& s = open[{e.key, w}];
+      sum_count{}.add(s.acc, e);
+      bool count_fired = every > 0 && ++s.pending >= every;
+      if (count_fired)
+        s.pending = 0;
+      if (w.max_timestamp() <= wm || count_fired)
+        result.push_back({e.key, w, s.acc});
+    }
+    if (e.ts - delay - 1 > wm)
+      advance(e.ts - delay - 1);
+  }
+  advance(max_time);
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
 // -- running jobs -------------------------------------------------------------
 
+/// How long the source pauses before event `i` (ms): by default 2 ms every
+/// 1000 events, so that watermarks move during the run.
+using pause_fn = std::function<int(uint64_t)>;
+int pause_now_and_then(uint64_t i) {
+  return i > 0 && i % 1'000 == 0 ? 2 : 0;
+}
+
 /// Runs `evs` through `with_timestamps(delay)`, `key_by(key)` and what
-/// `build` makes of the keyed stream; returns the sink's values, sorted.
-/// The input trickles in (small chunks, a pause every `pause_every` events)
-/// so that watermarks move during the run.
+/// `build` makes of the keyed stream; returns the sink's values, sorted. The
+/// input trickles in: `chunk` events per step of the source, with pauses.
 template <class R, class Build>
 std::vector<window_result<int32_t, R>> run(const std::vector<event>& evs, Build build,
                                            int64_t delay = out_of_orderness,
-                                           uint32_t chunk = 200, uint64_t pause_every = 1'000,
-                                           int pause_ms = 2) {
+                                           uint32_t chunk = 200,
+                                           pause_fn pause = pause_now_and_then) {
   test::temp_dir dir;
   auto out = std::make_shared<std::vector<window_result<int32_t, R>>>();
   job j{"windows"};
@@ -173,10 +228,9 @@ std::vector<window_result<int32_t, R>> run(const std::vector<event>& evs, Build 
   j.config().max_key_groups = 16;
   j.config().source_chunk = chunk;
   auto keyed = j.source(memory::generate(evs.size(),
-                                         [&evs, pause_every, pause_ms](uint64_t i) {
-                                           if (i > 0 && i % pause_every == 0)
-                                             std::this_thread::sleep_for(
-                                               milliseconds(pause_ms));
+                                         [&evs, pause](uint64_t i) {
+                                           if (auto ms = pause(i); ms > 0)
+                                             std::this_thread::sleep_for(milliseconds(ms));
                                            return evs[i];
                                          }))
                  .with_timestamps(&event::ts, milliseconds(delay))
@@ -227,6 +281,56 @@ BOOST_AUTO_TEST_CASE(session_windows_match_the_reference) {
   auto evs = random_events(10'000, 20, 1, 3);
   auto groups = by_session(evs, 40);
   check_all_functions(evs, session(milliseconds(40)), groups);
+}
+
+BOOST_AUTO_TEST_CASE(records_within_the_allowed_lateness_update_and_refire_their_window) {
+  // In order, two keys, 10 ms apart, no out-of-orderness: the watermark is
+  // the last time - 1. Pauses let it reach the operator before the late
+  // records after them.
+  std::vector<event> evs;
+  for (int64_t t = 0; t < 1'000; t += 10)
+    evs.push_back({static_cast<int32_t>(1 + t / 10 % 2), t, t});
+  auto first_pause = evs.size(); // watermark 989
+  evs.push_back({1, 850, 1});      // [800, 900) fired, kept until 1099: fires again
+  evs.push_back({2, 750, 2});      // [700, 800) kept until 999: fires again
+  evs.push_back({1, 790, 3});      // likewise, for key 1
+  evs.push_back({2, 690, 4});      // [600, 700) dropped at 899: late
+  evs.push_back({1, 5, 5});        // late
+  evs.push_back({2, 995, 6});      // [900, 1000) has not fired yet
+  for (int64_t t = 1'000; t < 1'210; t += 10)
+    evs.push_back({static_cast<int32_t>(1 + t / 10 % 2), t, t});
+  auto second_pause = evs.size(); // watermark 1199
+  evs.push_back({1, 880, 7});       // [800, 900) was dropped at 1099: late
+  evs.push_back({2, 1'150, 8});     // [1100, 1200) fired at 1199: fires again
+  for (int64_t t = 1'210; t < 1'500; t += 10)
+    evs.push_back({static_cast<int32_t>(1 + t / 10 % 2), t, t});
+
+  std::vector<event> late;
+  auto want = simulate(evs, 100, 0, 200, 0, late);
+  BOOST_TEST_REQUIRE(late.size() == 3u); // the reference agrees with the comments above
+  BOOST_TEST(want.size() == 2 * 15 + 4u);
+  auto got = run<sum_count::acc>(
+    evs,
+    [](auto& k) {
+      return k.window(tumbling(milliseconds(100)))
+        .allowed_lateness(milliseconds(200))
+        .aggregate(sum_count{});
+    },
+    0, 1, [&](uint64_t i) { return i == first_pause || i == second_pause ? 300 : 0; });
+  check(got, want);
+}
+
+BOOST_AUTO_TEST_CASE(a_count_trigger_fires_early_every_n_records_of_a_window) {
+  auto evs = random_events(10'000, 5, 1, 4); // some 20 records a window
+  std::vector<event> late;
+  auto want = simulate(evs, 100, out_of_orderness, 0, 7, late);
+  BOOST_TEST_REQUIRE(late.empty());
+  auto windows = by_window(evs, 100, 100).size();
+  BOOST_TEST(want.size() > 3 * windows); // early firings besides the final ones
+  auto got = run<sum_count::acc>(evs, [](auto& k) {
+    return k.window(tumbling(milliseconds(100))).trigger_every(7).aggregate(sum_count{});
+  });
+  check(got, want);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
