@@ -24,8 +24,17 @@ namespace {
 
 using logic_t = dataflow::process_logic<bench::word_counter, std::string, std::pair<std::string, int64_t>>;
 
+/// Outputs go nowhere: recovery applies state, it does not emit.
+struct discard_port final : dataflow::output_port {
+  void push(uint32_t, uint32_t, std::string_view, int64_t, std::string_view) override {
+  }
+  void propose_watermark(int64_t) override {
+  }
+};
+
 std::unique_ptr<logic_t> make_logic() {
-  return std::make_unique<logic_t>([](const std::pair<std::string, int64_t>&, int64_t) {});
+  static discard_port port;
+  return std::make_unique<logic_t>([](const std::pair<std::string, int64_t>&, int64_t) {}, port);
 }
 
 constexpr journal::partition_id pid = journal::partition_id_of(1, 7);

@@ -15,19 +15,23 @@ namespace eddy::actors {
 /// Owned by one actor; not thread-safe.
 class batch_port final : public dataflow::output_port {
 public:
-  explicit batch_port(uint32_t targets) : batches_(targets) {
+  /// `edge_offsets[e]` is the flat index of target 0 of output edge `e`;
+  /// `targets` the number of flat indexes over all edges.
+  batch_port(std::vector<uint32_t> edge_offsets, uint32_t targets)
+    : offsets_(std::move(edge_offsets)), batches_(targets) {
   }
 
-  void push(uint32_t target, std::string_view key, int64_t time,
+  void push(uint32_t edge, uint32_t target, std::string_view key, int64_t time,
             std::string_view payload) override {
-    auto& b = batches_[target];
+    auto flat = offsets_[edge] + target;
+    auto& b = batches_[flat];
     if (b.count == 0)
-      touched_.push_back(target);
+      touched_.push_back(flat);
     b.append(key, time, payload);
     bytes_ += key.size() + payload.size();
   }
 
-  /// Calls `fn(target, record_batch&&)` for every non-empty batch and resets.
+  /// Calls `fn(flat target, record_batch&&)` for every non-empty batch and resets.
   template <class F>
   void take(F&& fn) {
     for (auto t : touched_) {
@@ -63,6 +67,7 @@ public:
   }
 
 private:
+  std::vector<uint32_t> offsets_;
   std::vector<dataflow::record_batch> batches_;
   std::vector<uint32_t> touched_;
   size_t bytes_ = 0;

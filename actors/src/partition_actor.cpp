@@ -89,11 +89,15 @@ void fail(partition_actor_t* self, const std::string& what) {
 }
 
 caf::actor consumer(partition_state& st, uint32_t target) {
-  return st.cfg->dir->get(st.cfg->stage + 1, target);
+  return st.cfg->routes.consumer(*st.cfg->dir, target);
 }
 
 caf::actor producer(partition_state& st, uint32_t index) {
-  return st.cfg->dir->get(st.cfg->stage - 1, index);
+  return st.cfg->dir->get(st.cfg->producer_stage, index);
+}
+
+journal::partition_id producer_pid(const partition_state& st, uint32_t index) {
+  return journal::partition_id_of(st.cfg->producer_stage, index);
 }
 
 void send_batch(partition_actor_t* self, uint32_t target, const batch_ptr& b) {
@@ -167,7 +171,7 @@ bool apply(partition_actor_t* self, uint32_t producer_index, const dataflow::rec
   if (!v.apply) {
     // A duplicate the producer may not know we have: ack what is durable.
     if (st.durable_hw[producer_index] >= b.last_seq())
-      self->send(producer(st, producer_index), ack_atom::value, st.cfg->key_group,
+      self->send(producer(st, producer_index), ack_atom::value, st.pid,
                  st.durable_hw[producer_index]);
     return true;
   }
@@ -252,7 +256,7 @@ void release(partition_actor_t* self, in_flight_entry& e) {
   for (auto& a : e.acks) {
     auto idx = index_of(a.channel);
     st.durable_hw[idx] = std::max(st.durable_hw[idx], a.seq);
-    self->send(producer(st, idx), ack_atom::value, st.cfg->key_group, a.seq);
+    self->send(producer(st, idx), ack_atom::value, st.pid, a.seq);
   }
 }
 
@@ -262,7 +266,7 @@ void write_snapshot(partition_actor_t* self) {
   st.logic->snapshot(s.state);
   for (uint32_t i = 0; i < st.inputs.size(); ++i)
     if (st.inputs[i].hw() > 0)
-      s.inputs.push_back({journal::partition_id_of(st.cfg->stage - 1, i), st.inputs[i].hw()});
+      s.inputs.push_back({producer_pid(st, i), st.inputs[i].hw()});
   for (uint32_t t = 0; t < st.outputs.size(); ++t) {
     auto& o = st.outputs[t];
     if (o.next_seq() > 1) {
@@ -304,7 +308,7 @@ void flush(partition_actor_t* self) {
     f.outputs.push_back({target, std::move(b)});
   });
   for (auto& [idx, seq] : st.acks_due)
-    f.acks.push_back({journal::partition_id_of(st.cfg->stage - 1, idx), seq});
+    f.acks.push_back({producer_pid(st, idx), seq});
   st.acks_due.clear();
   for (auto t : st.acked_changed)
     e.acked.push_back({t, st.outputs[t].acked()});
@@ -385,7 +389,7 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
   }
   for (uint32_t i = 0; i < st.inputs.size(); ++i) {
     st.durable_hw[i] = st.inputs[i].hw();
-    self->send(producer(st, i), hello_atom::value, st.cfg->key_group, st.inputs[i].hw());
+    self->send(producer(st, i), hello_atom::value, st.pid, st.inputs[i].hw());
   }
   log::runtime()->debug("partition {} recovered epoch {} with {} entries after its snapshot, "
                         "{} keys",
@@ -445,8 +449,9 @@ caf::behavior running(partition_actor_t* self) {
       }
       check_end(self);
     },
-    [=](ack_atom, uint32_t target, uint64_t seq) {
+    [=](ack_atom, uint64_t consumer_pid, uint64_t seq) {
       auto& st = self->state;
+      auto target = st.cfg->routes.flat_of(consumer_pid);
       if (target >= st.outputs.size())
         return;
       if (seq > st.outputs[target].acked()
@@ -457,8 +462,9 @@ caf::behavior running(partition_actor_t* self) {
       drain_pending(self);
       check_end(self);
     },
-    [=](hello_atom, uint32_t target, uint64_t hw) {
+    [=](hello_atom, uint64_t consumer_pid, uint64_t hw) {
       auto& st = self->state;
+      auto target = st.cfg->routes.flat_of(consumer_pid);
       if (target >= st.outputs.size())
         return;
       for (auto& b : st.outputs[target].unacked_after(hw))
@@ -480,11 +486,11 @@ caf::behavior partition_behavior(partition_actor_t* self,
   st.cfg = cfg;
   st.supervisor = std::move(supervisor);
   st.pid = journal::partition_id_of(cfg->stage, cfg->key_group);
-  st.port = std::make_unique<batch_port>(cfg->consumers);
+  st.port = std::make_unique<batch_port>(cfg->routes.offsets(), cfg->routes.size());
   st.inputs.resize(cfg->producers);
   st.durable_hw.resize(cfg->producers);
-  st.outputs.resize(cfg->consumers);
-  st.sent_watermark.resize(cfg->consumers, min_time);
+  st.outputs.resize(cfg->routes.size());
+  st.sent_watermark.resize(cfg->routes.size(), min_time);
   st.clock.emplace(cfg->producers, cfg->idle_timeout_ms);
   try {
     st.logic = cfg->make_logic(*st.port);

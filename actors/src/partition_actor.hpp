@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include "eddy/dataflow/partition_logic.hpp"
+#include "outputs.hpp"
 
 namespace eddy::actors {
 
@@ -18,8 +19,9 @@ struct partition_config {
   uint32_t stage = 1;       ///< its keyed stage (1..n)
   uint32_t key_group = 0;   ///< its index within the stage
   std::string op_name;      ///< for logs and errors
-  uint32_t producers = 1;   ///< instances of stage - 1
-  uint32_t consumers = 1;   ///< instances of stage + 1 (key groups, or 1 for the sink)
+  uint32_t producer_stage = 0; ///< the stage feeding it (0: the source)
+  uint32_t producers = 1;      ///< that stage's instances
+  output_routes routes;        ///< where its main and side outputs go
   bool journal = true;      ///< false: snapshots only
   uint64_t snapshot_every_entries = 1000;
   uint64_t snapshot_interval_ms = 10'000;

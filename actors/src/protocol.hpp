@@ -24,9 +24,9 @@ using end_atom = caf::atom_constant<caf::atom("end")>;
 using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
 /// Self-message of a partition: its earliest processing-time timer is due.
 using ptimer_atom = caf::atom_constant<caf::atom("ptimer")>;
-/// (ack_atom, uint32 target, uint64 seq): consumer `target` durably applied up to seq.
+/// (ack_atom, uint64 consumer, uint64 seq): the consumer (its partition id) durably applied up to seq.
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
-/// (hello_atom, uint32 target, uint64 hw): consumer `target` (re)started at hw; redeliver after it.
+/// (hello_atom, uint64 consumer, uint64 hw): the consumer (re)started at hw; redeliver after it.
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 
 // -- journal ------------------------------------------------------------------

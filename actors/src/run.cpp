@@ -10,6 +10,7 @@
 #include "journal_actor.hpp"
 #include "logging.hpp"
 #include "operator_supervisor.hpp"
+#include "outputs.hpp"
 #include "protocol.hpp"
 #include "sink_actor.hpp"
 #include "source_actor.hpp"
@@ -27,7 +28,7 @@ run_result bad_input(std::string what) {
 struct running_job {
   caf::actor journal;
   caf::actor source;
-  caf::actor sink;
+  std::vector<caf::actor> sinks;
   std::vector<caf::actor> supervisors;
   std::shared_ptr<directory> dir;
 };
@@ -43,10 +44,47 @@ void stop(caf::scoped_actor& self, running_job& rj) {
   for (uint32_t s = 1; s + 1 < rj.dir->stages(); ++s)
     for (uint32_t i = 0; i < rj.dir->size(s); ++i)
       kill(rj.dir->get(s, i));
-  kill(rj.sink);
+  for (auto& s : rj.sinks)
+    kill(s);
   kill(rj.journal); // last: pending groups are lost, as they would be in a crash
   rj.dir->clear();
 }
+
+/// Where every stage sits in the directory and where its outputs go:
+/// stage 0 the source, 1..n the keyed stages, n+1.. the sinks.
+struct topology {
+  std::vector<uint32_t> sizes;          ///< instances per stage
+  std::vector<uint32_t> producer_stage; ///< per consumer stage: the stage feeding it
+  std::vector<output_routes> routes;    ///< per producing stage (source and keyed)
+  uint32_t keyed = 0;
+
+  uint32_t sink_stage(uint32_t sink) const {
+    return keyed + 1 + sink;
+  }
+
+  static topology of(dataflow::graph& g, uint32_t max_key_groups) {
+    topology t;
+    t.keyed = static_cast<uint32_t>(g.keyed.size());
+    t.sizes.push_back(1);
+    for (uint32_t s = 0; s < t.keyed; ++s)
+      t.sizes.push_back(max_key_groups);
+    for (size_t s = 0; s < g.sinks.size(); ++s)
+      t.sizes.push_back(1);
+    t.producer_stage.resize(t.sizes.size());
+    for (int p = -1; p < static_cast<int>(t.keyed); ++p) {
+      std::vector<edge_route> edges;
+      uint32_t next = 0;
+      for (auto& e : g.outputs_of(p)) {
+        auto stage = e.kind == dataflow::output_edge::keyed ? e.index + 1 : t.sink_stage(e.index);
+        edges.push_back({stage, next, t.sizes[stage]});
+        next += t.sizes[stage];
+        t.producer_stage[stage] = static_cast<uint32_t>(p + 1);
+      }
+      t.routes.emplace_back(std::move(edges));
+    }
+    return t;
+  }
+};
 
 } // namespace
 
@@ -59,8 +97,9 @@ run_result execute(job& j) {
   auto& g = j.graph();
   if (auto err = g.source->check())
     return bad_input(err.message());
-  if (auto err = g.sink->check())
-    return bad_input(err.message());
+  for (auto& sink : g.sinks)
+    if (auto err = sink->check())
+      return bad_input(err.message());
   auto jn = open_state_dir(j);
   if (!jn)
     return bad_input(jn.error().message());
@@ -72,27 +111,27 @@ run_result execute(job& j) {
   caf::scoped_actor self{sys};
 
   auto keyed = static_cast<uint32_t>(g.keyed.size());
-  std::vector<uint32_t> sizes{1};
-  for (uint32_t s = 0; s < keyed; ++s)
-    sizes.push_back(cfg.max_key_groups);
-  sizes.push_back(1);
+  auto topo = topology::of(g, cfg.max_key_groups);
   running_job rj;
-  rj.dir = std::make_shared<directory>(sizes);
+  rj.dir = std::make_shared<directory>(topo.sizes);
   rj.journal = spawn_journal(sys, *jn);
   self->monitor(rj.journal);
-  auto sink_stage = keyed + 1;
 
   // Consumers first, so that whatever a producer redelivers on start finds them.
-  sink_config sc;
-  sc.stage = g.sink.get();
-  sc.stage_index = sink_stage;
-  sc.producers = sizes[sink_stage - 1];
-  sc.dir = rj.dir;
-  sc.journal_actor = rj.journal;
-  sc.job = self;
-  rj.sink = spawn_sink(sys, sc);
-  rj.dir->set(sink_stage, 0, rj.sink);
-  self->monitor(rj.sink);
+  for (uint32_t k = 0; k < g.sinks.size(); ++k) {
+    sink_config sc;
+    sc.stage = g.sinks[k].get();
+    sc.stage_index = topo.sink_stage(k);
+    sc.producer_stage = topo.producer_stage[sc.stage_index];
+    sc.producers = topo.sizes[sc.producer_stage];
+    sc.dir = rj.dir;
+    sc.journal_actor = rj.journal;
+    sc.job = self;
+    auto sink = spawn_sink(sys, sc);
+    rj.dir->set(sc.stage_index, 0, sink);
+    self->monitor(sink);
+    rj.sinks.push_back(sink);
+  }
 
   restart_policy policy{cfg.restart_budget, cfg.restart_window_ms, cfg.restart_backoff_ms};
   for (uint32_t s = keyed; s >= 1; --s) {
@@ -106,8 +145,9 @@ run_result execute(job& j) {
         pc->stage = s;
         pc->key_group = kg;
         pc->op_name = stage.name;
-        pc->producers = sizes[s - 1];
-        pc->consumers = sizes[s + 1];
+        pc->producer_stage = topo.producer_stage[s];
+        pc->producers = topo.sizes[pc->producer_stage];
+        pc->routes = topo.routes[s];
         pc->journal = cfg.journal;
         pc->snapshot_every_entries = cfg.snapshot_every_entries;
         pc->snapshot_interval_ms = cfg.snapshot_interval_ms;
@@ -127,7 +167,7 @@ run_result execute(job& j) {
 
   source_config src;
   src.stage = g.source.get();
-  src.consumers = sizes[1];
+  src.routes = topo.routes[0];
   src.chunk = cfg.source_chunk;
   src.dir = rj.dir;
   src.journal_actor = rj.journal;
@@ -141,10 +181,11 @@ run_result execute(job& j) {
 
   run_result result;
   bool running = true;
+  size_t sinks_done = 0;
   self->receive_while(running)(
     [&](done_atom, uint64_t records) {
-      result.records_out = records;
-      running = false;
+      result.records_out += records;
+      running = ++sinks_done < rj.sinks.size();
     },
     [&](failed_atom, const std::string& what) {
       result.exit_code = 1;

@@ -42,7 +42,7 @@ void fail(sink_actor_t* self, const std::string& what) {
 }
 
 caf::actor producer(sink_state& st, uint32_t index) {
-  return st.cfg.dir->get(st.cfg.stage_index - 1, index);
+  return st.cfg.dir->get(st.cfg.producer_stage, index);
 }
 
 void check_done(sink_actor_t* self) {
@@ -96,7 +96,7 @@ caf::behavior running(sink_actor_t* self) {
       auto v = in.check(b->first_seq, b->count);
       if (!v.apply) {
         if (st.durable_hw[idx] >= b->last_seq())
-          self->send(producer(st, idx), ack_atom::value, uint32_t{0}, st.durable_hw[idx]);
+          self->send(producer(st, idx), ack_atom::value, st.pid, st.durable_hw[idx]);
         return;
       }
       uint32_t i = 0;
@@ -132,7 +132,7 @@ caf::behavior running(sink_actor_t* self) {
       for (uint32_t i = 0; i < st.inputs.size(); ++i) {
         if (st.saving_hw[i] > st.durable_hw[i]) {
           st.durable_hw[i] = st.saving_hw[i];
-          self->send(producer(st, i), ack_atom::value, uint32_t{0}, st.durable_hw[i]);
+          self->send(producer(st, i), ack_atom::value, st.pid, st.durable_hw[i]);
         }
       }
       if (st.dirty)
@@ -164,7 +164,7 @@ caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
       if (auto err = st.runner->open(c.position))
         return fail(self, err.message());
       for (uint32_t i = 0; i < st.inputs.size(); ++i)
-        self->send(producer(st, i), hello_atom::value, uint32_t{0}, st.inputs[i].hw());
+        self->send(producer(st, i), hello_atom::value, st.pid, st.inputs[i].hw());
       self->become(running(self));
     },
     [=](const std::string& what) { fail(self, what); });

@@ -13,7 +13,8 @@ class directory;
 struct sink_config {
   const dataflow::sink_stage* stage = nullptr; ///< owned by the job, outlives the run
   uint32_t stage_index = 2;    ///< its stage number in the directory
-  uint32_t producers = 1;      ///< instances of the stage before it
+  uint32_t producer_stage = 0; ///< the stage feeding it (0: the source)
+  uint32_t producers = 1;      ///< that stage's instances
   std::shared_ptr<directory> dir;
   caf::actor journal_actor;
   caf::actor job;              ///< told (done_atom, records) or (failed_atom, text)

@@ -47,7 +47,7 @@ void fail(source_actor_t* self, const std::string& what) {
 }
 
 caf::actor consumer(source_state& st, uint32_t target) {
-  return st.cfg.dir->get(1, target);
+  return st.cfg.routes.consumer(*st.cfg.dir, target);
 }
 
 void save(source_actor_t* self) {
@@ -137,14 +137,16 @@ void on_ack(source_actor_t* self) {
 caf::behavior running(source_actor_t* self) {
   return {
     [=](pump_atom) { pump(self); },
-    [=](ack_atom, uint32_t target, uint64_t seq) {
+    [=](ack_atom, uint64_t consumer_pid, uint64_t seq) {
+      auto target = self->state.cfg.routes.flat_of(consumer_pid);
       if (target < self->state.outputs.size()) {
         self->state.outputs[target].ack(seq);
         on_ack(self);
       }
     },
-    [=](hello_atom, uint32_t target, uint64_t hw) {
+    [=](hello_atom, uint64_t consumer_pid, uint64_t hw) {
       auto& st = self->state;
+      auto target = st.cfg.routes.flat_of(consumer_pid);
       if (target >= st.outputs.size())
         return;
       for (auto& b : st.outputs[target].unacked_after(hw))
@@ -169,9 +171,9 @@ caf::behavior running(source_actor_t* self) {
 caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  st.port = std::make_unique<batch_port>(st.cfg.consumers);
-  st.outputs.resize(st.cfg.consumers);
-  st.sent_watermark.resize(st.cfg.consumers, min_time);
+  st.port = std::make_unique<batch_port>(st.cfg.routes.offsets(), st.cfg.routes.size());
+  st.outputs.resize(st.cfg.routes.size());
+  st.sent_watermark.resize(st.cfg.routes.size(), min_time);
   try {
     st.runner = st.cfg.stage->make_runner(*st.port);
   } catch (const std::exception& e) {

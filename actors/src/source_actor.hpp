@@ -5,6 +5,7 @@
 #include <caf/actor.hpp>
 
 #include "eddy/dataflow/graph.hpp"
+#include "outputs.hpp"
 
 namespace eddy::actors {
 
@@ -12,7 +13,7 @@ class directory;
 
 struct source_config {
   const dataflow::source_stage* stage = nullptr; ///< owned by the job, outlives the run
-  uint32_t consumers = 1;      ///< instances of stage 1 (key groups) or 1 for a sink
+  output_routes routes;        ///< where its main and side outputs go
   size_t chunk = 32768;        ///< values read per pump
   std::shared_ptr<directory> dir;
   caf::actor journal_actor;

@@ -10,8 +10,20 @@ namespace {
 
 constexpr const char* journal_file = "journal.db";
 
+/// The job's shape as its state depends on it: stages and where each output goes.
 std::string shape_of(const job& j) {
-  return std::to_string(j.graph().keyed.size()) + " keyed stage(s)";
+  auto& g = j.graph();
+  auto edges = [](const std::vector<dataflow::output_edge>& es) {
+    std::string out;
+    for (auto& e : es)
+      out += std::string{e.kind == dataflow::output_edge::keyed ? " k" : " s"}
+             + std::to_string(e.index);
+    return out;
+  };
+  auto shape = "source ->" + edges(g.source->outputs);
+  for (size_t i = 0; i < g.keyed.size(); ++i)
+    shape += ", k" + std::to_string(i) + " ->" + edges(g.keyed[i].outputs);
+  return shape;
 }
 
 } // namespace

@@ -130,10 +130,19 @@ std::vector<std::string> job::problems() const {
   auto result = errors_;
   for (auto& [name, value] : options_)
     result.push_back("unknown option --" + name);
-  if (!graph_.source)
+  if (!graph_.source) {
     result.push_back("job '" + name_ + "' has no source");
-  else if (!graph_.sink)
-    result.push_back("job '" + name_ + "' has no sink");
+    return result;
+  }
+  auto check_edges = [&](const std::vector<dataflow::output_edge>& edges, const std::string& of) {
+    for (auto& e : edges)
+      if (e.kind == dataflow::output_edge::none)
+        result.push_back("job '" + name_ + "': " + (e.side_id ? "a side output" : "the output")
+                         + " of " + of + " ends in neither key_by().process() nor sink()");
+  };
+  check_edges(graph_.source->outputs, "the source");
+  for (auto& k : graph_.keyed)
+    check_edges(k.outputs, "operator " + k.name);
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include "eddy/codec.hpp"
 #include "eddy/dataflow/output_port.hpp"
+#include "eddy/side_output.hpp"
 #include "eddy/time.hpp"
 
 namespace eddy {
@@ -62,6 +63,12 @@ public:
   timer_service& timers() {
     return *timers_;
   }
+  /// Sends `x` to side output `tag` with the current event time; like emit,
+  /// it leaves the partition only once durable.
+  template <class T>
+  void output(const side_output<T>& tag, const T& x) {
+    port_->emit_side(tag.id(), &x, time_);
+  }
 
 private:
   template <class F, class In, class O>
@@ -74,6 +81,7 @@ private:
   int64_t time_ = 0;
   int64_t watermark_ = min_time;
   timer_service* timers_ = nullptr;
+  const dataflow::output_port* port_ = nullptr;
 };
 
 /// What an event-sourced command handler decides: domain events to persist
@@ -98,6 +106,10 @@ public:
   K key() const {
     return ctx_->template key<K>();
   }
+  template <class T>
+  void output(const side_output<T>& tag, const T& x) {
+    ctx_->output(tag, x);
+  }
 
 private:
   template <class B, class In>
@@ -113,10 +125,17 @@ class collector {
 public:
   using value_type = T;
 
-  explicit collector(const dataflow::push_fn<T>& next) : next_(&next) {
+  explicit collector(const dataflow::push_fn<T>& next, const dataflow::output_port* port = nullptr)
+    : next_(&next), port_(port) {
   }
   void operator()(const T& x) {
     (*next_)(x, time_);
+  }
+  /// Sends `x` to side output `tag` instead (e.g. a dead letter).
+  template <class U>
+  void output(const side_output<U>& tag, const U& x) {
+    if (port_)
+      port_->emit_side(tag.id(), &x, time_);
   }
   void time(int64_t t) noexcept {
     time_ = t;
@@ -124,6 +143,7 @@ public:
 
 private:
   const dataflow::push_fn<T>* next_;
+  const dataflow::output_port* port_;
   int64_t time_ = 0;
 };
 

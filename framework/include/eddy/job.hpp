@@ -30,6 +30,7 @@
 #include "eddy/dataflow/traits.hpp"
 #include "eddy/error.hpp"
 #include "eddy/key_group.hpp"
+#include "eddy/side_output.hpp"
 #include "eddy/sink.hpp"
 #include "eddy/source.hpp"
 #include "eddy/time.hpp"
@@ -89,6 +90,8 @@ private:
   job* job_;
   std::function<void(dataflow::chain_factory<T>)> attach_;
   std::function<void(const T&, std::string&)> key_bytes_;
+  int producer_ = -1;  ///< the stage whose chain this is: -1 the source, else a keyed stage
+  uint32_t edge_ = 0;  ///< the producer's output edge this chain ends in
 };
 
 /// A stream of values of type `T`: chain stateless steps, then key_by or sink.
@@ -124,9 +127,9 @@ public:
   template <class F>
   auto flat_map(F f) {
     using U = typename dataflow::arg_t<F, 1>::value_type;
-    return then<U>([f](const dataflow::push_fn<U>& next, dataflow::output_port&) {
+    return then<U>([f](const dataflow::push_fn<U>& next, dataflow::output_port& port) {
       auto keep = std::make_shared<dataflow::push_fn<U>>(next); // the collector points here
-      auto out = std::make_shared<collector<U>>(*keep);
+      auto out = std::make_shared<collector<U>>(*keep, &port);
       return dataflow::push_fn<T>([f, out, keep](const T& x, int64_t t) {
         out->time(t);
         f(x, *out);
@@ -162,6 +165,8 @@ public:
     keyed_stream<K, T> ks;
     ks.job_ = job_;
     ks.attach_ = attach_;
+    ks.producer_ = producer_;
+    ks.edge_ = edge_;
     // Appends the key's bytes straight from what `key` returns: no copy of a
     // key it returns by reference.
     ks.key_bytes_ = [key](const T& x, std::string& out) { append_key_bytes(out, std::invoke(key, x)); };
@@ -170,6 +175,12 @@ public:
 
   /// Ends the stream in `s`.
   void sink(std::unique_ptr<eddy::sink<T>> s);
+
+  /// The values written to side output `tag` by the stage that produces this
+  /// stream (its keyed function's `ctx.output`, or a flat_map step's
+  /// `out.output`), as a stream of their own.
+  template <class U>
+  stream<U> side_output(const eddy::side_output<U>& tag);
 
   /// Sets the parallelism (instances, each owning a contiguous range of key
   /// groups) of the keyed operator whose output this stream is; by default
@@ -180,19 +191,29 @@ private:
   template <class U, class MakeStep>
   stream<U> then(MakeStep make_step) {
     auto prev = attach_;
-    return stream<U>{job_, [prev, make_step](dataflow::chain_factory<U> down) {
-                       prev([make_step, down](dataflow::output_port& port) {
-                         return make_step(down(port), port);
-                       });
-                     }};
+    stream<U> next{job_, [prev, make_step](dataflow::chain_factory<U> down) {
+                     prev([make_step, down](dataflow::output_port& port) {
+                       return make_step(down(port), port);
+                     });
+                   }};
+    next.producer_ = producer_;
+    next.edge_ = edge_;
+    return next;
   }
+
+  /// The output edge this stream ends in.
+  dataflow::output_edge& edge();
 
   template <class K, class U>
   friend class keyed_stream;
+  template <class U>
+  friend class stream;
 
   job* job_;
   std::function<void(dataflow::chain_factory<T>)> attach_;
   int keyed_stage_ = -1; ///< index of the keyed stage this stream leaves, if any
+  int producer_ = -1;    ///< the stage whose chain this is: -1 the source, else a keyed stage
+  uint32_t edge_ = 0;    ///< the producer's output edge this chain ends in
 };
 
 /// A dataflow job and its settings. Built in `main`, run by eddy::run().
@@ -322,16 +343,16 @@ private:
 /// The end of a chain that feeds a keyed stage: computes the key bytes and
 /// key group and hands key, time and payload to the port.
 template <class T>
-push_fn<T> keyed_terminal(output_port& port, std::function<void(const T&, std::string&)> key_bytes,
-                          uint32_t max_kg) {
+push_fn<T> keyed_terminal(output_port& port, uint32_t edge,
+                          std::function<void(const T&, std::string&)> key_bytes, uint32_t max_kg) {
   auto key_buf = std::make_shared<std::string>();
   auto payload_buf = std::make_shared<std::string>();
-  return [&port, key_bytes, max_kg, key_buf, payload_buf](const T& x, int64_t t) {
+  return [&port, edge, key_bytes, max_kg, key_buf, payload_buf](const T& x, int64_t t) {
     key_buf->clear();
     payload_buf->clear();
     key_bytes(x, *key_buf);
     encode_into(*payload_buf, x);
-    port.push(key_group_of(*key_buf, max_kg), *key_buf, t, *payload_buf);
+    port.push(edge, key_group_of(*key_buf, max_kg), *key_buf, t, *payload_buf);
   };
 }
 
@@ -344,9 +365,10 @@ stream<T> job::source(std::unique_ptr<eddy::source<T>> s) {
   graph_.source = std::make_unique<dataflow::source_stage>();
   graph_.source->name = src->name();
   graph_.source->check = [src] { return src->check(); };
-  graph_.source->make_runner = [src, chain](dataflow::output_port& port) {
+  graph_.source->make_runner = [this, src, chain](dataflow::output_port& port) {
     if (!*chain)
       throw std::logic_error("the source's stream does not end in key_by or sink");
+    graph_.install_sides(-1, port);
     return std::unique_ptr<dataflow::source_runner>(
       new dataflow::typed_source_runner<T>(src, (*chain)(port)));
   };
@@ -354,23 +376,51 @@ stream<T> job::source(std::unique_ptr<eddy::source<T>> s) {
 }
 
 template <class T>
+dataflow::output_edge& stream<T>::edge() {
+  return job_->graph().outputs_of(producer_)[edge_];
+}
+
+template <class T>
 void stream<T>::sink(std::unique_ptr<eddy::sink<T>> s) {
   std::shared_ptr<eddy::sink<T>> snk = std::move(s);
   auto& g = job_->graph();
-  g.sink = std::make_unique<dataflow::sink_stage>();
-  g.sink->name = snk->name();
-  g.sink->check = [snk] { return snk->check(); };
-  g.sink->make_runner = [snk] {
+  auto stage = std::make_unique<dataflow::sink_stage>();
+  stage->name = snk->name();
+  stage->check = [snk] { return snk->check(); };
+  stage->make_runner = [snk] {
     return std::unique_ptr<dataflow::sink_runner>(new dataflow::typed_sink_runner<T>(snk));
   };
-  attach_([](dataflow::output_port& port) {
+  g.sinks.push_back(std::move(stage));
+  edge().kind = dataflow::output_edge::sink;
+  edge().index = static_cast<uint32_t>(g.sinks.size() - 1);
+  attach_([e = edge_](dataflow::output_port& port) {
     auto buf = std::make_shared<std::string>();
-    return dataflow::push_fn<T>([&port, buf](const T& x, int64_t t) {
+    return dataflow::push_fn<T>([&port, e, buf](const T& x, int64_t t) {
       buf->clear();
       encode_into(*buf, x);
-      port.push(0, {}, t, *buf);
+      port.push(e, 0, {}, t, *buf);
     });
   });
+}
+
+template <class T>
+template <class U>
+stream<U> stream<T>::side_output(const eddy::side_output<U>& tag) {
+  auto& edges = job_->graph().outputs_of(producer_);
+  auto slot = std::make_shared<dataflow::chain_factory<U>>();
+  dataflow::output_edge e;
+  e.side_id = tag.id();
+  e.install = [slot, id = tag.id()](dataflow::output_port& port) {
+    if (!*slot)
+      throw std::logic_error("a side output's stream does not end in key_by or sink");
+    auto push = (*slot)(port);
+    port.side(id, [push](const void* value, int64_t t) { push(*static_cast<const U*>(value), t); });
+  };
+  edges.push_back(std::move(e));
+  stream<U> out{job_, [slot](dataflow::chain_factory<U> f) { *slot = std::move(f); }};
+  out.producer_ = producer_;
+  out.edge_ = static_cast<uint32_t>(edges.size() - 1);
+  return out;
 }
 
 template <class K, class T>
@@ -378,21 +428,28 @@ template <class Out, class MakeLogic>
 stream<Out> keyed_stream<K, T>::add_stage(std::string name, MakeLogic make) {
   auto& g = job_->graph();
   auto down = std::make_shared<dataflow::chain_factory<Out>>();
+  auto index = static_cast<int>(g.keyed.size());
   dataflow::keyed_stage stage;
   stage.name = std::move(name);
-  stage.make_logic = [down, make](dataflow::output_port& port) {
+  stage.make_logic = [j = job_, index, down, make](dataflow::output_port& port) {
     if (!*down)
       throw std::logic_error("a keyed stage's output does not end in key_by or sink");
-    return make((*down)(port));
+    j->graph().install_sides(index, port);
+    return make((*down)(port), port);
   };
   g.keyed.push_back(std::move(stage));
+  auto& feeding = g.outputs_of(producer_)[edge_];
+  feeding.kind = dataflow::output_edge::keyed;
+  feeding.index = static_cast<uint32_t>(index);
   auto key_bytes = key_bytes_;
   auto max_kg = &job_->config().max_key_groups; // read when the chain is built
-  attach_([key_bytes, max_kg](dataflow::output_port& port) {
-    return dataflow::keyed_terminal<T>(port, key_bytes, *max_kg);
+  attach_([e = edge_, key_bytes, max_kg](dataflow::output_port& port) {
+    return dataflow::keyed_terminal<T>(port, e, key_bytes, *max_kg);
   });
   stream<Out> out{job_, [down](dataflow::chain_factory<Out> f) { *down = std::move(f); }};
-  out.keyed_stage_ = static_cast<int>(g.keyed.size() - 1);
+  out.keyed_stage_ = index;
+  out.producer_ = index;
+  out.edge_ = 0;
   return out;
 }
 
@@ -414,9 +471,10 @@ template <class K, class T>
 template <class F, class... Args>
 auto keyed_stream<K, T>::process(Args... args) {
   using Out = typename dataflow::process_output<F>::type;
-  return add_stage<Out>(dataflow::type_name<F>(), [args...](dataflow::push_fn<Out> next) {
+  return add_stage<Out>(dataflow::type_name<F>(), [args...](dataflow::push_fn<Out> next,
+                                                            dataflow::output_port& port) {
     return std::unique_ptr<dataflow::partition_logic>(
-      new dataflow::process_logic<F, T, Out>(std::move(next), args...));
+      new dataflow::process_logic<F, T, Out>(std::move(next), port, args...));
   });
 }
 
@@ -424,9 +482,10 @@ template <class K, class T>
 template <class B, class... Args>
 auto keyed_stream<K, T>::process_events(Args... args) {
   using Out = typename dataflow::behavior_types<B>::output;
-  return add_stage<Out>(dataflow::type_name<B>(), [args...](dataflow::push_fn<Out> next) {
+  return add_stage<Out>(dataflow::type_name<B>(), [args...](dataflow::push_fn<Out> next,
+                                                            dataflow::output_port& port) {
     return std::unique_ptr<dataflow::partition_logic>(
-      new dataflow::event_sourced_logic<B, T>(std::move(next), args...));
+      new dataflow::event_sourced_logic<B, T>(std::move(next), port, args...));
   });
 }
 

@@ -35,12 +35,13 @@ template <class F, class In, class Out>
 class process_logic final : public partition_logic {
 public:
   template <class... Args>
-  process_logic(push_fn<Out> next, Args&&... args) {
+  process_logic(push_fn<Out> next, const output_port& port, Args&&... args) {
     detail::state_registry::scope scope{&registry_};
     timers_.emplace(); // state id 0; the function's handles follow
     fn_.emplace(std::forward<Args>(args)...);
     ctx_.next_ = std::move(next);
     ctx_.timers_ = &*timers_;
+    ctx_.port_ = &port;
   }
 
   void process(const record_view& r) override {
@@ -122,9 +123,10 @@ public:
   using output_type = typename behavior_types<B>::output;
 
   template <class... Args>
-  event_sourced_logic(push_fn<output_type> next, Args&&... args)
+  event_sourced_logic(push_fn<output_type> next, const output_port& port, Args&&... args)
     : behavior_(std::forward<Args>(args)...) {
     ctx_.next_ = std::move(next);
+    ctx_.port_ = &port;
     fx_.ctx_ = &ctx_;
   }
 
