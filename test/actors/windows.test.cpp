@@ -1,12 +1,15 @@
 // Event-time windows through the runtime: tumbling, sliding and session
 // windows with aggregate, reduce and apply, compared with a plain reference
 // computed over the same input; allowed lateness (late records that update
-// and re-fire a window, and records too late for any window); count triggers.
+// and re-fire a window, and records too late for any window); count triggers;
+// session windows across SIGKILLs.
 
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <random>
@@ -16,9 +19,11 @@
 #include <vector>
 
 #include "eddy/actors/run.hpp"
+#include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/connectors/memory/memory.hpp"
 #include "eddy/time.hpp"
 #include "eddy/window.hpp"
+#include "support/kill_loop.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace eddy;
@@ -263,6 +268,15 @@ void check_all_functions(const std::vector<event>& evs, Assigner assigner,
         expected_sorted_values(groups));
 }
 
+/// One line per window result: "key start end v1,v2,...".
+std::string to_line(const window_result<int32_t, std::vector<int64_t>>& r) {
+  auto line = std::to_string(r.key) + " " + std::to_string(r.w.start) + " "
+              + std::to_string(r.w.end) + " ";
+  for (auto v : r.value)
+    line += std::to_string(v) + ",";
+  return line;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(windows)
@@ -331,6 +345,47 @@ BOOST_AUTO_TEST_CASE(a_count_trigger_fires_early_every_n_records_of_a_window) {
     return k.window(tumbling(milliseconds(100))).trigger_every(7).aggregate(sum_count{});
   });
   check(got, want);
+}
+
+BOOST_AUTO_TEST_CASE(session_windows_survive_sigkills_exactly_once) {
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir.path);
+  auto evs = random_events(100'000, 50, 1, 5);
+  auto job_in = [&](const std::filesystem::path& state, const std::filesystem::path& output) {
+    job j{"windows-crash"};
+    j.config().state_dir = state;
+    j.config().log_level = "off";
+    j.config().max_key_groups = 16;
+    j.config().snapshot_every_entries = 20;
+    j.source(memory::from_vector(evs))
+      .with_timestamps(&event::ts, milliseconds(out_of_orderness))
+      .key_by(&event::key)
+      .window(session(milliseconds(40)))
+      .apply(sorted_values)
+      .sink(connectors::file::lines_out(output, to_line));
+    return actors::execute(j).exit_code;
+  };
+  auto report = test::kill_and_finish(
+    [&](bool probe) {
+      return probe ? job_in(dir.path / "probe", dir.path / "probe.txt")
+                   : job_in(dir.path / "state", dir.path / "out.txt");
+    },
+    5);
+  BOOST_TEST_MESSAGE("the whole job takes " << report.whole_ms << " ms; killed " << report.kills
+                                            << " times");
+  BOOST_TEST_REQUIRE(report.final_code == 0);
+  BOOST_TEST(report.kills >= 5);
+  std::vector<std::string> got;
+  std::ifstream in{dir.path / "out.txt"};
+  for (std::string line; std::getline(in, line);)
+    got.push_back(line);
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> want;
+  for (auto& r : expected_sorted_values(by_session(evs, 40)))
+    want.push_back(to_line(r));
+  std::sort(want.begin(), want.end());
+  BOOST_TEST(got.size() == want.size());
+  BOOST_TEST((got == want));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
