@@ -21,6 +21,7 @@
 #include "eddy/actors/run.hpp"
 #include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/connectors/memory/memory.hpp"
+#include "eddy/side_output.hpp"
 #include "eddy/time.hpp"
 #include "eddy/window.hpp"
 #include "support/kill_loop.hpp"
@@ -297,7 +298,7 @@ BOOST_AUTO_TEST_CASE(session_windows_match_the_reference) {
   check_all_functions(evs, session(milliseconds(40)), groups);
 }
 
-BOOST_AUTO_TEST_CASE(records_within_the_allowed_lateness_update_and_refire_their_window) {
+BOOST_AUTO_TEST_CASE(records_within_the_allowed_lateness_refire_their_window_later_ones_go_to_the_late_output) {
   // In order, two keys, 10 ms apart, no out-of-orderness: the watermark is
   // the last time - 1. Pauses let it reach the operator before the late
   // records after them.
@@ -323,15 +324,23 @@ BOOST_AUTO_TEST_CASE(records_within_the_allowed_lateness_update_and_refire_their
   auto want = simulate(evs, 100, 0, 200, 0, late);
   BOOST_TEST_REQUIRE(late.size() == 3u); // the reference agrees with the comments above
   BOOST_TEST(want.size() == 2 * 15 + 4u);
+  const side_output<event> too_late{"too-late"};
+  auto late_out = std::make_shared<std::vector<event>>();
   auto got = run<sum_count::acc>(
     evs,
-    [](auto& k) {
-      return k.window(tumbling(milliseconds(100)))
-        .allowed_lateness(milliseconds(200))
-        .aggregate(sum_count{});
+    [&](auto& k) {
+      auto results = k.window(tumbling(milliseconds(100)))
+                       .allowed_lateness(milliseconds(200))
+                       .late_output(too_late)
+                       .aggregate(sum_count{});
+      results.side_output(too_late).sink(memory::to_vector(late_out));
+      return results;
     },
     0, 1, [&](uint64_t i) { return i == first_pause || i == second_pause ? 300 : 0; });
   check(got, want);
+  std::sort(late_out->begin(), late_out->end());
+  std::sort(late.begin(), late.end());
+  BOOST_TEST((*late_out == late));
 }
 
 BOOST_AUTO_TEST_CASE(a_count_trigger_fires_early_every_n_records_of_a_window) {

@@ -24,7 +24,8 @@
 //   is still kept updates it and fires it again at once: the updated result is
 //   emitted once more.
 // - A record all of whose windows are past `end - 1 + allowed lateness` is
-//   late and goes to no window (see windowed_stream::late_output).
+//   late and goes to no window: to the side output set with late_output(tag)
+//   (Flink's sideOutputLateData), else it is dropped.
 // - With trigger_every(n), a window also fires early after every n records
 //   it received (Flink's CountTrigger, in addition to the event-time firing).
 // - Session windows start as [ts, ts + gap) and merge with every session of
@@ -46,6 +47,7 @@
 #include "eddy/codec.hpp"
 #include "eddy/context.hpp"
 #include "eddy/job.hpp"
+#include "eddy/side_output.hpp"
 #include "eddy/state.hpp"
 #include "eddy/time.hpp"
 
@@ -347,7 +349,7 @@ public:
   }
 
   /// Records dropped as late in this partition since it started, when no late
-  /// handler is set (not journaled: a diagnostic).
+  /// handler is set (not journaled: a diagnostic for tests).
   uint64_t late_dropped() const noexcept {
     return late_dropped_;
   }
@@ -520,6 +522,15 @@ public:
     return *this;
   }
 
+  /// Sends late records (those too late for every window of theirs) to side
+  /// output `tag`, with their event time; continue it with
+  /// `result.side_output(tag)` (Flink's sideOutputLateData). Without it, late
+  /// records are dropped.
+  windowed_stream& late_output(const side_output<T>& tag) {
+    late_tag_ = tag;
+    return *this;
+  }
+
   /// Aggregates each window incrementally with `agg`: `create() -> Acc`,
   /// `add(Acc&, const T&)`, `merge(Acc&, const Acc&)` (session windows only)
   /// and `result(const Acc&) -> R`. Emits window_result<K, R>.
@@ -547,9 +558,11 @@ private:
   template <class Fn>
   auto run(Fn fn) {
     using op = window_operator<K, T, Assigner, Fn>;
-    // Late records are dropped (and counted per partition) until the late
-    // side output lands.
     late_handler<T, typename op::output> late;
+    if (late_tag_)
+      late = [tag = *late_tag_](const T& x, context<typename op::output>& ctx) {
+        ctx.output(tag, x);
+      };
     return keyed_.template process<op>(assigner_, lateness_, every_, std::move(fn), late);
   }
 
@@ -557,6 +570,7 @@ private:
   Assigner assigner_;
   int64_t lateness_ = 0;
   uint64_t every_ = 0;
+  std::optional<side_output<T>> late_tag_;
 };
 
 template <class K, class T>
