@@ -52,7 +52,8 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 /// (restart_atom, uint32 key group): supervisor's backoff timer.
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
-/// (progress_atom, uint64 records): a sink's count of written records.
+/// (progress_atom, uint64 values): a source's count of values read in this run,
+/// sent to the job about once a second.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
 /// (ready_atom) → true: a supervisor has spawned its children.

@@ -187,6 +187,11 @@ run_result execute(job& j) {
       result.records_out += records;
       running = ++sinks_done < rj.sinks.size();
     },
+    [&](progress_atom, uint64_t values) {
+      auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      log::runtime()->info("job {}: read {} input values in {:.1f} s ({:.0f}/s)", cfg.name, values,
+                           secs, values / std::max(secs, 1e-9));
+    },
     [&](failed_atom, const std::string& what) {
       result.exit_code = 1;
       result.error = what;

@@ -1,5 +1,6 @@
 #include "source_actor.hpp"
 
+#include <chrono>
 #include <deque>
 
 #include "batch_port.hpp"
@@ -33,6 +34,8 @@ struct source_state {
   bool saving = false;
   bool waiting_for_credit = false;
   bool ended = false;
+  uint64_t values_read = 0;  ///< in this run, for progress reports
+  std::chrono::steady_clock::time_point last_report = std::chrono::steady_clock::now();
   static inline const char* name = "source";
 };
 
@@ -86,6 +89,11 @@ void pump(source_actor_t* self) {
   }
   if (!n)
     return fail(self, n.error().message());
+  st.values_read += *n;
+  if (auto now = std::chrono::steady_clock::now(); now - st.last_report >= std::chrono::seconds(1)) {
+    st.last_report = now;
+    self->send(st.cfg.job, progress_atom::value, st.values_read);
+  }
   auto wm = st.port->watermark();
   st.port->take([&](uint32_t target, dataflow::record_batch&& b) {
     st.outputs[target].assign(b);
