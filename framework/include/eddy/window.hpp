@@ -40,6 +40,7 @@
 #include <map>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -309,6 +310,11 @@ public:
   using acc_type = typename Fn::acc_type;
   using result_type = typename Fn::result_type;
   using output = window_result<K, result_type>;
+
+  /// How logs and errors name the operator.
+  static std::string operator_name() {
+    return "window";
+  }
 
   window_operator(Assigner assigner, int64_t lateness, uint64_t every, Fn fn,
                   late_handler<T, output> late)

@@ -43,9 +43,14 @@ using arg_t = typename callable_args<std::decay_t<F>>::template arg<I>;
 /// The readable name of type `T` for logs and errors, without namespaces.
 std::string demangle(const char* mangled);
 
+/// The name of operator type `T` in logs and errors: `T::operator_name()`
+/// if it has one, else its type name.
 template <class T>
 std::string type_name() {
-  return demangle(typeid(T).name());
+  if constexpr (requires { T::operator_name(); })
+    return T::operator_name();
+  else
+    return demangle(typeid(T).name());
 }
 
 } // namespace eddy::dataflow
