@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "eddy/connectors/file/lines.hpp"
+#include "eddy/connectors/file/numbered_lines.hpp"
 #include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/context.hpp"
 #include "eddy/state.hpp"
@@ -20,62 +20,6 @@ namespace {
 
 const eddy::side_output<transaction> late_tag{"late"};
 const eddy::side_output<dead_letter> dead_letter_tag{"dead-letters"};
-
-/// Delegates to the file source and counts the lines it delivers.
-class numbered_source final : public eddy::source<numbered_line> {
-public:
-  explicit numbered_source(std::filesystem::path file)
-    : lines_(eddy::connectors::file::lines(std::move(file))) {
-  }
-
-  std::string name() const override {
-    return lines_->name();
-  }
-
-  eddy::error check() const override {
-    return lines_->check();
-  }
-
-  eddy::error open(std::string_view position) override {
-    if (position.empty()) {
-      number_ = 0;
-      return lines_->open(position);
-    }
-    auto colon = position.find(':');
-    int64_t n = -1;
-    if (colon != std::string_view::npos) {
-      auto digits = position.substr(colon + 1);
-      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-      if (ec != std::errc{} || p != digits.data() + digits.size())
-        n = -1;
-    }
-    if (n < 0)
-      return eddy::error{eddy::errc::corrupt, "bad position '" + std::string{position}
-                                                + "' of numbered lines"};
-    number_ = n;
-    return lines_->open(position.substr(0, colon));
-  }
-
-  eddy::expected<size_t> read(size_t max,
-                              const std::function<void(const numbered_line&)>& fn) override {
-    return lines_->read(max, [&](const std::string_view& text) {
-      numbered_line line{++number_, text};
-      fn(line);
-    });
-  }
-
-  bool finished() const override {
-    return lines_->finished();
-  }
-
-  std::string position() const override {
-    return lines_->position() + ":" + std::to_string(number_);
-  }
-
-private:
-  std::unique_ptr<eddy::source<std::string_view>> lines_;
-  int64_t number_ = 0; ///< lines delivered so far
-};
 
 bool parse_int(std::string_view s, int64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -177,10 +121,6 @@ private:
 
 } // namespace
 
-std::unique_ptr<eddy::source<numbered_line>> numbered_lines(std::filesystem::path file) {
-  return std::make_unique<numbered_source>(std::move(file));
-}
-
 bool parse(std::string_view line, transaction& out, std::string& reason) {
   std::string_view fields[3];
   size_t n = 0;
@@ -238,8 +178,8 @@ std::string format(const dead_letter& d) {
 void build(eddy::job& job, const std::filesystem::path& input, const outputs& out,
            int64_t max_out_of_orderness_ms) {
   namespace file = eddy::connectors::file;
-  auto parsed = job.source(numbered_lines(input))
-                  .flat_map([](const numbered_line& line, eddy::collector<transaction>& next) {
+  auto parsed = job.source(eddy::connectors::file::numbered_lines(input))
+                  .flat_map([](const eddy::connectors::file::numbered_line& line, eddy::collector<transaction>& next) {
                     transaction tx;
                     std::string reason;
                     if (parse(line.text, tx, reason))

@@ -58,17 +58,6 @@ auto inspect(Inspector& f, dead_letter& x) {
   return f(x.line, x.reason, x.text);
 }
 
-/// A line of the input with its 1-based number. `text` views the source's
-/// buffer: valid only during the callback.
-struct numbered_line {
-  int64_t number = 0;
-  std::string_view text;
-};
-
-/// The lines of `file` with their numbers; position "<byte offset>:<line
-/// number>", so that numbers stay right when a job resumes.
-std::unique_ptr<eddy::source<numbered_line>> numbered_lines(std::filesystem::path file);
-
 /// Parses `account_id,timestamp_ms,amount` (amount with at most two
 /// decimals); on failure returns false and sets `reason`.
 bool parse(std::string_view line, transaction& out, std::string& reason);

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "eddy/connectors/file/lines.hpp"
+#include "eddy/connectors/file/numbered_lines.hpp"
 #include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/side_output.hpp"
-#include "fraud_detection.hpp"
 
 namespace sessionization {
 
@@ -108,10 +108,9 @@ std::string format(const dead_letter& d) {
 
 void build(eddy::job& job, const run_config& config) {
   namespace file = eddy::connectors::file;
-  // The numbered-line source of the fraud_detection sample: line numbers
-  // that stay right when a job resumes.
-  auto parsed = job.source(fraud_detection::numbered_lines(config.input))
-                  .flat_map([](const fraud_detection::numbered_line& line,
+  // Numbered lines: line numbers that stay right when a job resumes.
+  auto parsed = job.source(file::numbered_lines(config.input))
+                  .flat_map([](const file::numbered_line& line,
                                eddy::collector<click>& next) {
                     click c;
                     std::string reason;
