@@ -171,10 +171,6 @@ std::string format(const alert& a) {
          + std::to_string(a.large_ts) + "\t" + format_cents(a.large_cents);
 }
 
-std::string format(const dead_letter& d) {
-  return std::to_string(d.line) + "\t" + d.reason + "\t" + d.text;
-}
-
 void build(eddy::job& job, const std::filesystem::path& input, const outputs& out,
            int64_t max_out_of_orderness_ms) {
   namespace file = eddy::connectors::file;
@@ -189,7 +185,7 @@ void build(eddy::job& job, const std::filesystem::path& input, const outputs& ou
                                   dead_letter{line.number, std::move(reason), std::string{line.text}});
                   });
   parsed.side_output(dead_letter_tag)
-    .sink(file::lines_out(out.dead_letters, [](const dead_letter& d) { return format(d); }));
+    .sink(file::lines_out(out.dead_letters, [](const dead_letter& d) { return samples::format(d); }));
   auto alerts = parsed
                   .with_timestamps(&transaction::ts,
                                    std::chrono::milliseconds(max_out_of_orderness_ms))
@@ -247,23 +243,7 @@ std::string generate(const generator_config& config, const std::filesystem::path
   std::stable_sort(lines.begin(), lines.end(), [](const line& x, const line& y) {
     return x.arrival < y.arrival || (x.arrival == y.arrival && x.tx.ts < y.tx.ts);
   });
-  std::ofstream file{out, std::ios::binary | std::ios::trunc};
-  if (!file)
-    return "cannot write '" + out.string() + "'";
-  std::string text;
-  for (auto& l : lines) {
-    text += format(l.tx);
-    text += '\n';
-    if (text.size() > (1 << 20)) {
-      file << text;
-      text.clear();
-    }
-  }
-  file << text;
-  file.close();
-  if (!file)
-    return "cannot write '" + out.string() + "'";
-  return {};
+  return samples::write_lines(out, lines, [](const line& l) { return format(l.tx); });
 }
 
 } // namespace fraud_detection

@@ -13,6 +13,7 @@
 #include "eddy/job.hpp"
 #include "eddy/side_output.hpp"
 #include "eddy/source.hpp"
+#include "sample_support.hpp"
 
 namespace fraud_detection {
 
@@ -46,17 +47,8 @@ auto inspect(Inspector& f, alert& x) {
   return f(x.account, x.small_ts, x.large_ts, x.large_cents);
 }
 
-/// An input line that is not a transaction.
-struct dead_letter {
-  int64_t line = 0;   ///< 1-based line number in the input
-  std::string reason;
-  std::string text;
-};
-
-template <class Inspector>
-auto inspect(Inspector& f, dead_letter& x) {
-  return f(x.line, x.reason, x.text);
-}
+/// Malformed input lines go to the dead letters.
+using samples::dead_letter;
 
 /// Parses `account_id,timestamp_ms,amount` (amount with at most two
 /// decimals); on failure returns false and sets `reason`.

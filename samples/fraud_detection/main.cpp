@@ -24,74 +24,28 @@ const char* usage_text =
   "                           [--dead-letter FILE] [--max-out-of-orderness-ms D] [--parallelism P]\n"
   "       fraud_detection run --help   (all options of the run)\n";
 
-int fail(const std::string& message) {
-  std::cerr << "fraud_detection: error: " << message << std::endl;
-  return 2;
-}
-
 int generate(int argc, char** argv) {
-  std::map<std::string, std::string> options;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help") {
-      std::cout << usage_text;
-      return 0;
-    }
-    if (a.rfind("--", 0) != 0 || a.size() == 2)
-      return fail("generate: unexpected argument '" + a + "'");
-    if (i + 1 >= argc)
-      return fail("generate: option " + a + " needs a value");
-    if (!options.emplace(a.substr(2), argv[++i]).second)
-      return fail("generate: option " + a + " given twice");
-  }
+  samples::generate_options options;
+  std::string error;
+  if (!options.parse(argc, argv, error))
+    return samples::fail("fraud_detection", error);
   fraud_detection::generator_config config;
-  auto integer = [&](const std::string& name, int64_t& out, int64_t min, bool required) {
-    auto it = options.find(name);
-    if (it == options.end()) {
-      if (required)
-        throw std::string{"generate: option --" + name + " is required"};
-      return;
-    }
-    auto& v = it->second;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || out < min)
-      throw std::string{"generate: option --" + name + " needs an integer of at least "
-                        + std::to_string(min) + ", not '" + v + "'"};
-    options.erase(it);
-  };
   std::string out;
   try {
-    int64_t seed = 0;
-    integer("accounts", config.accounts, 1, true);
-    integer("transactions", config.transactions, 0, true);
-    integer("seed", seed, 0, true);
-    integer("max-delay-ms", config.max_delay_ms, 0, false);
-    config.seed = static_cast<uint64_t>(seed);
-    auto it = options.find("out");
-    if (it == options.end() || it->second.empty())
-      throw std::string{"generate: option --out is required"};
-    out = it->second;
-    options.erase(it);
-    if (!options.empty())
-      throw std::string{"generate: unknown option --" + options.begin()->first};
+    config.accounts = options.integer("accounts", 1, true);
+    config.transactions = options.integer("transactions", 0, true);
+    config.seed = static_cast<uint64_t>(options.integer("seed", 0, true));
+    config.max_delay_ms = options.integer("max-delay-ms", 0, false);
+    out = options.text("out");
+    options.finish();
   } catch (const std::string& message) {
-    return fail(message);
+    return samples::fail("fraud_detection", message);
   }
   if (auto problem = fraud_detection::generate(config, out); !problem.empty())
-    return fail(problem);
+    return samples::fail("fraud_detection", problem);
   return 0;
 }
 
-uint64_t count_lines(const std::filesystem::path& file) {
-  std::ifstream in{file, std::ios::binary};
-  uint64_t n = 0;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i)
-      n += buf[i] == '\n';
-  }
-  return n;
-}
 
 int run(int argc, char** argv) {
   eddy::job job{"fraud_detection", argc, argv};
@@ -111,13 +65,13 @@ int run(int argc, char** argv) {
   }
   auto result = eddy::actors::execute(job);
   if (result.exit_code != 0) {
-    std::cerr << "fraud_detection: error: " << result.error << std::endl;
+    samples::fail("fraud_detection", result.error);
     return result.exit_code;
   }
-  auto records = count_lines(input);
-  auto alerts = count_lines(out.alerts);
-  auto late_n = count_lines(out.late);
-  auto dead_n = count_lines(out.dead_letters);
+  auto records = samples::count_lines(input);
+  auto alerts = samples::count_lines(out.alerts);
+  auto late_n = samples::count_lines(out.late);
+  auto dead_n = samples::count_lines(out.dead_letters);
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.2f s, %.0f records/s", result.seconds,
                 result.seconds > 0 ? static_cast<double>(records) / result.seconds : 0.0);
@@ -129,16 +83,5 @@ int run(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string command = argc > 1 ? argv[1] : "";
-  if (command == "generate")
-    return generate(argc - 2, argv + 2);
-  if (command == "run")
-    return run(argc - 1, argv + 1);
-  if (command == "--help" || command == "help") {
-    std::cout << usage_text;
-    return 0;
-  }
-  return fail((command.empty() ? "missing command 'generate' or 'run'"
-                               : "unknown command '" + command + "'")
-              + " (see fraud_detection --help)");
+  return samples::dispatch("fraud_detection", usage_text, argc, argv, generate, run);
 }

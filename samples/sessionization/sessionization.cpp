@@ -102,10 +102,6 @@ std::string format(const click& c) {
   return std::to_string(c.user) + "," + std::to_string(c.ts) + "," + c.url;
 }
 
-std::string format(const dead_letter& d) {
-  return std::to_string(d.line) + "\t" + d.reason + "\t" + d.text;
-}
-
 void build(eddy::job& job, const run_config& config) {
   namespace file = eddy::connectors::file;
   // Numbered lines: line numbers that stay right when a job resumes.
@@ -121,7 +117,7 @@ void build(eddy::job& job, const run_config& config) {
                                                                std::string{line.text}});
                   });
   parsed.side_output(dead_letter_tag)
-    .sink(file::lines_out(config.dead_letters, [](const dead_letter& d) { return format(d); }));
+    .sink(file::lines_out(config.dead_letters, [](const dead_letter& d) { return samples::format(d); }));
   auto sessions = parsed
                     .with_timestamps(&click::ts,
                                      std::chrono::milliseconds(config.max_out_of_orderness_ms))
@@ -179,23 +175,9 @@ std::string generate(const generator_config& config, const std::filesystem::path
   std::sort(lines.begin(), lines.end(), [](const line& x, const line& y) {
     return std::tie(x.arrival, x.ts, x.user) < std::tie(y.arrival, y.ts, y.user);
   });
-  std::ofstream file{out, std::ios::binary | std::ios::trunc};
-  if (!file)
-    return "cannot write '" + out.string() + "'";
-  std::string text;
-  for (auto& l : lines) {
-    text += std::to_string(l.user) + "," + std::to_string(l.ts) + ",/page/" + std::to_string(l.page);
-    text += '\n';
-    if (text.size() > (1 << 20)) {
-      file << text;
-      text.clear();
-    }
-  }
-  file << text;
-  file.close();
-  if (!file)
-    return "cannot write '" + out.string() + "'";
-  return {};
+  return samples::write_lines(out, lines, [](const line& l) {
+    return std::to_string(l.user) + "," + std::to_string(l.ts) + ",/page/" + std::to_string(l.page);
+  });
 }
 
 } // namespace sessionization

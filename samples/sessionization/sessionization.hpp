@@ -11,6 +11,7 @@
 
 #include "eddy/job.hpp"
 #include "eddy/window.hpp"
+#include "sample_support.hpp"
 
 namespace sessionization {
 
@@ -31,17 +32,8 @@ auto inspect(Inspector& f, click& x) {
 /// A closed session: [start, end) is [first click, last click + gap).
 using session = eddy::window_result<int64_t, int64_t>;
 
-/// An input line that is not a click.
-struct dead_letter {
-  int64_t line = 0; ///< 1-based line number in the input
-  std::string reason;
-  std::string text;
-};
-
-template <class Inspector>
-auto inspect(Inspector& f, dead_letter& x) {
-  return f(x.line, x.reason, x.text);
-}
+/// Malformed input lines go to the dead letters.
+using samples::dead_letter;
 
 /// Parses `user_id,timestamp_ms,url` (a non-negative integer user, an
 /// integer time, a non-empty url); on failure returns false and sets `reason`.
