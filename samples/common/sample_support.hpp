@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,26 @@ std::string write_lines(const std::filesystem::path& out, const std::vector<T>& 
     return "cannot write '" + out.string() + "'";
   return {};
 }
+
+/// Random numbers that are the same on every machine for a seed: mt19937_64
+/// is specified exactly; the std distributions are not.
+class random_source {
+public:
+  explicit random_source(uint64_t seed) : gen_(seed) {
+  }
+  /// Uniform in [0, n) (n > 0), of n's type.
+  template <class I>
+  I below(I n) {
+    return static_cast<I>(gen_() % static_cast<uint64_t>(n));
+  }
+  /// Uniform in [0, 1).
+  double unit() {
+    return static_cast<double>(gen_() >> 11) * 0x1p-53;
+  }
+
+private:
+  std::mt19937_64 gen_;
+};
 
 /// `<program>: error: <message>` on stderr; returns exit code 2.
 inline int fail(const std::string& program, const std::string& message) {

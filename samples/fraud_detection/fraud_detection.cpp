@@ -103,22 +103,6 @@ struct fraud_rule {
   }
 };
 
-/// mt19937_64 is the same everywhere; the std distributions are not.
-class random_source {
-public:
-  explicit random_source(uint64_t seed) : gen_(seed) {
-  }
-  uint64_t below(uint64_t n) {
-    return gen_() % n;
-  }
-  double unit() {
-    return static_cast<double>(gen_() >> 11) * 0x1p-53;
-  }
-
-private:
-  std::mt19937_64 gen_;
-};
-
 } // namespace
 
 bool parse(std::string_view line, transaction& out, std::string& reason) {
@@ -199,7 +183,7 @@ void build(eddy::job& job, const std::filesystem::path& input, const outputs& ou
 std::string generate(const generator_config& config, const std::filesystem::path& out) {
   if (config.accounts < 1 || config.transactions < 0 || config.max_delay_ms < 0)
     return "accounts must be at least 1, transactions and max delay at least 0";
-  random_source rnd{config.seed};
+  samples::random_source rnd{config.seed};
   auto n = static_cast<size_t>(config.accounts);
   std::vector<bool> fraudster(n);
   std::vector<bool> large_next(n); // a fraudster's small transaction asks for a large one

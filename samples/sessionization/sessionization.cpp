@@ -42,23 +42,6 @@ struct count_clicks {
   }
 };
 
-/// mt19937_64 is the same everywhere; the std distributions are not.
-class random_source {
-public:
-  explicit random_source(uint64_t seed) : gen_(seed) {
-  }
-  /// Uniform in [0, n).
-  int64_t below(int64_t n) {
-    return static_cast<int64_t>(gen_() % static_cast<uint64_t>(n));
-  }
-  double unit() {
-    return static_cast<double>(gen_() >> 11) * 0x1p-53;
-  }
-
-private:
-  std::mt19937_64 gen_;
-};
-
 } // namespace
 
 bool parse(std::string_view line, click& out, std::string& reason) {
@@ -133,7 +116,7 @@ void build(eddy::job& job, const run_config& config) {
 std::string generate(const generator_config& config, const std::filesystem::path& out) {
   if (config.users < 1 || config.clicks < 0 || config.max_delay_ms < 0)
     return "users must be at least 1, clicks and max delay at least 0";
-  random_source rnd{config.seed};
+  samples::random_source rnd{config.seed};
   constexpr int64_t second = 1000;
   constexpr int64_t minute = 60 * second;
   constexpr int64_t gap = default_gap_ms;
