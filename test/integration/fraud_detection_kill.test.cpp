@@ -25,7 +25,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::exit_status;
 using eddy::test::lines_of;
+using eddy::test::ms;
+using eddy::test::passing;
 using eddy::test::process;
+using eddy::test::size_of;
 using eddy::test::slurp;
 using eddy::test::tail_of;
 using eddy::test::temp_dir;
@@ -36,14 +39,7 @@ using clock_type = std::chrono::steady_clock;
 
 const std::string binary = EDDY_FRAUD_DETECTION_BINARY;
 
-bool passing() {
-  using namespace boost::unit_test;
-  return results_collector.results(framework::current_test_case().p_id).passed();
-}
 
-double ms(clock_type::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
 
 /// One parsed input line: account, time, amount in cents.
 struct tx {

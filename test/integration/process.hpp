@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/test/results_collector.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include <cerrno>
 #include <cstdlib>
 #include <chrono>
@@ -251,5 +254,25 @@ private:
   std::filesystem::path path_;
   bool keep_ = false;
 };
+
+/// Size of `file`, 0 if it does not exist.
+inline uint64_t size_of(const std::filesystem::path& file) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(file, ec);
+  return ec ? 0 : n;
+}
+
+/// A duration in milliseconds, for messages.
+template <class Duration>
+double ms(Duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+/// True when the current test case has not failed so far (keep its temp dir
+/// otherwise).
+inline bool passing() {
+  using namespace boost::unit_test;
+  return results_collector.results(framework::current_test_case().p_id).passed();
+}
 
 } // namespace eddy::test

@@ -24,7 +24,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::exit_status;
 using eddy::test::lines_of;
+using eddy::test::ms;
+using eddy::test::passing;
 using eddy::test::process;
+using eddy::test::size_of;
 using eddy::test::slurp;
 using eddy::test::tail_of;
 using eddy::test::temp_dir;
@@ -103,20 +106,8 @@ std::vector<std::string> numbers_and_texts(const fs::path& file) {
   return result;
 }
 
-uint64_t size_of(const fs::path& file) {
-  std::error_code ec;
-  auto n = fs::file_size(file, ec);
-  return ec ? 0 : n;
-}
 
-double ms(clock_type::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
 
-bool passing() {
-  using namespace boost::unit_test;
-  return results_collector.results(framework::current_test_case().p_id).passed();
-}
 
 /// A generated input with malformed lines, its reference, and runs over it.
 struct sessions_job {

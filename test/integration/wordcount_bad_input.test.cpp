@@ -21,7 +21,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::exit_status;
 using eddy::test::lines_of;
+using eddy::test::ms;
+using eddy::test::passing;
 using eddy::test::process;
+using eddy::test::size_of;
 using eddy::test::slurp;
 using eddy::test::tail_of;
 using eddy::test::temp_dir;
@@ -74,11 +77,6 @@ std::string differences(const std::map<std::string, std::string>& a,
   return result;
 }
 
-/// True when the current test case has not failed so far.
-bool passing() {
-  using namespace boost::unit_test;
-  return results_collector.results(framework::current_test_case().p_id).passed();
-}
 
 /// A temp directory with a small input; runs wordcount in it.
 struct fixture {

@@ -25,7 +25,10 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::exit_status;
+using eddy::test::ms;
+using eddy::test::passing;
 using eddy::test::process;
+using eddy::test::size_of;
 using eddy::test::slurp;
 using eddy::test::tail_of;
 using eddy::test::temp_dir;
@@ -253,21 +256,8 @@ std::string check_output(const std::string& output,
   return {};
 }
 
-uint64_t size_of(const fs::path& file) {
-  std::error_code ec;
-  auto n = fs::file_size(file, ec);
-  return ec ? 0 : n;
-}
 
-double ms(clock_type::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
 
-/// True when the current test case has not failed so far.
-bool passing() {
-  using namespace boost::unit_test;
-  return results_collector.results(framework::current_test_case().p_id).passed();
-}
 
 /// A wordcount job over one generated input, in its own temp directory.
 struct wordcount_job {
