@@ -49,8 +49,8 @@ public:
   /// The flat index of the consumer whose journal partition id is `pid`, or
   /// size() if it is none of ours.
   uint32_t flat_of(journal::partition_id pid) const {
-    auto stage = static_cast<uint32_t>(pid >> 32);
-    auto index = static_cast<uint32_t>(pid & 0xffffffffu);
+    auto stage = journal::stage_of(pid);
+    auto index = journal::index_of(pid);
     for (auto& e : edges_)
       if (e.stage == stage && index < e.count)
         return e.first + index;

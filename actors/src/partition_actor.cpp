@@ -73,9 +73,7 @@ struct partition_state {
 
 using partition_actor_t = caf::stateful_actor<partition_state>;
 
-uint32_t index_of(uint64_t pid) {
-  return static_cast<uint32_t>(pid & 0xffffffffu);
-}
+using journal::index_of;
 
 std::string who(const partition_state& st) {
   return st.cfg->op_name + "/" + std::to_string(st.cfg->key_group);

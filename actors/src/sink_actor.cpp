@@ -29,9 +29,7 @@ struct sink_state {
 
 using sink_actor_t = caf::stateful_actor<sink_state>;
 
-uint32_t index_of(uint64_t pid) {
-  return static_cast<uint32_t>(pid & 0xffffffffu);
-}
+using journal::index_of;
 
 void fail(sink_actor_t* self, const std::string& what) {
   auto& st = self->state;

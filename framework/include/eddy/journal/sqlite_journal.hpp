@@ -22,6 +22,16 @@ inline constexpr partition_id partition_id_of(uint32_t op, uint32_t kg) noexcept
   return (partition_id{op} << 32) | kg;
 }
 
+/// The operator (stage) number of a partition id: the inverse of partition_id_of.
+inline constexpr uint32_t stage_of(partition_id p) noexcept {
+  return static_cast<uint32_t>(p >> 32);
+}
+
+/// The key group (index within its stage) of a partition id.
+inline constexpr uint32_t index_of(partition_id p) noexcept {
+  return static_cast<uint32_t>(p & 0xffffffffu);
+}
+
 /// One durable journal entry of a partition.
 struct entry {
   partition_id partition = 0;
