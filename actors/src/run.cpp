@@ -26,6 +26,7 @@ run_result bad_input(std::string what) {
 
 /// Every actor of the running job, so that shutdown can stop them all.
 struct running_job {
+  uint32_t keyed_stages = 0; ///< directory stages 1..keyed_stages hold partitions
   caf::actor journal;
   caf::actor source;
   std::vector<caf::actor> sinks;
@@ -41,7 +42,7 @@ void stop(caf::scoped_actor& self, running_job& rj) {
   kill(rj.source);
   for (auto& s : rj.supervisors)
     kill(s);
-  for (uint32_t s = 1; s + 1 < rj.dir->stages(); ++s)
+  for (uint32_t s = 1; s <= rj.keyed_stages; ++s) // partitions; sinks follow below
     for (uint32_t i = 0; i < rj.dir->size(s); ++i)
       kill(rj.dir->get(s, i));
   for (auto& s : rj.sinks)
@@ -113,6 +114,7 @@ run_result execute(job& j) {
   auto keyed = static_cast<uint32_t>(g.keyed.size());
   auto topo = topology::of(g, cfg.max_key_groups);
   running_job rj;
+  rj.keyed_stages = keyed;
   rj.dir = std::make_shared<directory>(topo.sizes);
   rj.journal = spawn_journal(sys, *jn);
   self->monitor(rj.journal);
