@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace eddy::connectors::nexmark {
@@ -78,5 +79,9 @@ auto inspect(Inspector& f, bid& x) {
 ///   B,auction,bidder,price,channel,url,date_time,extra
 /// Fields are not quoted: generated strings never hold ',', tab or newline.
 std::string to_csv(const event& x);
+
+/// Parses a line written by to_csv into `out`; on failure returns false and
+/// sets `reason` (which field is wrong, or how many fields there were).
+bool from_csv(std::string_view line, event& out, std::string& reason);
 
 } // namespace eddy::connectors::nexmark
