@@ -1,0 +1,136 @@
+// nexmark generate --events N [--seed S] [--rate R] --out FILE
+// nexmark run --query qN (--input FILE | --events N [--seed S] [--rate R]) --output FILE
+//             --state-dir DIR [--parallelism P] [--no-journal]
+//
+// The Nexmark benchmark on Eddy: `generate` writes events as CSV lines,
+// `run` runs one query (QUERIES.md) over a file or the in-process generator
+// and writes its rows as TSV, exactly once.
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "eddy/actors/run.hpp"
+#include "eddy/connectors/file/lines_out.hpp"
+#include "eddy/connectors/file/numbered_lines.hpp"
+#include "eddy/connectors/nexmark/generator.hpp"
+#include "eddy/side_output.hpp"
+#include "nexmark.hpp"
+#include "sample_support.hpp"
+
+namespace {
+
+namespace file = eddy::connectors::file;
+namespace gen = eddy::connectors::nexmark;
+
+const char* usage_text =
+  "usage: nexmark generate --events N [--seed S] [--rate R] --out FILE\n"
+  "       nexmark run --query qN (--input FILE | --events N [--seed S] [--rate R])\n"
+  "                   --output FILE --state-dir DIR [--parallelism P] [--no-journal]\n"
+  "       nexmark run --help   (all options of the run)\n"
+  "queries: q0 q1 q2 q3 q5 q7 q8 q11 q14 q15 q17 q18 q19 q20 q21 q22 (see QUERIES.md)\n"
+  "--rate is events per second of event time (default 10000000, Nexmark's; auctions\n"
+  "then live for milliseconds of event time). Lower it to spread events over hours.\n";
+
+const eddy::side_output<samples::dead_letter> dead_letter_tag{"dead-letters"};
+
+int generate(int argc, char** argv) {
+  samples::generate_options options;
+  std::string error;
+  if (!options.parse(argc, argv, error))
+    return samples::fail("nexmark", error);
+  gen::generator_config config;
+  std::string out;
+  try {
+    config.events = static_cast<uint64_t>(options.integer("events", 0, true));
+    config.seed = static_cast<uint64_t>(options.integer("seed", 0, false, 0));
+    config.rate = static_cast<uint64_t>(options.integer("rate", 1, false, 10'000'000));
+    out = options.text("out");
+    options.finish();
+  } catch (const std::string& message) {
+    return samples::fail("nexmark", message);
+  }
+  std::ofstream file{out, std::ios::binary | std::ios::trunc};
+  std::string text;
+  for (uint64_t n = 0; n < config.events && file; ++n) {
+    text += gen::to_csv(gen::generate(config, n));
+    text += '\n';
+    if (text.size() > (1 << 20)) {
+      file << text;
+      text.clear();
+    }
+  }
+  file << text;
+  file.close();
+  if (!file)
+    return samples::fail("nexmark", "cannot write '" + out + "'");
+  return 0;
+}
+
+/// The events of the run: the lines of `--input` (malformed ones to the dead
+/// letters) or the generator's `--events`.
+eddy::stream<nexmark::event> events(eddy::job& job, const std::string& output) {
+  auto input = job.arg("input", "", "FILE   events as written by 'nexmark generate'");
+  auto count = job.int_arg("events", -1, 0, int64_t{1} << 50,
+                           "N   generate N events in process instead of reading --input");
+  auto seed = job.int_arg("seed", 0, 0, INT64_MAX, "S   generator seed (with --events)");
+  auto rate = job.int_arg("rate", 10'000'000, 1, INT64_MAX,
+                          "R   events per second of event time (with --events)");
+  if (input.empty() == (count < 0))
+    job.fail("give exactly one of --input FILE and --events N");
+  if (input.empty()) {
+    gen::generator_config config;
+    config.events = static_cast<uint64_t>(count < 0 ? 0 : count);
+    config.seed = static_cast<uint64_t>(seed);
+    config.rate = static_cast<uint64_t>(rate);
+    return job.source(gen::source(config));
+  }
+  auto dead = job.arg("dead-letter", "",
+                      "FILE   malformed lines, 'line<TAB>reason<TAB>line' (default <output>.dead-letter)");
+  auto parsed = job.source(file::numbered_lines(input))
+                  .flat_map([](const file::numbered_line& line,
+                               eddy::collector<nexmark::event>& next) {
+                    nexmark::event e;
+                    std::string reason;
+                    if (gen::from_csv(line.text, e, reason))
+                      next(e);
+                    else
+                      next.output(dead_letter_tag, samples::dead_letter{line.number, std::move(reason),
+                                                                        std::string{line.text}});
+                  });
+  parsed.side_output(dead_letter_tag)
+    .sink(file::lines_out(dead.empty() ? output + ".dead-letter" : dead,
+                          [](const samples::dead_letter& d) { return samples::format(d); }));
+  return parsed;
+}
+
+int run(int argc, char** argv) {
+  eddy::job job{"nexmark", argc, argv};
+  auto query = job.arg("query", "qN   the query to run (q0 … q22, see QUERIES.md)");
+  auto output = job.arg("output", "FILE   where the query's rows go (TSV)");
+  auto input = events(job, output);
+  nexmark::add_query(job, input, query)
+    .sink(file::lines_out(output, [](const std::string& row) -> const std::string& { return row; }));
+  if (job.help_requested()) {
+    std::cout << job.usage();
+    return 0;
+  }
+  auto result = eddy::actors::execute(job);
+  if (result.exit_code != 0) {
+    samples::fail("nexmark", result.error);
+    return result.exit_code;
+  }
+  auto rows = samples::count_lines(output);
+  char line[160];
+  std::snprintf(line, sizeof line, "nexmark %s: %llu rows, %.2f s", query.c_str(),
+                static_cast<unsigned long long>(rows), result.seconds);
+  std::cout << line << std::endl;
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  return samples::dispatch("nexmark", usage_text, argc, argv, generate, run);
+}

@@ -1,0 +1,261 @@
+// The window queries. Per-key windows use eddy/window.hpp; the "best of a
+// window" steps (q5, q7) are a second keyed stage, keyed by window start,
+// that collects the first stage's results and fires when the watermark
+// passes the window's end, so every row is final and emitted once.
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "eddy/state.hpp"
+#include "eddy/window.hpp"
+#include "queries/queries.hpp"
+#include "queries/rows.hpp"
+
+namespace nexmark::queries {
+
+namespace {
+
+using namespace std::chrono_literals;
+using rows::row;
+
+constexpr int64_t ten_seconds = 10'000;
+
+/// Counts records (an eddy AggregateFunction).
+struct count_records {
+  int64_t create() const {
+    return 0;
+  }
+  template <class T>
+  void add(int64_t& acc, const T&) const {
+    ++acc;
+  }
+  void merge(int64_t& acc, const int64_t& other) const {
+    acc += other;
+  }
+  int64_t result(const int64_t& acc) const {
+    return acc;
+  }
+};
+
+// -- q5: hot items --------------------------------------------------------------
+
+using auction_count = eddy::window_result<int64_t, int64_t>; ///< auction, window, bids
+
+int64_t start_of(const auction_count& r) {
+  return r.w.start;
+}
+
+/// Per window: the auctions with the most bids, emitted when it closes.
+struct hottest_auctions {
+  struct best {
+    int64_t end = 0;
+    int64_t count = 0;
+    std::vector<int64_t> auctions;
+  };
+  eddy::value_state<best> leaders;
+
+  void on_record(const auction_count& r, eddy::context<std::string>& ctx) {
+    if (!leaders) {
+      leaders = best{r.w.end, r.value, {r.key}};
+      ctx.timers().at_event_time(r.w.max_timestamp());
+      return;
+    }
+    if (r.value < leaders->count)
+      return;
+    best b = *leaders;
+    if (r.value > b.count) {
+      b.count = r.value;
+      b.auctions.clear();
+    }
+    b.auctions.push_back(r.key);
+    leaders = b;
+  }
+
+  void on_timer(int64_t, eddy::context<std::string>& ctx) {
+    if (!leaders)
+      return;
+    auto start = ctx.key<int64_t>();
+    for (auto auction : leaders->auctions)
+      ctx.emit(row{} << start << leaders->end << auction << leaders->count);
+    leaders.clear();
+  }
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, hottest_auctions::best& x) {
+  return f(x.end, x.count, x.auctions);
+}
+
+// -- q7: highest bid --------------------------------------------------------------
+
+/// The bids of a window (or of an auction in it) that share its highest price.
+struct highest_bids {
+  int64_t price = -1;
+  std::vector<bid_core> bids;
+
+  void add(const bid_core& b) {
+    if (b.price < price)
+      return;
+    if (b.price > price) {
+      price = b.price;
+      bids.clear();
+    }
+    bids.push_back(b);
+  }
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, highest_bids& x) {
+  return f(x.price, x.bids);
+}
+
+struct collect_highest {
+  highest_bids create() const {
+    return {};
+  }
+  void add(highest_bids& acc, const bid_core& b) const {
+    acc.add(b);
+  }
+  highest_bids result(const highest_bids& acc) const {
+    return acc;
+  }
+};
+
+using auction_highest = eddy::window_result<int64_t, highest_bids>;
+
+int64_t highest_start_of(const auction_highest& r) {
+  return r.w.start;
+}
+
+/// Per window: the highest bids over all auctions, emitted when it closes.
+struct highest_of_window {
+  eddy::value_state<highest_bids> best;
+
+  void on_record(const auction_highest& r, eddy::context<std::string>& ctx) {
+    bool first = !best;
+    if (!first && r.value.price < best->price)
+      return;
+    highest_bids b = best.value_or({});
+    for (auto& x : r.value.bids)
+      b.add(x);
+    best = b;
+    if (first)
+      ctx.timers().at_event_time(r.w.max_timestamp());
+  }
+
+  void on_timer(int64_t, eddy::context<std::string>& ctx) {
+    if (!best)
+      return;
+    auto start = ctx.key<int64_t>();
+    for (auto& b : best->bids)
+      ctx.emit(row{} << start << b.auction << b.bidder << b.price << b.date_time);
+    best.clear();
+  }
+};
+
+// -- q8: new users ------------------------------------------------------------------
+
+/// A person registering or an auction opening, keyed by the person's id.
+struct person_or_sale {
+  int64_t person = 0;
+  int64_t date_time = 0;
+  std::string name; ///< persons only
+  bool is_person = false;
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, person_or_sale& x) {
+  return f(x.person, x.date_time, x.name, x.is_person);
+}
+
+/// Per person and 10 s window: whether they registered and sold in it.
+struct new_sellers {
+  struct seen {
+    std::string name;
+    bool registered = false;
+    bool sold = false;
+  };
+  eddy::map_state<int64_t, seen> windows; ///< by window start
+
+  void on_record(const person_or_sale& x, eddy::context<std::string>& ctx) {
+    auto start = eddy::window_start(x.date_time, ten_seconds);
+    if (start + ten_seconds - 1 <= ctx.watermark())
+      return; // late: its window has closed
+    const seen* before = windows.get(start);
+    if (before && (x.is_person ? before->registered : before->sold))
+      return;
+    seen s = before ? *before : seen{};
+    if (x.is_person) {
+      s.registered = true;
+      s.name = x.name;
+    } else {
+      s.sold = true;
+    }
+    windows.put(start, s);
+    if (!before)
+      ctx.timers().at_event_time(start + ten_seconds - 1);
+  }
+
+  void on_timer(int64_t ts, eddy::context<std::string>& ctx) {
+    auto start = ts + 1 - ten_seconds;
+    if (auto* s = windows.get(start)) {
+      if (s->registered && s->sold)
+        ctx.emit(row{} << ctx.key<int64_t>() << s->name << start);
+      windows.remove(start);
+    }
+  }
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, new_sellers::seen& x) {
+  return f(x.name, x.registered, x.sold);
+}
+
+using bidder_session = eddy::window_result<int64_t, int64_t>; ///< bidder, session, bids
+
+} // namespace
+
+rows_stream q5(events in) {
+  return bid_cores(in)
+    .key_by(&bid_core::auction)
+    .window(eddy::sliding(10s, 2s))
+    .aggregate(count_records{})
+    .key_by(start_of)
+    .process<hottest_auctions>();
+}
+
+rows_stream q7(events in) {
+  return bid_cores(in)
+    .key_by(&bid_core::auction)
+    .window(eddy::tumbling(10s))
+    .aggregate(collect_highest{})
+    .key_by(highest_start_of)
+    .process<highest_of_window>();
+}
+
+rows_stream q8(events in) {
+  return in
+    .flat_map([](const event& e, eddy::collector<person_or_sale>& out) {
+      if (auto* p = std::get_if<person>(&e))
+        out(person_or_sale{p->id, p->date_time, p->name, true});
+      else if (auto* a = std::get_if<auction>(&e))
+        out(person_or_sale{a->seller, a->date_time, {}, false});
+    })
+    .key_by(&person_or_sale::person)
+    .process<new_sellers>();
+}
+
+rows_stream q11(events in) {
+  return bid_cores(in)
+    .key_by(&bid_core::bidder)
+    .window(eddy::session(10s))
+    .aggregate(count_records{})
+    .map([](const bidder_session& s) -> std::string {
+      return row{} << s.key << s.value << s.w.start << s.w.end;
+    });
+}
+
+} // namespace nexmark::queries
