@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -69,25 +70,29 @@ int generate(int argc, char** argv) {
 }
 
 /// The events of the run: the lines of `--input` (malformed ones to the dead
-/// letters) or the generator's `--events`.
-eddy::stream<nexmark::event> events(eddy::job& job, const std::string& output) {
+/// letters) or the generator's `--events`. Sets `count` to tell how many
+/// there are once the run is over.
+eddy::stream<nexmark::event> events(eddy::job& job, const std::string& output,
+                                    std::function<uint64_t()>& count) {
   auto input = job.arg("input", "", "FILE   events as written by 'nexmark generate'");
-  auto count = job.int_arg("events", -1, 0, int64_t{1} << 50,
+  auto generated = job.int_arg("events", -1, 0, int64_t{1} << 50,
                            "N   generate N events in process instead of reading --input");
   auto seed = job.int_arg("seed", 0, 0, INT64_MAX, "S   generator seed (with --events)");
   auto rate = job.int_arg("rate", 10'000'000, 1, INT64_MAX,
                           "R   events per second of event time (with --events)");
-  if (input.empty() == (count < 0))
+  if (input.empty() == (generated < 0))
     job.fail("give exactly one of --input FILE and --events N");
   if (input.empty()) {
     gen::generator_config config;
-    config.events = static_cast<uint64_t>(count < 0 ? 0 : count);
+    config.events = static_cast<uint64_t>(generated < 0 ? 0 : generated);
+    count = [n = config.events] { return n; };
     config.seed = static_cast<uint64_t>(seed);
     config.rate = static_cast<uint64_t>(rate);
     return job.source(gen::source(config));
   }
   auto dead = job.arg("dead-letter", "",
                       "FILE   malformed lines, 'line<TAB>reason<TAB>line' (default <output>.dead-letter)");
+  count = [input] { return samples::count_lines(input); };
   auto parsed = job.source(file::numbered_lines(input))
                   .flat_map([](const file::numbered_line& line,
                                eddy::collector<nexmark::event>& next) {
@@ -109,7 +114,8 @@ int run(int argc, char** argv) {
   eddy::job job{"nexmark", argc, argv};
   auto query = job.arg("query", "qN   the query to run (q0 … q22, see QUERIES.md)");
   auto output = job.arg("output", "FILE   where the query's rows go (TSV)");
-  auto input = events(job, output);
+  std::function<uint64_t()> count;
+  auto input = events(job, output, count);
   nexmark::add_query(job, input, query)
     .sink(file::lines_out(output, [](const std::string& row) -> const std::string& { return row; }));
   if (job.help_requested()) {
@@ -122,9 +128,12 @@ int run(int argc, char** argv) {
     return result.exit_code;
   }
   auto rows = samples::count_lines(output);
-  char line[160];
-  std::snprintf(line, sizeof line, "nexmark %s: %llu rows, %.2f s", query.c_str(),
-                static_cast<unsigned long long>(rows), result.seconds);
+  auto n = count();
+  char line[200];
+  std::snprintf(line, sizeof line, "nexmark %s: %llu events, %llu rows, %.2f s, %.0f events/s",
+                query.c_str(), static_cast<unsigned long long>(n),
+                static_cast<unsigned long long>(rows), result.seconds,
+                result.seconds > 0 ? static_cast<double>(n) / result.seconds : 0.0);
   std::cout << line << std::endl;
   return 0;
 }

@@ -73,8 +73,8 @@ public:
   double next_double() {
     return static_cast<double>(engine_() >> 11) * 0x1.0p-53;
   }
-  uint32_t next_u32() {
-    return static_cast<uint32_t>(engine_() >> 32);
+  uint64_t next_u64() {
+    return engine_();
   }
 
 private:
@@ -111,20 +111,16 @@ std::string next_string(random& rng, uint64_t max_length, char space = ' ') {
   return s;
 }
 
-/// StringsGenerator.nextExactString: `length` letters, six per random word.
+/// StringsGenerator.nextExactString: `length` letters, thirteen per random
+/// 64-bit word (26^13 < 2^64), written in place.
 std::string next_exact_string(random& rng, int64_t length) {
-  std::string s;
-  s.reserve(static_cast<size_t>(std::max<int64_t>(length, 0)));
-  uint32_t word = 0;
-  int left = 0;
-  while (length-- > 0) {
-    if (left == 0) {
-      word = rng.next_u32();
-      left = 6; // log_26(2^32)
-    }
-    s.push_back(static_cast<char>('a' + word % 26));
-    word /= 26;
-    --left;
+  std::string s(static_cast<size_t>(std::max<int64_t>(length, 0)), ' ');
+  char* out = s.data();
+  char* end = out + s.size();
+  while (out < end) {
+    uint64_t word = rng.next_u64();
+    for (int i = 0; i < 13 && out < end; ++i, word /= 26)
+      *out++ = static_cast<char>('a' + word % 26);
   }
   return s;
 }

@@ -3,6 +3,7 @@
 // that collects the first stage's results and fires when the watermark
 // passes the window's end, so every row is final and emitted once.
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -42,7 +43,66 @@ struct count_records {
 
 // -- q5: hot items --------------------------------------------------------------
 
+constexpr int64_t two_seconds = 2'000;
+
+/// Bids of an auction in sliding window w.
 using auction_count = eddy::window_result<int64_t, int64_t>; ///< auction, window, bids
+
+/// Per auction: bids counted per 2 s pane (Flink's pane optimization of
+/// sliding windows: one count per bid instead of one per window), and one
+/// timer at the end of the next window that holds a counted pane. Each
+/// window [e - 10 s, e) is the sum of its five panes, emitted when the
+/// watermark reaches e - 1, if it holds any bid.
+struct auction_panes {
+  struct pane {
+    int64_t start = 0;
+    int64_t count = 0;
+  };
+  eddy::value_state<std::vector<pane>> panes; ///< by start; none older than the next window
+
+  void on_record(const bid_core& b, eddy::context<auction_count>& ctx) {
+    auto start = eddy::window_start(b.date_time, two_seconds);
+    if (start + ten_seconds - 1 <= ctx.watermark())
+      return; // late: every window of its pane has closed
+    std::vector<pane> v = panes.value_or({});
+    if (v.empty())
+      ctx.timers().at_event_time(std::max(start + two_seconds, next_end(ctx.watermark())) - 1);
+    auto at = std::find_if(v.begin(), v.end(), [&](const pane& p) { return p.start >= start; });
+    if (at != v.end() && at->start == start)
+      ++at->count;
+    else
+      v.insert(at, pane{start, 1});
+    panes = v;
+  }
+
+  void on_timer(int64_t ts, eddy::context<auction_count>& ctx) {
+    auto end = ts + 1;
+    std::vector<pane> v = panes.value_or({});
+    int64_t count = 0;
+    for (auto& p : v)
+      if (p.start >= end - ten_seconds && p.start < end)
+        count += p.count;
+    if (count > 0)
+      ctx.emit(auction_count{ctx.key<int64_t>(), {end - ten_seconds, end}, count}, ts);
+    std::erase_if(v, [&](const pane& p) { return p.start < end + two_seconds - ten_seconds; });
+    if (v.empty()) {
+      panes.clear();
+      return;
+    }
+    panes = v;
+    ctx.timers().at_event_time(end + two_seconds - 1);
+  }
+
+  /// The end of the first window still open at `watermark`.
+  static int64_t next_end(int64_t watermark) {
+    return eddy::window_start(watermark, two_seconds) + two_seconds;
+  }
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, auction_panes::pane& x) {
+  return f(x.start, x.count);
+}
 
 int64_t start_of(const auction_count& r) {
   return r.w.start;
@@ -221,8 +281,7 @@ using bidder_session = eddy::window_result<int64_t, int64_t>; ///< bidder, sessi
 rows_stream q5(events in) {
   return bid_cores(in)
     .key_by(&bid_core::auction)
-    .window(eddy::sliding(10s, 2s))
-    .aggregate(count_records{})
+    .process<auction_panes>()
     .key_by(start_of)
     .process<hottest_auctions>();
 }
