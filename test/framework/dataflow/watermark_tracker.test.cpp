@@ -1,5 +1,9 @@
 #include "eddy/dataflow/watermark_tracker.hpp"
 
+#include <algorithm>
+#include <random>
+#include <vector>
+
 #include <boost/test/unit_test.hpp>
 
 using eddy::max_time;
@@ -65,6 +69,29 @@ BOOST_AUTO_TEST_CASE(time_stands_still_while_every_live_input_is_idle) {
   t.update(1, 200, 0);
   BOOST_TEST(t.current(0) == 100);
   BOOST_TEST(t.current(5000) == 100);
+}
+
+BOOST_AUTO_TEST_CASE(many_inputs_advancing_in_any_order_give_the_minimum_of_the_live_ones) {
+  std::mt19937_64 rng{7};
+  for (int round = 0; round < 20; ++round) {
+    size_t n = 1 + rng() % 50;
+    tracker t{n, 0, 0};
+    std::vector<int64_t> wms(n, min_time);
+    int64_t expected_floor = min_time;
+    for (int step = 0; step < 2000; ++step) {
+      auto i = rng() % n;
+      if (rng() % 100 == 0) {
+        t.end(i);
+        wms[i] = max_time;
+      } else if (wms[i] != max_time) {
+        auto wm = (wms[i] == min_time ? 0 : wms[i]) + static_cast<int64_t>(rng() % 3);
+        t.update(i, wm, 0);
+        wms[i] = std::max(wms[i], wm);
+      }
+      expected_floor = std::max(expected_floor, *std::min_element(wms.begin(), wms.end()));
+      BOOST_TEST_REQUIRE(t.current(0) == expected_floor);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,6 +19,7 @@ public:
   /// A channel not heard from since `now` turns idle after the timeout too.
   watermark_tracker(size_t channels, int64_t idle_timeout_ms, int64_t now = processing_time_now())
     : channels_(channels, channel{min_time, now}), idle_timeout_ms_(idle_timeout_ms) {
+    rescan();
   }
 
   /// Channel `i` reports watermark `wm` (or just activity with min_time) at
@@ -59,6 +60,28 @@ public:
   }
 
 private:
+  struct channel;
+
+  void raise(channel& c, int64_t wm) {
+    if (c.watermark == min_ && c.watermark != max_time)
+      --at_min_;
+    c.watermark = wm;
+  }
+  /// Finds the minimum over channels that have not ended, and how many are at it.
+  void rescan() {
+    min_ = max_time;
+    at_min_ = 0;
+    for (auto& c : channels_) {
+      if (c.watermark == max_time)
+        continue;
+      if (c.watermark < min_) {
+        min_ = c.watermark;
+        at_min_ = 0;
+      }
+      at_min_ += c.watermark == min_;
+    }
+  }
+
   bool all_ended() const {
     for (auto& c : channels_)
       if (c.watermark != max_time)
@@ -73,6 +96,8 @@ private:
   std::vector<channel> channels_;
   int64_t idle_timeout_ms_;
   int64_t current_ = min_time;
+  int64_t min_ = min_time;  ///< without idleness: the minimum over live channels
+  size_t at_min_ = 0;       ///< live channels at min_; 0 means rescan
 };
 
 } // namespace eddy::dataflow
