@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,16 +113,15 @@ std::string next_string(random& rng, uint64_t max_length, char space = ' ') {
 }
 
 /// StringsGenerator.nextExactString: `length` lower-case letters, eight per
-/// random 64-bit word (one per byte, scaled to 26: independent multiplies
-/// rather than a chain of divisions), written in place.
+/// random 64-bit word (each byte scaled to 26), written in place.
 std::string next_exact_string(random& rng, int64_t length) {
   std::string s(static_cast<size_t>(std::max<int64_t>(length, 0)), ' ');
-  char* out = s.data();
-  char* end = out + s.size();
-  while (out < end) {
+  for (size_t at = 0; at < s.size(); at += 8) {
     uint64_t word = rng.next_u64();
-    for (int i = 0; i < 8 && out < end; ++i, word >>= 8)
-      *out++ = static_cast<char>('a' + (((word & 0xff) * 26) >> 8));
+    char letters[8];
+    for (int i = 0; i < 8; ++i)
+      letters[i] = static_cast<char>('a' + ((((word >> (8 * i)) & 0xff) * 26) >> 8));
+    std::memcpy(s.data() + at, letters, std::min<size_t>(8, s.size() - at));
   }
   return s;
 }
