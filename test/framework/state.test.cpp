@@ -172,4 +172,45 @@ BOOST_AUTO_TEST_CASE(a_corrupt_log_is_a_decode_error) {
   BOOST_CHECK_THROW(other.registry.apply_log("\x09\x01\x00"), eddy::decode_error);
 }
 
+BOOST_AUTO_TEST_CASE(a_value_set_again_by_the_next_write_is_journaled_once) {
+  harness once;
+  once.at("alice").balance = 3;
+  std::string expected;
+  once.registry.take_log(expected);
+
+  harness h;
+  h.at("alice").balance = 1;
+  h.at("alice").balance = 2;
+  h.at("alice").balance = 3;
+  std::string log;
+  h.registry.take_log(log);
+  BOOST_TEST(log == expected);
+}
+
+BOOST_AUTO_TEST_CASE(a_value_set_again_after_other_writes_keeps_every_record_in_order) {
+  harness h;
+  h.at("alice").balance = 1;
+  h.at("bob").balance = 7;
+  h.at("alice").balance = 2;
+  h.at("alice").history.add(5);
+  h.at("alice").balance = 4;
+  h.at("alice").balance.clear();
+  h.at("alice").balance = 6;
+  std::string log;
+  h.registry.take_log(log);
+  harness replayed;
+  replayed.registry.apply_log(log);
+  BOOST_TEST(*replayed.at("alice").balance == 6);
+  BOOST_TEST(*replayed.at("bob").balance == 7);
+  BOOST_TEST((replayed.at("alice").history.values() == std::vector<int64_t>{5}));
+  harness fresh; // a new entry starts over: nothing to replace
+  fresh.at("alice").balance = 9;
+  std::string first;
+  fresh.registry.take_log(first);
+  fresh.at("alice").balance = 9;
+  std::string second;
+  fresh.registry.take_log(second);
+  BOOST_TEST(first == second);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

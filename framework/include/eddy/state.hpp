@@ -124,6 +124,10 @@ public:
       scratch_.clear(); // nobody reads the log: encode into a buffer reused each time
       return writer{scratch_};
     }
+    last_start_ = log_.size();
+    last_id_ = state_id;
+    last_op_ = op;
+    last_key_.assign(current_key_);
     writer w{log_};
     w.varint(state_id);
     w.write(static_cast<uint8_t>(op));
@@ -132,10 +136,22 @@ public:
     return w;
   }
 
+  /// Like log(), for an operation that makes the previous one pointless if
+  /// that was the same operation on the same handle and key (a value set
+  /// again): the previous record is dropped. A hot key written by several
+  /// records in a row then costs the journal one record.
+  writer log_replacing(uint32_t state_id, state_op op) {
+    if (logging_ && last_start_ != no_record && last_id_ == state_id && last_op_ == op
+        && last_key_ == current_key_)
+      log_.resize(last_start_);
+    return log(state_id, op);
+  }
+
   /// Moves the change log accumulated since the last call into `out`.
   void take_log(std::string& out) {
     out.swap(log_);
     log_.clear();
+    last_start_ = no_record;
   }
   bool log_empty() const noexcept {
     return log_.empty();
@@ -175,6 +191,11 @@ private:
   std::string log_;
   std::string scratch_;
   bool logging_ = true;
+  static constexpr size_t no_record = SIZE_MAX;
+  size_t last_start_ = no_record; ///< where the last record of log_ starts
+  uint32_t last_id_ = 0;          ///< ... its handle, operation and key
+  state_op last_op_{};
+  std::string last_key_;
   std::optional<int64_t> now_for_testing_;
 };
 
@@ -455,7 +476,7 @@ public:
       return *this;
     }
     this->find_or_add() = x;
-    this->registry().log(this->id(), detail::state_op::set).write(x);
+    this->registry().log_replacing(this->id(), detail::state_op::set).write(x);
     return *this;
   }
   value_state& operator=(const std::optional<T>& x) {
