@@ -227,9 +227,9 @@ folded_changelog fold_changelog(const std::vector<std::string>& lines) {
   std::unordered_map<std::string, int64_t> counts;
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& line = lines[i];
-    auto where = "changelog line " + std::to_string(i + 1) + " '" + line + "'";
+    auto where = [&] { return "changelog line " + std::to_string(i + 1) + " '" + line + "'"; };
     if (line.size() < 2 || (line[0] != '+' && line[0] != '-') || line[1] != '\t') {
-      result.errors.push_back(where + " does not start with '+<TAB>' or '-<TAB>'");
+      result.errors.push_back(where() + " does not start with '+<TAB>' or '-<TAB>'");
       continue;
     }
     auto row = line.substr(2);
@@ -238,23 +238,15 @@ folded_changelog fold_changelog(const std::vector<std::string>& lines) {
     } else {
       auto it = counts.find(row);
       if (it == counts.end() || it->second == 0) {
-        result.errors.push_back(where + " retracts a row that is not in the table");
+        result.errors.push_back(where() + " retracts a row that is not in the table");
         continue;
       }
       --it->second;
     }
   }
-  std::vector<std::string> left_twice;
-  for (auto& [row, n] : counts) {
-    if (n == 1)
-      result.rows.push_back(row);
-    else if (n > 1)
-      left_twice.push_back("row '" + row + "' is left in the table " + std::to_string(n)
-                           + " times");
-  }
+  for (auto& [row, n] : counts)
+    result.rows.insert(result.rows.end(), static_cast<size_t>(n), row);
   std::sort(result.rows.begin(), result.rows.end());
-  std::sort(left_twice.begin(), left_twice.end());
-  result.errors.insert(result.errors.end(), left_twice.begin(), left_twice.end());
   return result;
 }
 
