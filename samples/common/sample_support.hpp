@@ -33,17 +33,16 @@ inline std::string format(const dead_letter& d) {
   return std::to_string(d.line) + "\t" + d.reason + "\t" + d.text;
 }
 
-/// Writes `format(item)` and a newline per item to `out`, in 1 MiB writes.
+/// Writes `line(i)` and a newline for i = 0 … n-1 to `out`, in 1 MiB writes.
 /// Returns "" or what went wrong, naming the file.
-template <class T, class Format>
-std::string write_lines(const std::filesystem::path& out, const std::vector<T>& items,
-                        Format format) {
+template <class Line>
+std::string write_lines(const std::filesystem::path& out, uint64_t n, Line line) {
   std::ofstream file{out, std::ios::binary | std::ios::trunc};
   if (!file)
     return "cannot write '" + out.string() + "'";
   std::string text;
-  for (auto& item : items) {
-    text += format(item);
+  for (uint64_t i = 0; i < n && file; ++i) {
+    text += line(i);
     text += '\n';
     if (text.size() > (1 << 20)) {
       file << text;
@@ -55,6 +54,14 @@ std::string write_lines(const std::filesystem::path& out, const std::vector<T>& 
   if (!file)
     return "cannot write '" + out.string() + "'";
   return {};
+}
+
+/// Writes `format(item)` and a newline per item to `out`, in 1 MiB writes.
+/// Returns "" or what went wrong, naming the file.
+template <class T, class Format>
+std::string write_lines(const std::filesystem::path& out, const std::vector<T>& items,
+                        Format format) {
+  return write_lines(out, items.size(), [&](uint64_t i) { return format(items[i]); });
 }
 
 /// Random numbers that are the same on every machine for a seed: mt19937_64

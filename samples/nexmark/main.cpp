@@ -55,20 +55,11 @@ int generate(int argc, char** argv) {
   } catch (const std::string& message) {
     return samples::fail("nexmark", message);
   }
-  std::ofstream file{out, std::ios::binary | std::ios::trunc};
-  std::string text;
-  for (uint64_t n = 0; n < config.events && file; ++n) {
-    text += gen::to_csv(gen::generate(config, n));
-    text += '\n';
-    if (text.size() > (1 << 20)) {
-      file << text;
-      text.clear();
-    }
-  }
-  file << text;
-  file.close();
-  if (!file)
-    return samples::fail("nexmark", "cannot write '" + out + "'");
+  auto problem = samples::write_lines(out, config.events, [&](uint64_t n) {
+    return gen::to_csv(gen::generate(config, n));
+  });
+  if (!problem.empty())
+    return samples::fail("nexmark", problem);
   return 0;
 }
 
