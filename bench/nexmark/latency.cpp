@@ -7,7 +7,8 @@
 // The watermark delay is 0: the source is in time order.
 //
 //   bench_nexmark_latency --rate R [--seconds D] [--queries q5,q7] [--runs N]
-//                         [--seed S] [--parallelism P] [--warmup S] [--dir DIR]
+//                         [--seed S] [--parallelism P] [--key-groups K] [--warmup S]
+//                         [--dir DIR]
 
 #include <unistd.h>
 
@@ -187,7 +188,7 @@ int main(int argc, char** argv) {
   double seconds = 25;
   int runs = 1;
   int64_t warmup_ms = 0;
-  uint32_t parallelism = 1;
+  uint32_t parallelism = 1, key_groups = 0;
   std::vector<std::string> queries = {"q5", "q7"};
   fs::path dir = fs::temp_directory_path() / ("eddy-bench-latency-" + std::to_string(getpid()));
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -202,6 +203,8 @@ int main(int argc, char** argv) {
       seed = std::stoull(value);
     else if (flag == "--parallelism")
       parallelism = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--key-groups")
+      key_groups = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--warmup")
       warmup_ms = static_cast<int64_t>(std::stod(value) * 1000);
     else if (flag == "--dir")
@@ -219,7 +222,7 @@ int main(int argc, char** argv) {
   if (rate == 0) {
     std::fprintf(stderr, "usage: bench_nexmark_latency --rate EVENTS_PER_S [--seconds D] "
                          "[--queries q5,q7] [--runs N] [--seed S] [--parallelism P] "
-                         "[--warmup S] [--dir DIR]\n"
+                         "[--key-groups K] [--warmup S] [--dir DIR]\n"
                          "(take --rate as half of the query's max events/s from bench_nexmark)\n");
     return 2;
   }
@@ -227,12 +230,14 @@ int main(int argc, char** argv) {
   auto events = static_cast<uint64_t>(static_cast<double>(rate) * seconds);
   std::printf("open-loop paced source: %llu events/s of wall time for %.1f s (%llu events), "
               "event time = wall time, watermark delay 0 (the source is in time order); "
-              "journal on (exactly-once), file sink with fdatasync per commit; parallelism %u\n"
+              "journal on (exactly-once), file sink with fdatasync per commit; parallelism %u, "
+              "%u key groups\n"
               "latency = sink commit() returned − window end (q5: window_end; q7: window_start "
               "+ 10 s), per row; rows of windows closed by the end of the input are not "
               "measured%s\n\n",
               static_cast<unsigned long long>(rate), seconds,
               static_cast<unsigned long long>(events), parallelism,
+              key_groups ? key_groups : eddy::default_max_key_groups,
               warmup_ms ? (", nor windows ending in the first " + std::to_string(warmup_ms)
                            + " ms")
                             .c_str()
@@ -257,6 +262,8 @@ int main(int argc, char** argv) {
       job.config().state_dir = run_dir / "state";
       job.config().log_level = "warn";
       job.config().parallelism = parallelism;
+      if (key_groups)
+        job.config().max_key_groups = key_groups;
       auto input = job.source(std::unique_ptr<eddy::source<gen::event>>(
         new source_probe(gen::paced_source(config), st)));
       nexmark::add_query(job, input, query, std::chrono::milliseconds(0))
