@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
+#include <kj/io.h>
 
 #include "eddy/actors/schema/records.capnp.h"
 #include "eddy/codec.hpp"
@@ -62,10 +63,25 @@ std::vector<target_batch> get_batches(Reader list) {
   return result;
 }
 
+/// The flat-array serialization of `msg`, written straight into the string.
 std::string to_string(capnp::MessageBuilder& msg) {
-  auto words = capnp::messageToFlatArray(msg);
-  auto bytes = words.asChars();
-  return std::string{bytes.begin(), bytes.size()};
+  std::string out(capnp::computeSerializedSizeInWords(msg) * sizeof(capnp::word), '\0');
+  kj::ArrayOutputStream stream{kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()), out.size())};
+  capnp::writeMessage(stream, msg);
+  return out;
+}
+
+/// Words for a builder's first segment that hold `bytes` of blobs and some
+/// structure: one segment, so no segment is copied twice.
+unsigned first_segment_words(size_t bytes) {
+  return static_cast<unsigned>(bytes / sizeof(capnp::word) + 256);
+}
+
+size_t batch_bytes(const std::vector<target_batch>& xs) {
+  size_t n = 0;
+  for (auto& x : xs)
+    n += x.batch.data.size() + 64;
+  return n;
 }
 
 /// Reads a flat-array message from `bytes`, copying into aligned memory when
@@ -97,7 +113,7 @@ auto with_root(std::string_view bytes, F&& fn) {
 } // namespace
 
 std::string encode(const entry_record& x) {
-  capnp::MallocMessageBuilder msg;
+  capnp::MallocMessageBuilder msg{first_segment_words(x.state_log.size() + batch_bytes(x.outputs))};
   auto root = msg.initRoot<schema::Entry>();
   root.setStateLog(as_data(x.state_log));
   set_positions(root.initInputs(x.inputs.size()), x.inputs);
@@ -107,7 +123,7 @@ std::string encode(const entry_record& x) {
 }
 
 std::string encode(const snapshot_record& x) {
-  capnp::MallocMessageBuilder msg;
+  capnp::MallocMessageBuilder msg{first_segment_words(x.state.size() + batch_bytes(x.outbox))};
   auto root = msg.initRoot<schema::Snapshot>();
   root.setState(as_data(x.state));
   set_positions(root.initInputs(x.inputs.size()), x.inputs);
