@@ -50,18 +50,6 @@ const std::vector<std::string> all_queries = {"q0",  "q1",  "q2",  "q3",  "q5", 
                                               "q8",  "q11", "q14", "q15", "q17", "q18",
                                               "q19", "q20", "q21", "q22"};
 
-/// The extra arguments of `query` over sparse event time (one event a
-/// second): q5 runs without the journal there, since with it q5 takes 20-45 s
-/// (about 5 k events/s, against 3 s without; the other queries take under
-/// 1 s either way). A performance problem, not a correctness one: it gives
-/// the same rows. The journal is covered by the other cases.
-std::vector<std::string> sparse_args(const std::string& query,
-                                     std::vector<std::string> extra = {}) {
-  if (query == "q5")
-    extra.push_back("--no-journal");
-  return extra;
-}
-
 bool is_changelog(const std::string& query) {
   return query == "q18" || query == "q19";
 }
@@ -246,8 +234,7 @@ BOOST_AUTO_TEST_CASE(every_query_matches_sqlite_on_dense_event_time) {
 // ~9 bids per 10 s window and bidders' sessions that end and start again.
 BOOST_AUTO_TEST_CASE(every_query_matches_sqlite_across_days_of_sparse_event_time) {
   nexmark_job job{"sparse", 100'000, 1, 20261125};
-  for (auto& query : all_queries)
-    job.run_and_check({query}, "", sparse_args(query));
+  job.run_and_check(all_queries, "");
 }
 
 // 50 000 events at Nexmark's default rate, ten million a second: five
@@ -271,8 +258,7 @@ BOOST_AUTO_TEST_CASE(queries_at_parallelism_4_match_sqlite) {
   }
   {
     nexmark_job job{"p4-sparse", 100'000, 1, 20261127};
-    for (auto& query : queries)
-      job.run_and_check({query}, "-p4", sparse_args(query, {"--parallelism", "4"}));
+    job.run_and_check(queries, "-p4", {"--parallelism", "4"});
   }
 }
 

@@ -36,45 +36,40 @@ using auction_count = eddy::window_result<int64_t, int64_t>; ///< auction, windo
 /// sliding windows: one count per bid instead of one per window), and one
 /// timer at the end of the next window that holds a counted pane. Each
 /// window [e - 10 s, e) is the sum of its five panes, emitted when the
-/// watermark reaches e - 1, if it holds any bid.
+/// watermark reaches e - 1, if it holds any bid. Panes are map entries, so a
+/// bid journals one pane however many are open (before the watermark moves,
+/// a whole source batch of sparse event time may be open).
 struct auction_panes {
-  struct pane {
-    int64_t start = 0;
-    int64_t count = 0;
-  };
-  eddy::value_state<std::vector<pane>> panes; ///< by start; none older than the next window
+  eddy::map_state<int64_t, int64_t> panes; ///< pane start -> bids
 
   void on_record(const bid_core& b, eddy::context<auction_count>& ctx) {
     auto start = eddy::window_start(b.date_time, two_seconds);
     if (start + ten_seconds - 1 <= ctx.watermark())
       return; // late: every window of its pane has closed
-    std::vector<pane> v = panes.value_or({});
-    if (v.empty())
+    if (panes.empty())
       ctx.timers().at_event_time(first_open_end(start, ctx.watermark()) - 1);
-    auto at = std::find_if(v.begin(), v.end(), [&](const pane& p) { return p.start >= start; });
-    if (at != v.end() && at->start == start)
-      ++at->count;
-    else
-      v.insert(at, pane{start, 1});
-    panes = v;
+    auto* count = panes.get(start);
+    panes.put(start, count ? *count + 1 : 1);
   }
 
   void on_timer(int64_t ts, eddy::context<auction_count>& ctx) {
     auto end = ts + 1;
-    std::vector<pane> v = panes.value_or({});
     int64_t count = 0;
-    for (auto& p : v)
-      if (p.start >= end - ten_seconds && p.start < end)
-        count += p.count;
+    std::vector<int64_t> expired; // no longer in the next window
+    for (auto& [start, bids] : panes) {
+      if (start >= end)
+        break;
+      if (start >= end - ten_seconds)
+        count += bids;
+      if (start < end + two_seconds - ten_seconds)
+        expired.push_back(start);
+    }
     if (count > 0)
       ctx.emit(auction_count{ctx.key<int64_t>(), {end - ten_seconds, end}, count}, ts);
-    std::erase_if(v, [&](const pane& p) { return p.start < end + two_seconds - ten_seconds; });
-    if (v.empty()) {
-      panes.clear();
-      return;
-    }
-    panes = v;
-    ctx.timers().at_event_time(end + two_seconds - 1);
+    for (auto start : expired)
+      panes.remove(start);
+    if (!panes.empty()) // the next window holding a pane: skips idle stretches
+      ctx.timers().at_event_time(std::max(end, panes.begin()->first) + two_seconds - 1);
   }
 
   /// The end of the first window holding pane `start` that is still open
@@ -87,55 +82,39 @@ struct auction_panes {
   }
 };
 
-template <class Inspector>
-auto inspect(Inspector& f, auction_panes::pane& x) {
-  return f(x.start, x.count);
-}
-
 int64_t start_of(const auction_count& r) {
   return r.w.start;
 }
 
 /// Per window: the auctions with the most bids, emitted when it closes.
+/// Ties are map entries, so a window where many auctions tie journals one
+/// entry per auction rather than the whole list each time.
 struct hottest_auctions {
-  struct best {
-    int64_t end = 0;
-    int64_t count = 0;
-    std::vector<int64_t> auctions;
-  };
-  eddy::value_state<best> leaders;
+  eddy::value_state<int64_t> most;             ///< the highest count so far
+  eddy::map_state<int64_t, bool> leaders;      ///< auctions with that count
 
   void on_record(const auction_count& r, eddy::context<std::string>& ctx) {
-    if (!leaders) {
-      leaders = best{r.w.end, r.value, {r.key}};
+    if (!most)
       ctx.timers().at_event_time(r.w.max_timestamp());
+    else if (r.value < *most)
       return;
-    }
-    if (r.value < leaders->count)
-      return;
-    best b = *leaders;
-    if (r.value > b.count) {
-      b.count = r.value;
-      b.auctions.clear();
-    }
-    b.auctions.push_back(r.key);
-    leaders = b;
+    else if (r.value > *most)
+      leaders.clear();
+    if (!most || r.value != *most)
+      most = r.value;
+    leaders.put(r.key, true);
   }
 
-  void on_timer(int64_t, eddy::context<std::string>& ctx) {
-    if (!leaders)
+  void on_timer(int64_t ts, eddy::context<std::string>& ctx) {
+    if (!most)
       return;
     auto start = ctx.key<int64_t>();
-    for (auto auction : leaders->auctions)
-      ctx.emit(row{} << start << leaders->end << auction << leaders->count);
+    for (auto& [auction, _] : leaders)
+      ctx.emit(row{} << start << ts + 1 << auction << *most);
+    most.clear();
     leaders.clear();
   }
 };
-
-template <class Inspector>
-auto inspect(Inspector& f, hottest_auctions::best& x) {
-  return f(x.end, x.count, x.auctions);
-}
 
 // -- q7: highest bid --------------------------------------------------------------
 
@@ -283,60 +262,64 @@ auto inspect(Inspector& f, new_sellers::seen& x) {
 /// Per bidder: the open sessions, emitted when the watermark passes their end
 /// (last bid + 10 s). Bids within the gap of a session extend it (or merge
 /// two) without moving its timer: when a session's timer fires before its
-/// (since extended) end, it sets the next at the end, so a bid costs one
-/// state write and no timer changes.
+/// (since extended) end, it sets the next at the end, so a bid costs a
+/// session's state write and no timer changes. Sessions are map entries by
+/// start: a bid journals only the sessions it touches.
 struct bidder_sessions {
   struct session {
-    int64_t start = 0;
     int64_t last = 0; ///< the last bid's time; the session ends at last + gap
     int64_t bids = 0;
   };
-  eddy::value_state<std::vector<session>> open; ///< by start, neither touching
+  eddy::map_state<int64_t, session> open; ///< by start; disjoint, none touching
 
   void on_record(const bid_core& b, eddy::context<std::string>& ctx) {
     auto ts = b.date_time;
-    std::vector<session> v = open.value_or({});
-    session merged{ts, ts, 1};
-    bool joined = false;
-    std::erase_if(v, [&](const session& s) {
-      if (s.start > ts + ten_seconds || ts > s.last + ten_seconds)
-        return false;
-      merged = {std::min(merged.start, s.start), std::max(merged.last, s.last), merged.bids + s.bids};
-      joined = true;
-      return true;
-    });
-    if (!joined) {
+    int64_t start = ts;
+    session merged{ts, 1};
+    // Sessions are disjoint and ordered, so the ones [ts, ts + gap) touches
+    // are the last few that start at or before ts + gap.
+    std::vector<int64_t> absorbed;
+    auto& all = open.entries();
+    for (auto it = all.upper_bound(ts + ten_seconds); it != all.begin();) {
+      --it;
+      if (it->second.last + ten_seconds < ts)
+        break;
+      start = std::min(start, it->first);
+      merged = {std::max(merged.last, it->second.last), merged.bids + it->second.bids};
+      absorbed.push_back(it->first);
+    }
+    if (absorbed.empty()) {
       if (ts + ten_seconds - 1 <= ctx.watermark())
         return; // late: a new session that would already have closed
       ctx.timers().at_event_time(ts + ten_seconds - 1);
     }
-    v.insert(std::find_if(v.begin(), v.end(), [&](const session& s) { return s.start > merged.start; }),
-             merged);
-    open = v;
+    for (auto s : absorbed)
+      if (s != start)
+        open.remove(s);
+    open.put(start, merged);
   }
 
   void on_timer(int64_t ts, eddy::context<std::string>& ctx) {
-    std::vector<session> v = open.value_or({});
     auto bidder = ctx.key<int64_t>();
-    std::erase_if(v, [&](const session& s) {
+    std::vector<int64_t> closed;
+    for (auto& [start, s] : open) {
       auto end = s.last + ten_seconds;
       if (end - 1 > ts) {
-        ctx.timers().at_event_time(end - 1);
-        return false;
+        if (start <= ts) // open at ts: its timer was set for an earlier end
+          ctx.timers().at_event_time(end - 1);
+        continue;
       }
-      ctx.emit(row{} << bidder << s.bids << s.start << end, end - 1);
-      return true;
-    });
-    if (v.empty())
-      open.clear();
-    else
-      open = v;
+      ctx.emit(row{} << bidder << s.bids << start << end, end - 1);
+      closed.push_back(start);
+    }
+    for (auto start : closed)
+      open.remove(start);
   }
 };
 
 template <class Inspector>
 auto inspect(Inspector& f, bidder_sessions::session& x) {
-  return f(x.start, x.last, x.bids);
+  return f(x.last, x.bids);
 }
 
 } // namespace
