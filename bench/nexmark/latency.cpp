@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
   int64_t warmup_ms = 0;
   uint32_t parallelism = 1, key_groups = 0;
   std::vector<std::string> queries = {"q5", "q7"};
-  fs::path dir = fs::temp_directory_path() / ("eddy-bench-latency-" + std::to_string(getpid()));
+  fs::path parent = fs::temp_directory_path();
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--rate")
@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
     else if (flag == "--warmup")
       warmup_ms = static_cast<int64_t>(std::stod(value) * 1000);
     else if (flag == "--dir")
-      dir = value;
+      parent = value;
     else if (flag == "--queries") {
       queries.clear();
       std::stringstream in{value};
@@ -226,6 +226,8 @@ int main(int argc, char** argv) {
                          "(take --rate as half of the query's max events/s from bench_nexmark)\n");
     return 2;
   }
+  // A fresh directory of our own under --dir, removed at the end.
+  auto dir = parent / ("eddy-bench-latency-" + std::to_string(getpid()));
   eddy::bench::print_header(argc, argv);
   auto events = static_cast<uint64_t>(static_cast<double>(rate) * seconds);
   std::printf("open-loop paced source: %llu events/s of wall time for %.1f s (%llu events), "

@@ -9,7 +9,9 @@
 //   bench_nexmark [--queries q0,q5,...] [--scale F] [--events N] [--runs R]
 //                 [--modes on,off] [--seed S] [--parallelism P] [--binary PATH]
 //                 [--dir DIR] [--timeout SECONDS] [--bare-events N] [--no-bare-loop]
-//                 [--no-anchors]
+//
+// Runs go to a fresh directory eddy-bench-nexmark-<pid> under --dir (default
+// the temp directory), removed at the end.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -264,7 +266,7 @@ int main(int argc, char** argv) {
   uint64_t events_override = 0, bare_events = 0, seed = 1;
   int runs = 3, timeout_s = 300;
   std::string parallelism;
-  fs::path dir = fs::temp_directory_path() / ("eddy-bench-nexmark-" + std::to_string(getpid()));
+  fs::path parent = fs::temp_directory_path();
   bool bare_loop = true;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -292,7 +294,7 @@ int main(int argc, char** argv) {
     else if (flag == "--binary")
       binary = value();
     else if (flag == "--dir")
-      dir = value();
+      parent = value();
     else if (flag == "--timeout")
       timeout_s = std::stoi(value());
     else if (flag == "--bare-events")
@@ -305,6 +307,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  auto dir = parent / ("eddy-bench-nexmark-" + std::to_string(getpid()));
   std::vector<query_plan> chosen;
   for (auto& p : plans)
     if (queries.empty() || std::find(queries.begin(), queries.end(), p.name) != queries.end())
