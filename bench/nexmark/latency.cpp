@@ -7,8 +7,11 @@
 // The watermark delay is 0: the source is in time order.
 //
 //   bench_nexmark_latency --rate R [--seconds D] [--queries q5,q7] [--runs N]
-//                         [--seed S] [--parallelism P] [--key-groups K] [--warmup S]
-//                         [--dir DIR]
+//                         [--seed S] [--parallelism P] [--key-groups K] [--tick-us T]
+//                         [--warmup S] [--dir DIR]
+//
+// --tick-us releases the source's events in groups, one per T µs (default 0:
+// each as soon as it is due); --key-groups sets the job's max key groups.
 
 #include <unistd.h>
 
@@ -189,6 +192,7 @@ int main(int argc, char** argv) {
   int runs = 1;
   int64_t warmup_ms = 0;
   uint32_t parallelism = 1, key_groups = 0;
+  int64_t tick_us = 0;
   std::vector<std::string> queries = {"q5", "q7"};
   fs::path parent = fs::temp_directory_path();
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -203,6 +207,8 @@ int main(int argc, char** argv) {
       seed = std::stoull(value);
     else if (flag == "--parallelism")
       parallelism = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--tick-us")
+      tick_us = std::stoll(value);
     else if (flag == "--key-groups")
       key_groups = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--warmup")
@@ -222,7 +228,7 @@ int main(int argc, char** argv) {
   if (rate == 0) {
     std::fprintf(stderr, "usage: bench_nexmark_latency --rate EVENTS_PER_S [--seconds D] "
                          "[--queries q5,q7] [--runs N] [--seed S] [--parallelism P] "
-                         "[--key-groups K] [--warmup S] [--dir DIR]\n"
+                         "[--key-groups K] [--tick-us T] [--warmup S] [--dir DIR]\n"
                          "(take --rate as half of the query's max events/s from bench_nexmark)\n");
     return 2;
   }
@@ -233,13 +239,14 @@ int main(int argc, char** argv) {
   std::printf("open-loop paced source: %llu events/s of wall time for %.1f s (%llu events), "
               "event time = wall time, watermark delay 0 (the source is in time order); "
               "journal on (exactly-once), file sink with fdatasync per commit; parallelism %u, "
-              "%u key groups\n"
+              "%u key groups, source tick %lld µs\n"
               "latency = sink commit() returned − window end (q5: window_end; q7: window_start "
               "+ 10 s), per row; rows of windows closed by the end of the input are not "
               "measured%s\n\n",
               static_cast<unsigned long long>(rate), seconds,
               static_cast<unsigned long long>(events), parallelism,
               key_groups ? key_groups : eddy::default_max_key_groups,
+              static_cast<long long>(tick_us),
               warmup_ms ? (", nor windows ending in the first " + std::to_string(warmup_ms)
                            + " ms")
                             .c_str()
@@ -267,7 +274,7 @@ int main(int argc, char** argv) {
       if (key_groups)
         job.config().max_key_groups = key_groups;
       auto input = job.source(std::unique_ptr<eddy::source<gen::event>>(
-        new source_probe(gen::paced_source(config), st)));
+        new source_probe(gen::paced_source(config, std::chrono::microseconds(tick_us)), st)));
       nexmark::add_query(job, input, query, std::chrono::milliseconds(0))
         .sink(std::make_unique<latency_sink>(
           eddy::connectors::file::lines_out(

@@ -23,7 +23,7 @@ bool parse_u64(std::string_view text, uint64_t& out) {
 
 class paced final : public eddy::source<event> {
 public:
-  explicit paced(generator_config config) : config_(config) {
+  paced(generator_config config, int64_t tick_us) : config_(config), tick_us_(tick_us) {
   }
 
   std::string name() const override {
@@ -60,12 +60,14 @@ public:
   expected<size_t> read(size_t max, const std::function<void(const event&)>& fn) override {
     if (finished() || max == 0)
       return size_t{0};
-    auto now = wall_us();
-    if (auto wait = due_us(next_) - now; wait > 0) {
-      // Open loop: nothing is due yet. Sleep, but briefly, so acknowledgements
-      // in the source actor's mailbox are not held up for long.
-      std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(wait, 1000)));
-      now = wall_us();
+    auto wall = wall_us();
+    auto now = released_by(wall);
+    if (due_us(next_) > now) {
+      // Open loop: nothing is released yet. Sleep, but briefly, so
+      // acknowledgements in the source actor's mailbox are not held up long.
+      if (auto wait = release_us(due_us(next_)) - wall; wait > 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(wait, 1000)));
+      now = released_by(wall_us());
     }
     size_t n = 0;
     for (; n < max && !finished() && due_us(next_) <= now; ++n)
@@ -90,14 +92,34 @@ private:
            + static_cast<int64_t>(static_cast<double>(n) * inter_event_delay_us);
   }
 
+  /// The latest due time released at wall time `now` (µs): `now`, or with a
+  /// tick the last tick boundary counted from the start.
+  int64_t released_by(int64_t now) const {
+    auto since = now - config_.base_time_ms * 1000;
+    if (tick_us_ <= 0 || since < 0)
+      return now;
+    return now - since % tick_us_;
+  }
+
+  /// When an event due at `due` (µs) is released: then, or with a tick at
+  /// the next tick boundary.
+  int64_t release_us(int64_t due) const {
+    auto since = due - config_.base_time_ms * 1000;
+    if (tick_us_ <= 0 || since < 0)
+      return due;
+    return due + (tick_us_ - since % tick_us_) % tick_us_;
+  }
+
   generator_config config_; ///< base_time_ms is the start, set by open()
+  int64_t tick_us_;
   uint64_t next_ = 0;
 };
 
 } // namespace
 
-std::unique_ptr<eddy::source<event>> paced_source(generator_config config) {
-  return std::make_unique<paced>(config);
+std::unique_ptr<eddy::source<event>> paced_source(generator_config config,
+                                                  std::chrono::microseconds tick) {
+  return std::make_unique<paced>(config, tick.count());
 }
 
 } // namespace eddy::connectors::nexmark

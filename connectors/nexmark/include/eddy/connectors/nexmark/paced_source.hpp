@@ -5,6 +5,7 @@
 // at which it is due, so event time = wall time and a result's latency can be
 // read off the clock.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -27,12 +28,15 @@ namespace eddy::connectors::nexmark {
 /// read(max, fn) delivers every event due by now, up to `max`; when none is
 /// due it sleeps until the next one is (at most about 1 ms, so the source
 /// actor's mailbox is not starved) and delivers what is due then, possibly
-/// nothing. It never spins.
+/// nothing. It never spins. With a `tick` above zero, "now" is rounded down
+/// to a multiple of `tick` after the start: events are released in groups,
+/// one per tick (fewer, larger reads; up to one tick of added delay).
 ///
 /// Position: "n@start" (the next event and the start in epoch ms), so a
 /// restarted job replays the same events with the same times (the ones that
 /// are already due arrive at once). open("") starts at event 0 and takes the
 /// current wall clock as start. Owned by one source actor; not thread-safe.
-std::unique_ptr<eddy::source<event>> paced_source(generator_config config);
+std::unique_ptr<eddy::source<event>>
+paced_source(generator_config config, std::chrono::microseconds tick = std::chrono::microseconds{0});
 
 } // namespace eddy::connectors::nexmark
