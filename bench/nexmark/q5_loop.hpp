@@ -30,9 +30,10 @@ struct q5_loop_result {
   uint64_t bytes = 0;
 };
 
-/// Computes q5 over `events` (in input order) and formats every row.
+/// Computes q5 over `events` (in input order) and formats every row; appends
+/// the rows to `rows` if given (for checking them against the job's output).
 inline q5_loop_result q5_loop(const std::vector<connectors::nexmark::event>& events,
-                              int64_t watermark_delay_ms = 4000) {
+                              int64_t watermark_delay_ms = 4000, std::string* rows = nullptr) {
   using counts = std::unordered_map<int64_t, int64_t>; // auction -> bids
   constexpr int64_t size = 10'000, slide = 2'000;
   constexpr int64_t none = std::numeric_limits<int64_t>::min();
@@ -83,6 +84,8 @@ inline q5_loop_result q5_loop(const std::vector<connectors::nexmark::event>& eve
       *p++ = '\n';
       ++out.rows;
       out.bytes += static_cast<uint64_t>(p - line);
+      if (rows)
+        rows->append(line, p);
     }
   };
   // Closes the windows whose end - 1 the watermark has reached; a closed
