@@ -39,8 +39,8 @@ namespace {
 
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 /// What the probes saw; written by the source and sink actors, read after the run.
@@ -59,7 +59,7 @@ struct probe_state {
 class source_probe final : public eddy::source<gen::event> {
 public:
   source_probe(std::unique_ptr<eddy::source<gen::event>> inner, std::shared_ptr<probe_state> st)
-    : inner_(std::move(inner)), st_(std::move(st)) {
+      : inner_(std::move(inner)), st_(std::move(st)) {
   }
   std::string name() const override {
     return inner_->name();
@@ -120,10 +120,10 @@ int64_t window_end_of(const std::string& query, const std::string& row) {
 /// ended, not because time passed them: they are counted, not measured.
 class latency_sink final : public eddy::sink<std::string> {
 public:
-  latency_sink(std::unique_ptr<eddy::sink<std::string>> inner, std::string query,
-               int64_t warmup_ms, std::shared_ptr<probe_state> st)
-    : inner_(std::move(inner)), query_(std::move(query)), warmup_ms_(warmup_ms),
-      st_(std::move(st)) {
+  latency_sink(std::unique_ptr<eddy::sink<std::string>> inner, std::string query, int64_t warmup_ms,
+               std::shared_ptr<probe_state> st)
+      : inner_(std::move(inner)), query_(std::move(query)), warmup_ms_(warmup_ms),
+        st_(std::move(st)) {
   }
   std::string name() const override {
     return inner_->name();
@@ -236,21 +236,19 @@ int main(int argc, char** argv) {
   auto dir = parent / ("eddy-bench-latency-" + std::to_string(getpid()));
   eddy::bench::print_header(argc, argv);
   auto events = static_cast<uint64_t>(static_cast<double>(rate) * seconds);
-  std::printf("open-loop paced source: %llu events/s of wall time for %.1f s (%llu events), "
-              "event time = wall time, watermark delay 0 (the source is in time order); "
-              "journal on (exactly-once), file sink with fdatasync per commit; parallelism %u, "
-              "%u key groups, source tick %lld µs\n"
-              "latency = sink commit() returned − window end (q5: window_end; q7: window_start "
-              "+ 10 s), per row; rows of windows closed by the end of the input are not "
-              "measured%s\n\n",
-              static_cast<unsigned long long>(rate), seconds,
-              static_cast<unsigned long long>(events), parallelism,
-              key_groups ? key_groups : eddy::default_max_key_groups,
-              static_cast<long long>(tick_us),
-              warmup_ms ? (", nor windows ending in the first " + std::to_string(warmup_ms)
-                           + " ms")
-                            .c_str()
-                        : "");
+  std::printf(
+      "open-loop paced source: %llu events/s of wall time for %.1f s (%llu events), "
+      "event time = wall time, watermark delay 0 (the source is in time order); "
+      "journal on (exactly-once), file sink with fdatasync per commit; parallelism %u, "
+      "%u key groups, source tick %lld µs\n"
+      "latency = sink commit() returned − window end (q5: window_end; q7: window_start "
+      "+ 10 s), per row; rows of windows closed by the end of the input are not "
+      "measured%s\n\n",
+      static_cast<unsigned long long>(rate), seconds, static_cast<unsigned long long>(events),
+      parallelism, key_groups ? key_groups : eddy::default_max_key_groups,
+      static_cast<long long>(tick_us),
+      warmup_ms ? (", nor windows ending in the first " + std::to_string(warmup_ms) + " ms").c_str()
+                : "");
   std::printf("| query | run | rows measured | p50 ms | p99 ms | p99.9 ms | max ms | min ms | "
               "source lag p99 / max ms | events delivered | load before → after |\n"
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |\n");
@@ -274,12 +272,13 @@ int main(int argc, char** argv) {
       if (key_groups)
         job.config().max_key_groups = key_groups;
       auto input = job.source(std::unique_ptr<eddy::source<gen::event>>(
-        new source_probe(gen::paced_source(config, std::chrono::microseconds(tick_us)), st)));
+          new source_probe(gen::paced_source(config, std::chrono::microseconds(tick_us)), st)));
       nexmark::add_query(job, input, query, std::chrono::milliseconds(0))
-        .sink(std::make_unique<latency_sink>(
-          eddy::connectors::file::lines_out(
-            run_dir / "out.tsv", [](const std::string& row) -> const std::string& { return row; }),
-          query, warmup_ms, st));
+          .sink(std::make_unique<latency_sink>(
+              eddy::connectors::file::lines_out(
+                  run_dir / "out.tsv",
+                  [](const std::string& row) -> const std::string& { return row; }),
+              query, warmup_ms, st));
       auto load_before = load_average();
       auto result = eddy::actors::execute(job);
       auto load_after = load_average();
@@ -292,19 +291,18 @@ int main(int argc, char** argv) {
       }
       auto& h = st->latency_us;
       all.merge(h);
-      std::printf("| %s | %d | %llu (+%llu closed by the end of input%s) | %s | %s | %s | %s | %s "
-                  "| %s / %s | %llu | %s → %s |\n",
-                  query.c_str(), r + 1, static_cast<unsigned long long>(h.count()),
-                  static_cast<unsigned long long>(st->excluded_end_of_input),
-                  st->excluded_warmup
-                    ? (", +" + std::to_string(st->excluded_warmup) + " warm-up").c_str()
-                    : "",
-                  ms(h.percentile(0.5)).c_str(), ms(h.percentile(0.99)).c_str(),
-                  ms(h.percentile(0.999)).c_str(), ms(h.max()).c_str(), ms(h.min()).c_str(),
-                  ms(st->source_lag_us.percentile(0.99)).c_str(),
-                  ms(st->source_lag_us.max()).c_str(),
-                  static_cast<unsigned long long>(st->delivered.load()), load_before.c_str(),
-                  load_after.c_str());
+      std::printf(
+          "| %s | %d | %llu (+%llu closed by the end of input%s) | %s | %s | %s | %s | %s "
+          "| %s / %s | %llu | %s → %s |\n",
+          query.c_str(), r + 1, static_cast<unsigned long long>(h.count()),
+          static_cast<unsigned long long>(st->excluded_end_of_input),
+          st->excluded_warmup ? (", +" + std::to_string(st->excluded_warmup) + " warm-up").c_str()
+                              : "",
+          ms(h.percentile(0.5)).c_str(), ms(h.percentile(0.99)).c_str(),
+          ms(h.percentile(0.999)).c_str(), ms(h.max()).c_str(), ms(h.min()).c_str(),
+          ms(st->source_lag_us.percentile(0.99)).c_str(), ms(st->source_lag_us.max()).c_str(),
+          static_cast<unsigned long long>(st->delivered.load()), load_before.c_str(),
+          load_after.c_str());
       std::fflush(stdout);
     }
     if (runs > 1)

@@ -102,8 +102,7 @@ inline q5_loop_result q5_loop(const std::vector<connectors::nexmark::event>& eve
 
   for (auto& e : events) {
     auto* b = std::get_if<connectors::nexmark::bid>(&e);
-    int64_t ts = b ? b->date_time
-                   : std::visit([](auto& x) { return x.date_time; }, e);
+    int64_t ts = b ? b->date_time : std::visit([](auto& x) { return x.date_time; }, e);
     if (ts > max_ts) {
       max_ts = ts;
       close_until(max_ts - watermark_delay_ms - 1);

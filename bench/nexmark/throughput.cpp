@@ -13,11 +13,11 @@
 // Runs go to a fresh directory eddy-bench-nexmark-<pid> under --dir (default
 // the temp directory), removed at the end.
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <time.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,12 +59,12 @@ struct query_plan {
 };
 
 const std::vector<query_plan> plans = {
-  {"q0", 10'000'000, 2e6},  {"q1", 10'000'000, 2e6},  {"q2", 10'000'000, 2e6},
-  {"q3", 10'000'000, 0},    {"q5", 5'000'000, 1e6},   {"q7", 5'000'000, 1e6},
-  {"q8", 10'000'000, 1e6},  {"q11", 5'000'000, 1e6},  {"q14", 10'000'000, 2e6},
-  {"q15", 5'000'000, 0},    {"q17", 5'000'000, 0},    {"q18", 2'000'000, 0},
-  {"q19", 2'000'000, 0},    {"q20", 5'000'000, 0},    {"q21", 10'000'000, 2e6},
-  {"q22", 10'000'000, 2e6},
+    {"q0", 10'000'000, 2e6},  {"q1", 10'000'000, 2e6}, {"q2", 10'000'000, 2e6},
+    {"q3", 10'000'000, 0},    {"q5", 5'000'000, 1e6},  {"q7", 5'000'000, 1e6},
+    {"q8", 10'000'000, 1e6},  {"q11", 5'000'000, 1e6}, {"q14", 10'000'000, 2e6},
+    {"q15", 5'000'000, 0},    {"q17", 5'000'000, 0},   {"q18", 2'000'000, 0},
+    {"q19", 2'000'000, 0},    {"q20", 5'000'000, 0},   {"q21", 10'000'000, 2e6},
+    {"q22", 10'000'000, 2e6},
 };
 
 // -- published anchors ------------------------------------------------------------
@@ -84,10 +84,10 @@ struct anchor {
 /// workers, generator included. Published directly per core.
 /// https://github.com/nexmark/nexmark/blob/0c6d9cf08c9c86485b062d6565cdc06024368558/README.md
 const std::map<std::string, anchor> flink_v1 = {
-  {"q0", {155.02e3}},  {"q1", {157.94e3}},  {"q2", {175.21e3}},  {"q3", {152.12e3}},
-  {"q5", {22.14e3}},   {"q7", {12.33e3}},   {"q8", {146.14e3}},  {"q11", {39.7e3}},
-  {"q14", {161.23e3}}, {"q15", {72.42e3}},  {"q17", {116.8e3}},  {"q18", {53.7e3}},
-  {"q19", {44.04e3}},  {"q20", {18.98e3}},  {"q21", {98.49e3}},  {"q22", {129.96e3}},
+    {"q0", {155.02e3}},  {"q1", {157.94e3}}, {"q2", {175.21e3}}, {"q3", {152.12e3}},
+    {"q5", {22.14e3}},   {"q7", {12.33e3}},  {"q8", {146.14e3}}, {"q11", {39.7e3}},
+    {"q14", {161.23e3}}, {"q15", {72.42e3}}, {"q17", {116.8e3}}, {"q18", {53.7e3}},
+    {"q19", {44.04e3}},  {"q20", {18.98e3}}, {"q21", {98.49e3}}, {"q22", {129.96e3}},
 };
 
 /// Flink 2.0, nexmark/nexmark GUIDE_V2.md "an example of result table":
@@ -96,12 +96,12 @@ const std::map<std::string, anchor> flink_v1 = {
 /// Throughput / Cores, computed here.
 /// https://github.com/nexmark/nexmark/blob/e115ef9eebd493ffcedd6ec21b5b6c2222a9a88e/GUIDE_V2.md
 const std::map<std::string, anchor> flink_v2 = {
-  {"q0", {2.65e6, 7}},       {"q1", {2.86e6, 7.24}},     {"q2", {2.95e6, 7.13}},
-  {"q3", {1.9e6, 8.69}},     {"q5", {920.4e3, 12.35}},   {"q7", {262.46e3, 11.45}},
-  {"q8", {2.08e6, 12.83}},   {"q11", {427.88e3, 9.29}},  {"q14", {2.03e6, 7.83}},
-  {"q15", {1.37e6, 8.16}},   {"q17", {1.63e6, 10.15}},   {"q18", {769.77e3, 11.77}},
-  {"q19", {558.84e3, 13.09}}, {"q20", {194.96e3, 10.98}}, {"q21", {1.15e6, 7.81}},
-  {"q22", {1.63e6, 7.7}},
+    {"q0", {2.65e6, 7}},        {"q1", {2.86e6, 7.24}},     {"q2", {2.95e6, 7.13}},
+    {"q3", {1.9e6, 8.69}},      {"q5", {920.4e3, 12.35}},   {"q7", {262.46e3, 11.45}},
+    {"q8", {2.08e6, 12.83}},    {"q11", {427.88e3, 9.29}},  {"q14", {2.03e6, 7.83}},
+    {"q15", {1.37e6, 8.16}},    {"q17", {1.63e6, 10.15}},   {"q18", {769.77e3, 11.77}},
+    {"q19", {558.84e3, 13.09}}, {"q20", {194.96e3, 10.98}}, {"q21", {1.15e6, 7.81}},
+    {"q22", {1.63e6, 7.7}},
 };
 
 /// Feldera, feldera/feldera benchmark/README.md "16-core Nexmark Streaming
@@ -110,11 +110,11 @@ const std::map<std::string, anchor> flink_v2 = {
 /// computed here. q11 has no Feldera figure there.
 /// https://github.com/feldera/feldera/blob/6c08192320412b20663ee70c32280befc3f9b598/benchmark/README.md
 const std::map<std::string, anchor> feldera = {
-  {"q0", {6'973'987, 16}},  {"q1", {6'595'871, 16}},  {"q2", {6'748'549, 16}},
-  {"q3", {6'608'075, 16}},  {"q5", {6'589'786, 16}},  {"q7", {3'136'763, 16}},
-  {"q8", {6'641'870, 16}},  {"q14", {6'858'711, 16}}, {"q15", {3'539'322, 16}},
-  {"q17", {3'870'269, 16}}, {"q18", {1'358'216, 16}}, {"q19", {1'201'216, 16}},
-  {"q20", {1'352'192, 16}}, {"q21", {6'634'820, 16}}, {"q22", {6'305'568, 16}},
+    {"q0", {6'973'987, 16}},  {"q1", {6'595'871, 16}},  {"q2", {6'748'549, 16}},
+    {"q3", {6'608'075, 16}},  {"q5", {6'589'786, 16}},  {"q7", {3'136'763, 16}},
+    {"q8", {6'641'870, 16}},  {"q14", {6'858'711, 16}}, {"q15", {3'539'322, 16}},
+    {"q17", {3'870'269, 16}}, {"q18", {1'358'216, 16}}, {"q19", {1'201'216, 16}},
+    {"q20", {1'352'192, 16}}, {"q21", {6'634'820, 16}}, {"q22", {6'305'568, 16}},
 };
 
 std::optional<double> per_core(const std::map<std::string, anchor>& table,
@@ -143,9 +143,9 @@ std::string load_average() {
 
 struct run_result {
   bool ok = false;
-  double wall = 0;    ///< seconds from fork to exit
-  double cpu = 0;     ///< the child's user + sys seconds
-  uint64_t rows = 0;  ///< from the binary's summary line
+  double wall = 0;   ///< seconds from fork to exit
+  double cpu = 0;    ///< the child's user + sys seconds
+  uint64_t rows = 0; ///< from the binary's summary line
   long max_rss_kb = 0;
   std::string failure;
 };
@@ -313,8 +313,9 @@ int main(int argc, char** argv) {
     if (queries.empty() || std::find(queries.begin(), queries.end(), p.name) != queries.end())
       chosen.push_back(p);
   for (auto& p : chosen)
-    p.events = events_override ? events_override
-                               : static_cast<uint64_t>(std::llround(static_cast<double>(p.events) * scale));
+    p.events = events_override
+                   ? events_override
+                   : static_cast<uint64_t>(std::llround(static_cast<double>(p.events) * scale));
 
   eddy::bench::print_header(argc, argv);
   std::printf("binary: %s\nseed %llu, generator rate 10 M events/s of event time (the binary's "
@@ -359,10 +360,9 @@ int main(int argc, char** argv) {
         auto pc = res.cpu > 0 ? static_cast<double>(plan.events) / res.cpu : 0;
         std::printf("  %-4s journal %-3s run %d: %s  wall %.2f s  cpu %.2f s  %s events/s  %s "
                     "events/cpu-s  %llu rows  rss %ld MB  load %s\n",
-                    plan.name, mode.c_str(), r + 1, res.ok ? "ok    " : "FAILED", res.wall,
-                    res.cpu, si(rate).c_str(), si(pc).c_str(),
-                    static_cast<unsigned long long>(res.rows), res.max_rss_kb / 1024,
-                    load.c_str());
+                    plan.name, mode.c_str(), r + 1, res.ok ? "ok    " : "FAILED", res.wall, res.cpu,
+                    si(rate).c_str(), si(pc).c_str(), static_cast<unsigned long long>(res.rows),
+                    res.max_rss_kb / 1024, load.c_str());
         if (!res.ok) {
           std::printf("    %s\n", res.failure.c_str());
           ++m.failures;
@@ -388,11 +388,13 @@ int main(int argc, char** argv) {
 
   if (!chosen.empty()) {
     std::printf("\nload average at end: %s\n\n", load_average().c_str());
-    std::printf("| query | events | rows | on: events/s | on: CPU-s | on: events/s/core | off: events/s "
-                "| off: CPU-s | off: events/s/core | Flink 1.13 /core | Flink 2.0 /core | Feldera "
-                "/core | on ÷ Flink 1.13 | on ÷ Flink 2.0 | on ÷ Feldera | target /core (on) |\n");
-    std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-                "| ---: | ---: | ---: | --- |\n");
+    std::printf(
+        "| query | events | rows | on: events/s | on: CPU-s | on: events/s/core | off: events/s "
+        "| off: CPU-s | off: events/s/core | Flink 1.13 /core | Flink 2.0 /core | Feldera "
+        "/core | on ÷ Flink 1.13 | on ÷ Flink 2.0 | on ÷ Feldera | target /core (on) |\n");
+    std::printf(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: | ---: | --- |\n");
     for (auto& plan : chosen) {
       auto& on = results[plan.name]["on"];
       auto& off = results[plan.name]["off"];
@@ -409,14 +411,14 @@ int main(int argc, char** argv) {
         target = "≥ " + si(plan.target_per_core) + ": "
                  + (on.measured ? (on.per_core >= plan.target_per_core ? "met" : "**missed**")
                                 : "not measured");
-      std::printf("| %s | %s | %llu | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                  plan.name, si(static_cast<double>(plan.events)).c_str(),
-                  static_cast<unsigned long long>(on.measured ? on.rows : off.rows),
-                  cell(on, 0).c_str(), cell(on, 1).c_str(), cell(on, 2).c_str(),
-                  cell(off, 0).c_str(), cell(off, 1).c_str(), cell(off, 2).c_str(),
-                  opt(f1).c_str(), opt(f2).c_str(), opt(fe).c_str(),
-                  ratio(on.per_core, f1).c_str(), ratio(on.per_core, f2).c_str(),
-                  ratio(on.per_core, fe).c_str(), target.c_str());
+      std::printf(
+          "| %s | %s | %llu | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+          plan.name, si(static_cast<double>(plan.events)).c_str(),
+          static_cast<unsigned long long>(on.measured ? on.rows : off.rows), cell(on, 0).c_str(),
+          cell(on, 1).c_str(), cell(on, 2).c_str(), cell(off, 0).c_str(), cell(off, 1).c_str(),
+          cell(off, 2).c_str(), opt(f1).c_str(), opt(f2).c_str(), opt(fe).c_str(),
+          ratio(on.per_core, f1).c_str(), ratio(on.per_core, f2).c_str(),
+          ratio(on.per_core, fe).c_str(), target.c_str());
     }
     std::fflush(stdout);
   }

@@ -12,8 +12,8 @@ namespace {
 
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 bool parse_u64(std::string_view text, uint64_t& out) {
@@ -47,8 +47,8 @@ public:
     uint64_t n = 0, start = 0;
     if (at == std::string_view::npos || !parse_u64(position.substr(0, at), n)
         || !parse_u64(position.substr(at + 1), start))
-      return {errc::corrupt, "position '" + std::string{position} + "' of " + name()
-                               + " is not 'n@start_ms'"};
+      return {errc::corrupt,
+              "position '" + std::string{position} + "' of " + name() + " is not 'n@start_ms'"};
     if (n > config_.events)
       return {errc::corrupt,
               "position " + std::string{position} + " is beyond the end of " + name()};

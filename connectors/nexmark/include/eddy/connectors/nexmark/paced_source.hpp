@@ -36,7 +36,8 @@ namespace eddy::connectors::nexmark {
 /// restarted job replays the same events with the same times (the ones that
 /// are already due arrive at once). open("") starts at event 0 and takes the
 /// current wall clock as start. Owned by one source actor; not thread-safe.
-std::unique_ptr<eddy::source<event>>
-paced_source(generator_config config, std::chrono::microseconds tick = std::chrono::microseconds{0});
+std::unique_ptr<eddy::source<event>> paced_source(generator_config config,
+                                                  std::chrono::microseconds tick
+                                                  = std::chrono::microseconds{0});
 
 } // namespace eddy::connectors::nexmark
