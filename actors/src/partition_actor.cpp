@@ -61,6 +61,9 @@ struct partition_state {
   std::optional<dataflow::watermark_tracker> clock;
   int64_t watermark = min_time;      ///< the operator's, as far as timers have fired
   std::vector<int64_t> sent_watermark; ///< by consumer
+  int64_t released_watermark = min_time; ///< of the last entry released downstream
+  clock::time_point last_watermark_only{}; ///< when watermark-only messages last went out
+  bool watermark_flush_scheduled = false;
   int64_t ptimer_at = max_time;      ///< when the scheduled ptimer_atom is due
 
   bool flush_scheduled = false;
@@ -234,6 +237,36 @@ void drain_pending(partition_actor_t* self) {
   }
 }
 
+/// Tells consumers that got no batch with it the watermark of the released
+/// entries, at most once per watermark interval: every partition of a keyed
+/// stage feeds every partition of the next, so each watermark step costs
+/// (key groups)^2 messages, and event time that moves every millisecond
+/// would send them every millisecond. A held-back watermark goes out when
+/// the interval ends (a wmflush_atom); it covers everything sent before it.
+void send_watermarks(partition_actor_t* self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  auto interval = std::chrono::milliseconds(st.cfg->watermark_interval_ms);
+  if (now - st.last_watermark_only < interval) {
+    if (!st.watermark_flush_scheduled) {
+      st.watermark_flush_scheduled = true;
+      self->delayed_send(self, st.last_watermark_only + interval - now, wmflush_atom::value);
+    }
+    return;
+  }
+  bool sent = false;
+  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
+    if (st.released_watermark > st.sent_watermark[t]) {
+      st.sent_watermark[t] = st.released_watermark;
+      self->send(consumer(st, t), watermark_atom::value, st.pid, t, st.released_watermark,
+                 st.outputs[t].sent_next_seq());
+      sent = true;
+    }
+  }
+  if (sent)
+    st.last_watermark_only = now;
+}
+
 /// Sends what a durable entry held back: outputs downstream, acks upstream.
 void release(partition_actor_t* self, in_flight_entry& e) {
   auto& st = self->state;
@@ -244,13 +277,8 @@ void release(partition_actor_t* self, in_flight_entry& e) {
     st.outputs[tb.target].sent(ptr);
     send_batch(self, tb.target, ptr);
   }
-  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
-    if (e.watermark > st.sent_watermark[t]) {
-      st.sent_watermark[t] = e.watermark;
-      self->send(consumer(st, t), watermark_atom::value, st.pid, t, e.watermark,
-                 st.outputs[t].sent_next_seq());
-    }
-  }
+  st.released_watermark = std::max(st.released_watermark, e.watermark);
+  send_watermarks(self);
   for (auto& a : e.acks) {
     auto idx = index_of(a.channel);
     st.durable_hw[idx] = std::max(st.durable_hw[idx], a.seq);
@@ -433,6 +461,11 @@ caf::behavior running(partition_actor_t* self) {
       schedule_processing_timer(self);
     },
     [=](flush_atom) { flush(self); },
+    [=](wmflush_atom) {
+      self->state.watermark_flush_scheduled = false;
+      if (!self->state.end_sent)
+        send_watermarks(self);
+    },
     [=](durable_atom, uint64_t, uint64_t seq, uint8_t status) {
       auto& st = self->state;
       if (status != static_cast<uint8_t>(journal::write_status::written))

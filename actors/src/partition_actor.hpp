@@ -26,6 +26,7 @@ struct partition_config {
   uint64_t snapshot_every_entries = 1000;
   uint64_t snapshot_interval_ms = 10'000;
   int64_t idle_timeout_ms = 0; ///< an input silent this long stops holding the watermark back
+  int64_t watermark_interval_ms = 5; ///< watermark-only messages at most this often
   dataflow::logic_factory make_logic;
   std::shared_ptr<directory> dir;
   caf::actor journal_actor;

@@ -44,6 +44,8 @@ using recover_atom = caf::atom_constant<caf::atom("recover")>;
 
 /// Self-message: close the current group (journal, partition, sink).
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+/// Sends a partition's watermark-only messages held back by its interval.
+using wmflush_atom = caf::atom_constant<caf::atom("wmflush")>;
 /// Self-message of a source: read the next chunk.
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
 /// (done_atom): the sink committed the end of every input.

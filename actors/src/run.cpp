@@ -154,6 +154,7 @@ run_result execute(job& j) {
         pc->snapshot_every_entries = cfg.snapshot_every_entries;
         pc->snapshot_interval_ms = cfg.snapshot_interval_ms;
         pc->idle_timeout_ms = cfg.idle_timeout_ms;
+        pc->watermark_interval_ms = cfg.watermark_interval_ms;
         pc->make_logic = stage.make_logic;
         pc->dir = rj.dir;
         pc->journal_actor = rj.journal;

@@ -18,6 +18,7 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"snapshot-interval-ms", "T   ... or every T ms (default 10000)"},
   {"restart-budget", "N   restarts of one partition per minute before the job fails (default 5)"},
   {"idle-timeout-ms", "T   an input silent for T ms stops holding the watermark back (default 0: never)"},
+  {"watermark-interval-ms", "T   keyed operators send watermarks without data at most every T ms (default 5)"},
   {"threads", "N   scheduler threads (default: cores)"},
   {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
 };
@@ -71,6 +72,7 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
     static_cast<uint64_t>(int_arg("snapshot-interval-ms", 10'000, 1, 86'400'000));
   config_.restart_budget = static_cast<uint32_t>(int_arg("restart-budget", 5, 0, 1000));
   config_.idle_timeout_ms = int_arg("idle-timeout-ms", 0, 0, 86'400'000);
+  config_.watermark_interval_ms = int_arg("watermark-interval-ms", 5, 0, 60'000);
   config_.threads = static_cast<uint32_t>(int_arg("threads", 0, 0, 256));
   config_.log_level = arg("log-level", "info", "");
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
