@@ -35,6 +35,7 @@ struct source_state {
   bool waiting_for_credit = false;
   bool ended = false;
   uint64_t values_read = 0;  ///< in this run, for progress reports
+  std::chrono::steady_clock::time_point last_watermark_only{}; ///< see pump()
   std::chrono::steady_clock::time_point last_report = std::chrono::steady_clock::now();
   static inline const char* name = "source";
 };
@@ -103,11 +104,21 @@ void pump(source_actor_t* self) {
     st.outputs[target].sent(ptr);
     self->send(consumer(st, target), batch_atom::value, st.pid, target, ptr);
   });
-  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
-    if (wm > st.sent_watermark[t]) {
-      st.sent_watermark[t] = wm;
-      self->send(consumer(st, t), watermark_atom::value, st.pid, t, wm, st.outputs[t].next_seq());
+  // Consumers that got no batch hear of the watermark at most once per
+  // interval (a later pump sends it): a source whose event time moves every
+  // millisecond would otherwise message every partition every millisecond.
+  auto now = std::chrono::steady_clock::now();
+  if (now - st.last_watermark_only >= std::chrono::milliseconds(st.cfg.watermark_interval_ms)) {
+    bool sent = false;
+    for (uint32_t t = 0; t < st.outputs.size(); ++t) {
+      if (wm > st.sent_watermark[t]) {
+        st.sent_watermark[t] = wm;
+        self->send(consumer(st, t), watermark_atom::value, st.pid, t, wm, st.outputs[t].next_seq());
+        sent = true;
+      }
     }
+    if (sent)
+      st.last_watermark_only = now;
   }
   mark m{st.runner->position(), {}};
   for (auto& o : st.outputs)

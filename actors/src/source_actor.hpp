@@ -15,6 +15,7 @@ struct source_config {
   const dataflow::source_stage* stage = nullptr; ///< owned by the job, outlives the run
   output_routes routes;        ///< where its main and side outputs go
   size_t chunk = 32768;        ///< values read per pump
+  int64_t watermark_interval_ms = 5; ///< watermark-only messages at most this often
   std::shared_ptr<directory> dir;
   caf::actor journal_actor;
   caf::actor job;              ///< told (failed_atom, text) when the source fails

@@ -8,10 +8,13 @@
 //
 //   bench_nexmark_latency --rate R [--seconds D] [--queries q5,q7] [--runs N]
 //                         [--seed S] [--parallelism P] [--key-groups K] [--tick-us T]
+//                         [--watermark-interval-ms T]
 //                         [--warmup S] [--dir DIR]
 //
 // --tick-us releases the source's events in groups, one per T µs (default 0:
-// each as soon as it is due); --key-groups sets the job's max key groups.
+// each as soon as it is due); --key-groups sets the job's max key groups
+// (default 32, as `nexmark run`); --watermark-interval-ms the job's
+// watermark interval (default: the job's, 5 ms).
 
 #include <unistd.h>
 
@@ -191,7 +194,8 @@ int main(int argc, char** argv) {
   double seconds = 25;
   int runs = 1;
   int64_t warmup_ms = 0;
-  uint32_t parallelism = 1, key_groups = 0;
+  uint32_t parallelism = 1, key_groups = 32; // 32: what `nexmark run` uses
+  int64_t watermark_interval_ms = -1;         // -1: the job's default
   int64_t tick_us = 0;
   std::vector<std::string> queries = {"q5", "q7"};
   fs::path parent = fs::temp_directory_path();
@@ -211,6 +215,8 @@ int main(int argc, char** argv) {
       tick_us = std::stoll(value);
     else if (flag == "--key-groups")
       key_groups = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--watermark-interval-ms")
+      watermark_interval_ms = std::stoll(value);
     else if (flag == "--warmup")
       warmup_ms = static_cast<int64_t>(std::stod(value) * 1000);
     else if (flag == "--dir")
@@ -228,7 +234,8 @@ int main(int argc, char** argv) {
   if (rate == 0) {
     std::fprintf(stderr, "usage: bench_nexmark_latency --rate EVENTS_PER_S [--seconds D] "
                          "[--queries q5,q7] [--runs N] [--seed S] [--parallelism P] "
-                         "[--key-groups K] [--tick-us T] [--warmup S] [--dir DIR]\n"
+                         "[--key-groups K] [--watermark-interval-ms T] [--tick-us T] [--warmup S]\n"
+                         "[--dir DIR]\n"
                          "(take --rate as half of the query's max events/s from bench_nexmark)\n");
     return 2;
   }
@@ -240,12 +247,14 @@ int main(int argc, char** argv) {
       "open-loop paced source: %llu events/s of wall time for %.1f s (%llu events), "
       "event time = wall time, watermark delay 0 (the source is in time order); "
       "journal on (exactly-once), file sink with fdatasync per commit; parallelism %u, "
-      "%u key groups, source tick %lld µs\n"
+      "%u key groups, watermark interval %s, source tick %lld µs\n"
       "latency = sink commit() returned − window end (q5: window_end; q7: window_start "
       "+ 10 s), per row; rows of windows closed by the end of the input are not "
       "measured%s\n\n",
       static_cast<unsigned long long>(rate), seconds, static_cast<unsigned long long>(events),
       parallelism, key_groups ? key_groups : eddy::default_max_key_groups,
+      watermark_interval_ms >= 0 ? (std::to_string(watermark_interval_ms) + " ms").c_str()
+                                 : "the job's default",
       static_cast<long long>(tick_us),
       warmup_ms ? (", nor windows ending in the first " + std::to_string(warmup_ms) + " ms").c_str()
                 : "");
@@ -271,6 +280,8 @@ int main(int argc, char** argv) {
       job.config().parallelism = parallelism;
       if (key_groups)
         job.config().max_key_groups = key_groups;
+      if (watermark_interval_ms >= 0)
+        job.config().watermark_interval_ms = watermark_interval_ms;
       auto input = job.source(std::unique_ptr<eddy::source<gen::event>>(
           new source_probe(gen::paced_source(config, std::chrono::microseconds(tick_us)), st)));
       nexmark::add_query(job, input, query, std::chrono::milliseconds(0))

@@ -18,7 +18,7 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"snapshot-interval-ms", "T   ... or every T ms (default 10000)"},
   {"restart-budget", "N   restarts of one partition per minute before the job fails (default 5)"},
   {"idle-timeout-ms", "T   an input silent for T ms stops holding the watermark back (default 0: never)"},
-  {"watermark-interval-ms", "T   keyed operators send watermarks without data at most every T ms (default 5)"},
+  {"watermark-interval-ms", "T   the source and keyed operators send watermarks without data at most every T ms (default 5)"},
   {"threads", "N   scheduler threads (default: cores)"},
   {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
 };

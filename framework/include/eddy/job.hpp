@@ -52,8 +52,9 @@ struct job_config {
   uint32_t source_chunk = 32'768;          ///< values a source reads per step
   int64_t idle_timeout_ms = 0;            ///< an input silent this long stops holding
                                           ///< the watermark back; 0 = never idle
-  int64_t watermark_interval_ms = 5;      ///< a keyed partition sends watermarks that
-                                          ///< ride on no batch at most this often
+  int64_t watermark_interval_ms = 5;      ///< the source and keyed partitions send
+                                          ///< watermarks that ride on no batch at most
+                                          ///< this often
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
 };
