@@ -1,8 +1,9 @@
 // The join queries: unbounded inner joins keyed by the join key, each side
 // waiting in state for the other. Person and auction ids are unique (primary
 // keys), so once a person or an auction has arrived, what joins with it
-// later is emitted at once and need not be kept.
+// later is emitted at once and need not be kept (unique_join).
 
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -15,6 +16,35 @@ namespace nexmark::queries {
 namespace {
 
 using rows::row;
+
+/// An inner join of a side `One` whose key is unique (a primary key) with a
+/// side `Many` on that key: `One` is kept once it arrives, `Many` records
+/// that come before it wait in state and are joined when it arrives, later
+/// ones are joined at once. `Match{}(one, many)` returns the row, or nullopt
+/// when the pair is filtered out.
+template <class One, class Many, class Match>
+struct unique_join {
+  eddy::value_state<One> one;
+  eddy::list_state<Many> waiting;
+
+  void on_record(const std::variant<One, Many>& x, eddy::context<std::string>& ctx) {
+    if (auto* o = std::get_if<One>(&x)) {
+      one = *o;
+      for (auto& m : waiting.values())
+        emit(*o, m, ctx);
+      waiting.clear();
+    } else if (one) {
+      emit(*one, std::get<Many>(x), ctx);
+    } else {
+      waiting.add(std::get<Many>(x));
+    }
+  }
+
+  static void emit(const One& o, const Many& m, eddy::context<std::string>& ctx) {
+    if (auto row = Match{}(o, m))
+      ctx.emit(*row);
+  }
+};
 
 // -- q3: persons in OR, ID, CA selling in category 10 --------------------------
 
@@ -48,26 +78,10 @@ int64_t q3_key(const q3_input& x) {
   return std::get<category_10_auction>(x).seller;
 }
 
-/// Per person id: the person once known, the auctions that came before it.
-struct local_item_suggestion {
-  eddy::value_state<seller> person;
-  eddy::list_state<int64_t> waiting_auctions;
-
-  void on_record(const q3_input& x, eddy::context<std::string>& ctx) {
-    if (auto* s = std::get_if<seller>(&x)) {
-      person = *s;
-      for (auto id : waiting_auctions.values())
-        ctx.emit(match(*s, id));
-      waiting_auctions.clear();
-    } else if (person) {
-      ctx.emit(match(*person, std::get<category_10_auction>(x).id));
-    } else {
-      waiting_auctions.add(std::get<category_10_auction>(x).id);
-    }
-  }
-
-  static std::string match(const seller& s, int64_t auction) {
-    return row{} << s.name << s.city << s.state << auction;
+/// A seller's row for one of their auctions.
+struct local_item {
+  std::optional<std::string> operator()(const seller& s, const category_10_auction& a) const {
+    return row{} << s.name << s.city << s.state << a.id;
   }
 };
 
@@ -84,7 +98,7 @@ auto inspect(Inspector& f, auction_facts& x) {
   return f(x.id, x.item_name, x.category);
 }
 
-using q20_input = std::variant<bid_core, auction_facts>;
+using q20_input = std::variant<auction_facts, bid_core>;
 
 int64_t q20_key(const q20_input& x) {
   if (auto* b = std::get_if<bid_core>(&x))
@@ -92,27 +106,11 @@ int64_t q20_key(const q20_input& x) {
   return std::get<auction_facts>(x).id;
 }
 
-/// Per auction id: its facts once known, the bids that came before them.
-struct bids_with_auction {
-  eddy::value_state<auction_facts> auction;
-  eddy::list_state<bid_core> waiting_bids;
-
-  void on_record(const q20_input& x, eddy::context<std::string>& ctx) {
-    if (auto* a = std::get_if<auction_facts>(&x)) {
-      auction = *a;
-      if (a->category == 10)
-        for (auto& b : waiting_bids.values())
-          ctx.emit(match(b, *a));
-      waiting_bids.clear();
-    } else if (auction) {
-      if (auction->category == 10)
-        ctx.emit(match(std::get<bid_core>(x), *auction));
-    } else {
-      waiting_bids.add(std::get<bid_core>(x));
-    }
-  }
-
-  static std::string match(const bid_core& b, const auction_facts& a) {
+/// A bid's row with its auction's facts, for auctions of category 10 only.
+struct bid_in_category_10 {
+  std::optional<std::string> operator()(const auction_facts& a, const bid_core& b) const {
+    if (a.category != 10)
+      return std::nullopt;
     return row{} << b.auction << b.bidder << b.price << b.date_time << a.item_name << a.category;
   }
 };
@@ -131,7 +129,7 @@ rows_stream q3(events in) {
       }
     })
     .key_by(q3_key)
-    .process<local_item_suggestion>();
+    .process<unique_join<seller, category_10_auction, local_item>>();
 }
 
 rows_stream q20(events in) {
@@ -143,7 +141,7 @@ rows_stream q20(events in) {
         out(auction_facts{a->id, a->category == 10 ? a->item_name : std::string{}, a->category});
     })
     .key_by(q20_key)
-    .process<bids_with_auction>();
+    .process<unique_join<auction_facts, bid_core, bid_in_category_10>>();
 }
 
 } // namespace nexmark::queries
