@@ -84,6 +84,27 @@ BOOST_AUTO_TEST_CASE(credit_runs_out_at_the_window_and_returns_with_acks) {
   BOOST_TEST(sent > 1);
 }
 
+BOOST_AUTO_TEST_CASE(batches_sent_after_an_ack_ahead_of_them_are_released_by_the_same_ack_again) {
+  // A producer resumed from its checkpoint at seq 1; its consumer restarted
+  // with seq 40 durable, so it acks 40 for every duplicate it gets.
+  channel_out out;
+  out.restore(1, 0);
+  assign_and_send(out, 10); // 1..10
+  out.ack(40);
+  BOOST_TEST(out.unacked_bytes() == 0u);
+  assign_and_send(out, 10); // 11..20: duplicates, acked with 40 again
+  assign_and_send(out, 10); // 21..30
+  BOOST_TEST(out.unacked_bytes() > 0u);
+  out.ack(40);
+  BOOST_TEST(out.unacked_bytes() == 0u); // else credit would never return
+  assign_and_send(out, 20); // 31..50: straddles the consumer's 40
+  out.ack(40);
+  BOOST_TEST(out.unacked_bytes() > 0u);
+  out.ack(50);
+  BOOST_TEST(out.unacked_bytes() == 0u);
+  BOOST_TEST(out.acked() == 50u);
+}
+
 BOOST_AUTO_TEST_CASE(an_end_of_stream_is_accepted_only_after_everything_before_it) {
   channel_in in;
   in.hw(10);

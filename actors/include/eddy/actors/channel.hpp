@@ -61,12 +61,14 @@ public:
     return sent_next_;
   }
 
-  /// Drops every batch whose records are all at or below `seq`.
+  /// Drops every batch whose records are all at or below `seq` (or an
+  /// earlier, higher ack). A consumer that restarted ahead of a producer's
+  /// checkpoint acks seqs the producer has not sent again yet, and acks the
+  /// same seq again for each of those batches when they arrive: so the same
+  /// or a lower ack must still release what was sent since.
   void ack(uint64_t seq) {
-    if (seq <= acked_)
-      return;
-    acked_ = seq;
-    while (!unacked_.empty() && unacked_.front()->last_seq() <= seq) {
+    acked_ = std::max(acked_, seq);
+    while (!unacked_.empty() && unacked_.front()->last_seq() <= acked_) {
       bytes_ -= unacked_.front()->data.size();
       unacked_.pop_front();
     }
