@@ -34,10 +34,6 @@ const std::vector<std::string>& query_names() {
   return names;
 }
 
-bool is_changelog(std::string_view query) {
-  return query == "q18" || query == "q19";
-}
-
 eddy::stream<std::string> add_query(eddy::job& job, eddy::stream<event> events,
                                     const std::string& name,
                                     std::chrono::milliseconds watermark_delay) {

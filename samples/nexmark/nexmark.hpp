@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "eddy/connectors/nexmark/events.hpp"
@@ -27,9 +26,6 @@ constexpr std::chrono::milliseconds default_watermark_delay{4000};
 /// The queries `add_query` knows, in order: q0, q1, q2, q3, q5, q7, q8, q11,
 /// q14, q15, q17, q18, q19, q20, q21, q22.
 const std::vector<std::string>& query_names();
-
-/// True for the queries whose output is a changelog (`+`/`-` first column).
-bool is_changelog(std::string_view query);
 
 /// Appends query `name` to `events` (events in input order, without
 /// timestamps yet) and returns its output rows as TSV lines. Gives events

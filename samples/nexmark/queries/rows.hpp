@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "eddy/window.hpp"
+
 namespace nexmark::rows {
 
 /// One TSV row, built column by column: `row{} << a << b` gives "a\tb".
@@ -73,7 +75,7 @@ constexpr int64_t day_ms = 86'400'000;
 
 /// The UTC day of `ms` (epoch ms) as days since the epoch.
 inline int64_t day_of(int64_t ms) {
-  return ms >= 0 ? ms / day_ms : -((-ms + day_ms - 1) / day_ms);
+  return eddy::window_start(ms, day_ms) / day_ms;
 }
 
 /// Day `d` (days since the epoch) as YYYY-MM-DD.

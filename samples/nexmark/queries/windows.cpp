@@ -82,10 +82,6 @@ struct auction_panes {
   }
 };
 
-int64_t start_of(const auction_count& r) {
-  return r.w.start;
-}
-
 /// Per window: the auctions with the most bids, emitted when it closes.
 /// Ties are map entries, so a window where many auctions tie journals one
 /// entry per auction rather than the whole list each time.
@@ -169,7 +165,9 @@ struct auction_highest_bids {
   }
 };
 
-int64_t highest_start_of(const auction_highest& r) {
+/// The start of a first-stage result's window: the second stages' key.
+template <class Result>
+int64_t window_start_of(const Result& r) {
   return r.w.start;
 }
 
@@ -328,7 +326,7 @@ rows_stream q5(events in) {
   return bid_cores(in)
     .key_by(&bid_core::auction)
     .process<auction_panes>()
-    .key_by(start_of)
+    .key_by(window_start_of<auction_count>)
     .process<hottest_auctions>();
 }
 
@@ -336,7 +334,7 @@ rows_stream q7(events in) {
   return bid_cores(in)
     .key_by(&bid_core::auction)
     .process<auction_highest_bids>()
-    .key_by(highest_start_of)
+    .key_by(window_start_of<auction_highest>)
     .process<highest_of_window>();
 }
 
