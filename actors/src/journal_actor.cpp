@@ -136,7 +136,7 @@ void stage(journal_actor_t* self, bool snapshot, journal::partition_id pid, uint
     commit(self);
   } else if (!st.flush_scheduled) {
     st.flush_scheduled = true;
-    self->send(self, flush_atom::value); // runs after everything queued now
+    self->send(self, close_group_atom::value); // runs after everything queued now
   }
 }
 
@@ -150,7 +150,7 @@ caf::behavior journal_behavior(journal_actor_t* self,
     [=](save_atom, uint64_t pid, uint64_t epoch, uint64_t seq, const std::string& body) {
       stage(self, true, pid, epoch, seq, body);
     },
-    [=](flush_atom) {
+    [=](close_group_atom) {
       if (commit(self))
         recover_all(self);
     },
@@ -161,7 +161,7 @@ caf::behavior journal_behavior(journal_actor_t* self,
                                                                uint64_t>()});
       if (!st.flush_scheduled) {
         st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
+        self->send(self, close_group_atom::value);
       }
       return st.recoveries.back().promise;
     },

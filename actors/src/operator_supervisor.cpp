@@ -3,7 +3,7 @@
 #include <chrono>
 #include <deque>
 
-#include "directory.hpp"
+#include "actor_support.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
 
@@ -40,7 +40,7 @@ child* find_child(supervisor_t* self, uint32_t key_group) {
 void start(supervisor_t* self, child& c) {
   c.handle = spawn_partition(self->system(), c.cfg, caf::actor_cast<caf::actor>(self));
   self->monitor(c.handle);
-  c.cfg->dir->set(c.cfg->stage, c.cfg->key_group, c.handle);
+  self->link_to(c.handle); // a killed supervisor takes its partitions with it
 }
 
 void on_down(supervisor_t* self, const caf::down_msg& dm) {
@@ -81,6 +81,7 @@ caf::behavior supervisor_behavior(supervisor_t* self,
                                   std::vector<std::shared_ptr<const partition_config>> cfgs,
                                   restart_policy policy, caf::actor job) {
   auto& st = self->state;
+  install_handlers(self, "operator supervisor " + (cfgs.empty() ? std::string{} : cfgs.front()->op_name));
   st.policy = policy;
   st.job = std::move(job);
   for (auto& cfg : cfgs)
@@ -88,12 +89,13 @@ caf::behavior supervisor_behavior(supervisor_t* self,
   for (auto& c : st.children)
     start(self, c);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  // A child's exit arrives as a down message too; only kill (untrappable) stops the supervisor.
+  self->set_exit_handler([](caf::exit_msg&) {});
   return {
     [=](failed_atom, uint32_t key_group, const std::string& what) {
       if (auto* c = find_child(self, key_group))
         c->last_failure = what;
     },
-    [](ready_atom) { return true; }, // answered only after init spawned the children
     [=](restart_atom, uint32_t key_group) {
       if (auto* c = find_child(self, key_group); c && !self->state.escalated)
         start(self, *c);

@@ -19,9 +19,8 @@ struct restart_policy {
 };
 
 /// Spawns the supervisor of one operator instance: it owns the partitions of
-/// its key-group range (given as their configs, each already running as the
-/// matching entry of `partitions`), restarts a failed one with backoff,
-/// records the new handle in the directory, and escalates to `job` with
+/// its key-group range (given as their configs), restarts a failed one with
+/// backoff (the new incarnation's hello tells its exchange), and escalates to `job` with
 /// (failed_atom, text naming operator, key group and the error) once a
 /// partition's restart budget is spent.
 caf::actor spawn_operator_supervisor(caf::actor_system& sys,

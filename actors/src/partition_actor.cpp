@@ -3,45 +3,34 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
-#include <map>
 #include <optional>
 
+#include "actor_support.hpp"
 #include "batch_port.hpp"
-#include "eddy/dataflow/watermark_tracker.hpp"
+#include "eddy/journal/sqlite_journal.hpp"
 #include "eddy/time.hpp"
-#include "directory.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
 #include "records_codec.hpp"
+#include "transport/outbox.hpp"
 
 namespace eddy::actors {
 
 namespace {
 
-using clock = std::chrono::steady_clock;
-
 /// A journal entry on its way to disk: what it releases once durable.
 struct in_flight_entry {
   uint64_t seq = 0;
-  std::vector<position> acks;          ///< producer pid -> applied seq
+  std::vector<input_seq> acks;
   std::vector<target_batch> outputs;
-  int64_t watermark = min_time;        ///< released with the outputs, never before them
-};
-
-/// Input that waits for output credit, in arrival order.
-struct pending_input {
-  enum kind_t : uint8_t { batch, end, watermark };
-  kind_t kind = batch;
-  uint64_t producer = 0;
-  batch_ptr records;        ///< for kind batch
-  uint64_t seq = 0;         ///< for end and watermark: the producer's next seq
-  int64_t wm = min_time;    ///< for watermark
+  int64_t watermark = min_time; ///< released with the outputs, never before them
 };
 
 struct partition_state {
   std::shared_ptr<const partition_config> cfg;
   caf::actor supervisor;
   journal::partition_id pid = 0;
+  uint32_t producer_stage = 0;
   uint64_t epoch = 0;
   uint64_t seq = 0; ///< last journal entry written or being written
 
@@ -49,98 +38,91 @@ struct partition_state {
   std::unique_ptr<dataflow::partition_logic> logic;
 
   // Channels, only touched by this actor.
-  std::vector<channel_in> inputs;      ///< by producer index
-  std::vector<uint64_t> durable_hw;    ///< by producer index: acked to the producer
-  std::vector<channel_out> outputs;    ///< by consumer index
-  std::map<uint32_t, uint64_t> acks_due;  ///< producer index -> seq, since last flush
-  std::vector<uint32_t> acked_changed;    ///< consumers whose ack moved since last flush
-  std::deque<pending_input> pending;
+  std::vector<channel_in> inputs;       ///< by producer index
+  std::vector<uint64_t> durable_hw;     ///< by producer index: acknowledged
+  std::vector<uint64_t> resend_asked;   ///< by producer index: hw a redelivery was asked after
+  outbox outputs;                       ///< by flat consumer index
+  std::vector<input_seq> acks_due;      ///< since the last group
+  std::vector<uint32_t> acked_changed;  ///< consumers whose ack moved since the last group
+  std::deque<deliver_msg> pending;      ///< deliveries waiting for output credit
   std::deque<in_flight_entry> in_flight;
 
   // Time, only touched by this actor.
-  std::optional<dataflow::watermark_tracker> clock;
-  int64_t watermark = min_time;      ///< the operator's, as far as timers have fired
-  std::vector<int64_t> sent_watermark; ///< by consumer
-  int64_t released_watermark = min_time; ///< of the last entry released downstream
-  clock::time_point last_watermark_only{}; ///< when watermark-only messages last went out
-  bool watermark_flush_scheduled = false;
-  int64_t ptimer_at = max_time;      ///< when the scheduled ptimer_atom is due
+  int64_t input_watermark = min_time;    ///< what the exchange delivered
+  std::vector<int64_t> batch_watermarks; ///< by producer index: carried by its last batch
+  int64_t min_batch_watermark = min_time;
+  bool upstream_ended = false;
+  int64_t watermark = min_time;          ///< the operator's, as far as timers have fired
+  int64_t released_watermark = min_time; ///< of the last entry released
+  int64_t reported_watermark = min_time; ///< last told the exchange
+  int64_t last_report_ms = 0;
+  bool report_scheduled = false;
+  int64_t ptimer_at = max_time;          ///< when the scheduled ptimer_atom is due
 
-  bool flush_scheduled = false;
+  bool group_scheduled = false;
   bool end_sent = false;
   uint64_t entries_since_snapshot = 0;
-  clock::time_point last_snapshot = clock::now();
+  int64_t last_snapshot_ms = steady_ms();
 
   static inline const char* name = "partition";
 };
 
 using partition_actor_t = caf::stateful_actor<partition_state>;
 
-using journal::index_of;
-
-std::string who(const partition_state& st) {
-  return st.cfg->op_name + "/" + std::to_string(st.cfg->key_group);
+std::string who(const partition_config& cfg) {
+  return "partition " + cfg.op_name + "/" + std::to_string(cfg.key_group);
 }
 
 void fail(partition_actor_t* self, const std::string& what) {
   auto& st = self->state;
-  log::runtime()->warn("partition {} failed: {}", who(st), what);
+  log::runtime()->warn("{} failed: {}", who(*st.cfg), what);
   self->send(st.supervisor, failed_atom::value, st.cfg->key_group, what);
   self->quit(caf::make_error(caf::sec::runtime_error, what));
 }
 
-caf::actor consumer(partition_state& st, uint32_t target) {
-  return st.cfg->routes.consumer(*st.cfg->dir, target);
-}
-
-caf::actor producer(partition_state& st, uint32_t index) {
-  return st.cfg->dir->get(st.cfg->producer_stage, index);
-}
-
 journal::partition_id producer_pid(const partition_state& st, uint32_t index) {
-  return journal::partition_id_of(st.cfg->producer_stage, index);
-}
-
-void send_batch(partition_actor_t* self, uint32_t target, const batch_ptr& b) {
-  auto& st = self->state;
-  self->send(consumer(st, target), batch_atom::value, st.pid, target, b);
+  return journal::partition_id_of(st.producer_stage, index);
 }
 
 bool has_credit(const partition_state& st) {
-  for (auto& o : st.outputs)
-    if (!o.has_credit(channel_window_bytes))
-      return false;
-  return true;
+  return st.outputs.bytes() < st.cfg->window_bytes;
 }
 
-void schedule_flush(partition_actor_t* self) {
-  if (!self->state.flush_scheduled) {
-    self->state.flush_scheduled = true;
-    self->send(self, flush_atom::value);
+void schedule_group(partition_actor_t* self) {
+  if (!self->state.group_scheduled) {
+    self->state.group_scheduled = true;
+    self->send(self, close_group_atom::value);
   }
 }
 
 void check_end(partition_actor_t* self) {
   auto& st = self->state;
-  if (st.end_sent || !st.pending.empty() || !st.in_flight.empty() || st.flush_scheduled)
+  if (st.end_sent || !st.upstream_ended || !st.pending.empty() || !st.in_flight.empty()
+      || st.group_scheduled)
     return;
-  for (auto& in : st.inputs)
-    if (!in.ended)
-      return;
   st.end_sent = true;
-  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
-    st.outputs[t].end_sent = true;
-    self->send(consumer(st, t), end_atom::value, st.pid, t, st.outputs[t].next_seq());
-  }
+  outputs_msg m;
+  m.producer = st.cfg->key_group;
+  m.watermark = st.released_watermark;
+  m.ended = true;
+  self->send(st.cfg->exchange, std::move(m));
 }
 
-/// Moves the operator's watermark to what its inputs allow and fires the
+/// The input's watermark: both the exchange's combined watermark and the
+/// minimum over the producers' batch watermarks are lower bounds of every
+/// producer's; the batches' make event time advance with redelivered data.
+int64_t input_watermark(const partition_state& st) {
+  return st.upstream_ended ? max_time : std::max(st.input_watermark, st.min_batch_watermark);
+}
+
+/// Moves the operator's watermark to what its input allows and fires the
 /// event-time timers it passes. Returns false if user code threw.
 bool advance(partition_actor_t* self) {
   auto& st = self->state;
-  auto wm = st.clock->current(processing_time_now());
+  auto wm = input_watermark(st);
   if (wm <= st.watermark)
     return true;
+  log::runtime()->trace("{} watermark {} -> {}", who(*st.cfg), st.watermark, wm);
   st.watermark = wm;
   try {
     st.logic->advance_watermark(wm);
@@ -148,7 +130,7 @@ bool advance(partition_actor_t* self) {
     fail(self, std::string{"user code threw in on_timer: "} + e.what());
     return false;
   }
-  schedule_flush(self);
+  schedule_group(self);
   return true;
 }
 
@@ -163,17 +145,27 @@ void schedule_processing_timer(partition_actor_t* self) {
   self->delayed_send(self, std::chrono::milliseconds(delay), ptimer_atom::value);
 }
 
-/// Applies one batch from `producer` (index) through the user logic.
+/// Applies one batch from producer `producer` through the user logic.
 /// Returns false if user code threw (the actor has quit).
-bool apply(partition_actor_t* self, uint32_t producer_index, const dataflow::record_batch& b) {
+bool apply(partition_actor_t* self, uint32_t producer, const dataflow::record_batch& b) {
   auto& st = self->state;
-  auto& in = st.inputs[producer_index];
+  if (producer >= st.inputs.size()) {
+    log::runtime()->warn("{} ignored a batch of foreign producer {}", who(*st.cfg), producer);
+    return true;
+  }
+  auto& in = st.inputs[producer];
   auto v = in.check(b.first_seq, b.count);
   if (!v.apply) {
-    // A duplicate the producer may not know we have: ack what is durable.
-    if (st.durable_hw[producer_index] >= b.last_seq())
-      self->send(producer(st, producer_index), ack_atom::value, st.pid,
-                 st.durable_hw[producer_index]);
+    if (b.first_seq > in.hw() + 1) {
+      // A gap: something before this batch was lost. Ask once per position.
+      if (st.resend_asked[producer] != in.hw() + 1) {
+        st.resend_asked[producer] = in.hw() + 1;
+        self->send(st.cfg->exchange, resend_msg{st.cfg->key_group, {producer, in.hw()}});
+      }
+    } else if (st.durable_hw[producer] >= b.last_seq()) {
+      // A duplicate the producer may not know we have: ack what is durable.
+      self->send(st.cfg->exchange, acks_msg{st.cfg->key_group, {{producer, st.durable_hw[producer]}}});
+    }
     return true;
   }
   try {
@@ -190,99 +182,90 @@ bool apply(partition_actor_t* self, uint32_t producer_index, const dataflow::rec
     return false;
   }
   in.hw(b.last_seq());
-  st.acks_due[producer_index] = b.last_seq();
-  st.clock->update(producer_index, b.watermark, processing_time_now());
-  schedule_flush(self);
+  st.acks_due.push_back({producer, b.last_seq()});
+  auto& bw = st.batch_watermarks[producer];
+  if (b.watermark > bw) {
+    bool was_min = bw == st.min_batch_watermark;
+    bw = b.watermark;
+    if (was_min)
+      st.min_batch_watermark = *std::min_element(st.batch_watermarks.begin(), st.batch_watermarks.end());
+  }
+  schedule_group(self);
+  return true;
+}
+
+/// Applies a delivery of the exchange: batches, then its watermark and end.
+bool apply(partition_actor_t* self, const deliver_msg& d) {
+  auto& st = self->state;
+  for (auto& b : d.batches)
+    if (!apply(self, b.producer, *b.batch))
+      return false;
+  st.input_watermark = std::max(st.input_watermark, d.watermark);
+  if (d.end) {
+    st.upstream_ended = true;
+    schedule_group(self); // check_end runs after the current group
+  }
   return advance(self);
 }
 
-void apply_end(partition_actor_t* self, uint32_t producer_index, uint64_t first_seq) {
-  auto& st = self->state;
-  auto& in = st.inputs[producer_index];
-  if (in.accepts_end(first_seq)) {
-    in.ended = true;
-    st.clock->end(producer_index);
-    advance(self);
-  }
-}
-
-void apply_watermark(partition_actor_t* self, uint32_t producer_index, int64_t wm,
-                     uint64_t next_seq) {
-  auto& st = self->state;
-  // Only once everything before it is applied: a watermark never overtakes data.
-  if (st.inputs[producer_index].accepts_end(next_seq)) {
-    st.clock->update(producer_index, wm, processing_time_now());
-    advance(self);
-  }
-}
-
-/// Works through inputs that waited for credit, in order.
+/// Works through deliveries that waited for credit, in order.
 void drain_pending(partition_actor_t* self) {
   auto& st = self->state;
   while (!st.pending.empty() && has_credit(st)) {
-    auto p = std::move(st.pending.front());
+    auto d = std::move(st.pending.front());
     st.pending.pop_front();
-    switch (p.kind) {
-      case pending_input::batch:
-        if (!apply(self, index_of(p.producer), *p.records))
-          return;
-        break;
-      case pending_input::end:
-        apply_end(self, index_of(p.producer), p.seq);
-        break;
-      case pending_input::watermark:
-        apply_watermark(self, index_of(p.producer), p.wm, p.seq);
-        break;
-    }
+    if (!apply(self, d))
+      return;
   }
 }
 
-/// Tells consumers that got no batch with it the watermark of the released
-/// entries, at most once per watermark interval: every partition of a keyed
-/// stage feeds every partition of the next, so each watermark step costs
-/// (key groups)^2 messages, and event time that moves every millisecond
-/// would send them every millisecond. A held-back watermark goes out when
-/// the interval ends (a wmflush_atom); it covers everything sent before it.
-void send_watermarks(partition_actor_t* self) {
+/// Tells the exchange the watermark of the released entries when no batch
+/// carried it, at most once per watermark interval (the exchange forwards
+/// the instance's minimum).
+void report_watermark(partition_actor_t* self) {
   auto& st = self->state;
-  auto now = clock::now();
-  auto interval = std::chrono::milliseconds(st.cfg->watermark_interval_ms);
-  if (now - st.last_watermark_only < interval) {
-    if (!st.watermark_flush_scheduled) {
-      st.watermark_flush_scheduled = true;
-      self->delayed_send(self, st.last_watermark_only + interval - now, wmflush_atom::value);
+  if (st.released_watermark <= st.reported_watermark || st.end_sent)
+    return;
+  auto now = steady_ms();
+  auto wait = st.last_report_ms + st.cfg->watermark_interval_ms - now;
+  if (wait > 0) {
+    if (!st.report_scheduled) {
+      st.report_scheduled = true;
+      self->delayed_send(self, std::chrono::milliseconds(wait), wmflush_atom::value);
     }
     return;
   }
-  bool sent = false;
-  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
-    if (st.released_watermark > st.sent_watermark[t]) {
-      st.sent_watermark[t] = st.released_watermark;
-      self->send(consumer(st, t), watermark_atom::value, st.pid, t, st.released_watermark,
-                 st.outputs[t].sent_next_seq());
-      sent = true;
-    }
-  }
-  if (sent)
-    st.last_watermark_only = now;
+  st.last_report_ms = now;
+  st.reported_watermark = st.released_watermark;
+  outputs_msg m;
+  m.producer = st.cfg->key_group;
+  m.watermark = st.released_watermark;
+  self->send(st.cfg->exchange, std::move(m));
 }
 
 /// Sends what a durable entry held back: outputs downstream, acks upstream.
 void release(partition_actor_t* self, in_flight_entry& e) {
   auto& st = self->state;
-  for (auto& tb : e.outputs) {
-    tb.batch.watermark = e.watermark;
-    st.sent_watermark[tb.target] = std::max(st.sent_watermark[tb.target], e.watermark);
-    auto ptr = std::make_shared<const dataflow::record_batch>(std::move(tb.batch));
-    st.outputs[tb.target].sent(ptr);
-    send_batch(self, tb.target, ptr);
-  }
   st.released_watermark = std::max(st.released_watermark, e.watermark);
-  send_watermarks(self);
-  for (auto& a : e.acks) {
-    auto idx = index_of(a.channel);
-    st.durable_hw[idx] = std::max(st.durable_hw[idx], a.seq);
-    self->send(producer(st, idx), ack_atom::value, st.pid, a.seq);
+  if (!e.outputs.empty()) {
+    outputs_msg m;
+    m.producer = st.cfg->key_group;
+    m.watermark = st.released_watermark;
+    for (auto& tb : e.outputs) {
+      tb.batch.watermark = e.watermark;
+      auto ptr = std::make_shared<const dataflow::record_batch>(std::move(tb.batch));
+      st.outputs.sent(tb.target, ptr);
+      m.batches.push_back({tb.target, std::move(ptr)});
+    }
+    st.reported_watermark = st.released_watermark;
+    self->send(st.cfg->exchange, std::move(m));
+  } else {
+    report_watermark(self);
+  }
+  if (!e.acks.empty()) {
+    for (auto& a : e.acks)
+      st.durable_hw[a.producer] = std::max(st.durable_hw[a.producer], a.seq);
+    self->send(st.cfg->exchange, acks_msg{st.cfg->key_group, std::move(e.acks)});
   }
 }
 
@@ -293,27 +276,25 @@ void write_snapshot(partition_actor_t* self) {
   for (uint32_t i = 0; i < st.inputs.size(); ++i)
     if (st.inputs[i].hw() > 0)
       s.inputs.push_back({producer_pid(st, i), st.inputs[i].hw()});
-  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
-    auto& o = st.outputs[t];
-    if (o.next_seq() > 1) {
-      s.next_seqs.push_back({t, o.next_seq()});
-      s.acked.push_back({t, o.acked()});
+  for (uint32_t t = 0; t < st.outputs.channels(); ++t) {
+    if (st.outputs.next_seq(t) > 1) {
+      s.next_seqs.push_back({t, st.outputs.next_seq(t)});
+      s.acked.push_back({t, st.outputs.acked(t)});
     }
-    for (auto& b : o.all_unacked())
-      s.outbox.push_back({t, *b});
   }
+  st.outputs.for_each_unacked([&](uint32_t t, const batch_ptr& b) { s.outbox.push_back({t, *b}); });
   for (auto& e : st.in_flight)
     for (auto& tb : e.outputs)
       s.outbox.push_back(tb);
   self->send(st.cfg->journal_actor, save_atom::value, st.pid, st.epoch, st.seq, encode(s));
   st.entries_since_snapshot = 0;
-  st.last_snapshot = clock::now();
+  st.last_snapshot_ms = steady_ms();
 }
 
 /// Closes the current group of inputs into one journal entry.
-void flush(partition_actor_t* self) {
+void close_group(partition_actor_t* self) {
   auto& st = self->state;
-  st.flush_scheduled = false;
+  st.group_scheduled = false;
   entry_record e;
   st.logic->take_log(e.state_log);
   if (st.acks_due.empty() && st.port->empty() && e.state_log.empty()) {
@@ -330,18 +311,18 @@ void flush(partition_actor_t* self) {
   in_flight_entry f;
   f.watermark = st.watermark;
   st.port->take([&](uint32_t target, dataflow::record_batch&& b) {
-    st.outputs[target].assign(b);
+    st.outputs.assign(target, b);
     f.outputs.push_back({target, std::move(b)});
   });
-  for (auto& [idx, seq] : st.acks_due)
-    f.acks.push_back({producer_pid(st, idx), seq});
+  f.acks = std::move(st.acks_due);
   st.acks_due.clear();
   for (auto t : st.acked_changed)
-    e.acked.push_back({t, st.outputs[t].acked()});
+    e.acked.push_back({t, st.outputs.acked(t)});
   st.acked_changed.clear();
   f.seq = ++st.seq;
   if (st.cfg->journal) {
-    e.inputs = f.acks;
+    for (auto& a : f.acks)
+      e.inputs.push_back({producer_pid(st, a.producer), a.seq});
     e.outputs = std::move(f.outputs);
     auto body = encode(e);
     f.outputs = std::move(e.outputs);
@@ -351,45 +332,53 @@ void flush(partition_actor_t* self) {
     release(self, f);
   }
   ++st.entries_since_snapshot;
-  auto interval = std::chrono::milliseconds(st.cfg->snapshot_interval_ms);
   if (st.entries_since_snapshot >= st.cfg->snapshot_every_entries
-      || clock::now() - st.last_snapshot >= interval)
+      || steady_ms() - st.last_snapshot_ms >= static_cast<int64_t>(st.cfg->snapshot_interval_ms))
     write_snapshot(self);
   schedule_processing_timer(self);
   check_end(self);
 }
 
-/// Rebuilds the partition from its snapshot and later entries, then
-/// redelivers its unacknowledged outputs and greets its producers.
+/// Rebuilds the partition from its snapshot and later entries, then hands
+/// its unacknowledged outputs to the exchange and greets it.
 void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapshot,
              const std::vector<std::string>& entries, uint64_t last_seq) {
   auto& st = self->state;
   st.epoch = epoch;
   st.seq = last_seq;
-  std::vector<std::vector<dataflow::record_batch>> outbox(st.outputs.size());
-  std::vector<uint64_t> next(st.outputs.size(), 1), acked(st.outputs.size(), 0);
+  auto channels = st.outputs.channels();
+  std::vector<std::vector<dataflow::record_batch>> outbox(channels);
+  std::vector<uint64_t> next(channels, 1), acked(channels, 0);
   auto add_output = [&](target_batch& tb) {
-    if (tb.target >= outbox.size())
+    if (tb.target >= channels)
       throw decode_error("output to consumer " + std::to_string(tb.target) + " of "
-                         + std::to_string(outbox.size()));
+                         + std::to_string(channels));
     next[tb.target] = std::max(next[tb.target], tb.batch.last_seq() + 1);
     outbox[tb.target].push_back(std::move(tb.batch));
   };
   auto set_input = [&](const position& p) {
-    auto idx = index_of(p.channel);
+    auto idx = journal::index_of(p.channel);
     if (idx >= st.inputs.size())
       throw decode_error("input from producer " + std::to_string(idx));
     st.inputs[idx].hw(std::max(st.inputs[idx].hw(), p.seq));
+  };
+  auto set_acked = [&](const position& p) {
+    if (p.channel >= channels)
+      throw decode_error("ack of consumer " + std::to_string(p.channel));
+    acked[p.channel] = std::max(acked[p.channel], p.seq);
   };
   if (!snapshot.empty()) {
     auto s = decode_snapshot(snapshot);
     st.logic->restore(s.state);
     for (auto& p : s.inputs)
       set_input(p);
-    for (auto& p : s.next_seqs)
-      next.at(p.channel) = std::max(next.at(p.channel), p.seq);
+    for (auto& p : s.next_seqs) {
+      if (p.channel >= channels)
+        throw decode_error("next seq of consumer " + std::to_string(p.channel));
+      next[p.channel] = std::max(next[p.channel], p.seq);
+    }
     for (auto& p : s.acked)
-      acked.at(p.channel) = std::max(acked.at(p.channel), p.seq);
+      set_acked(p);
     for (auto& tb : s.outbox)
       add_output(tb);
   }
@@ -401,53 +390,53 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
     for (auto& tb : e.outputs)
       add_output(tb);
     for (auto& p : e.acked)
-      acked.at(p.channel) = std::max(acked.at(p.channel), p.seq);
+      set_acked(p);
   }
-  for (uint32_t t = 0; t < st.outputs.size(); ++t) {
-    st.outputs[t].restore(next[t], acked[t]);
+  outputs_msg handover;
+  handover.producer = st.cfg->key_group;
+  handover.recovered = true;
+  for (uint32_t t = 0; t < channels; ++t) {
+    st.outputs.restore(t, next[t], acked[t]);
     for (auto& b : outbox[t]) {
       if (b.last_seq() <= acked[t])
         continue;
       auto ptr = std::make_shared<const dataflow::record_batch>(std::move(b));
-      st.outputs[t].sent(ptr);
-      send_batch(self, t, ptr);
+      st.outputs.sent(t, ptr);
+      handover.batches.push_back({t, std::move(ptr)});
     }
   }
+  self->send(st.cfg->exchange, std::move(handover));
+  hello_msg hello;
+  hello.hello.consumer = st.cfg->key_group;
   for (uint32_t i = 0; i < st.inputs.size(); ++i) {
     st.durable_hw[i] = st.inputs[i].hw();
-    self->send(producer(st, i), hello_atom::value, st.pid, st.inputs[i].hw());
+    if (st.inputs[i].hw() > 0)
+      hello.hello.hws.push_back({i, st.inputs[i].hw()});
   }
-  log::runtime()->debug("partition {} recovered epoch {} with {} entries after its snapshot, "
-                        "{} keys",
-                        who(st), epoch, entries.size(), st.logic->key_count());
+  self->send(st.cfg->exchange, std::move(hello));
+  log::runtime()->debug("{} recovered epoch {} with {} entries after its snapshot, {} keys",
+                        who(*st.cfg), epoch, entries.size(), st.logic->key_count());
 }
 
 caf::behavior running(partition_actor_t* self) {
   return {
-    [=](batch_atom, uint64_t producer_pid, uint32_t, const batch_ptr& b) {
+    [=](deliver_msg& d) {
       auto& st = self->state;
       if (!st.pending.empty() || !has_credit(st)) {
-        st.pending.push_back({pending_input::batch, producer_pid, b, 0, min_time});
+        st.pending.push_back(std::move(d));
         return;
       }
-      apply(self, index_of(producer_pid), *b);
+      apply(self, d);
     },
-    [=](end_atom, uint64_t producer_pid, uint32_t, uint64_t first_seq) {
+    [=](acked_msg& m) {
       auto& st = self->state;
-      if (!st.pending.empty()) {
-        st.pending.push_back({pending_input::end, producer_pid, nullptr, first_seq, min_time});
-        return;
-      }
-      apply_end(self, index_of(producer_pid), first_seq);
-      schedule_flush(self); // check_end runs after the current group
-    },
-    [=](watermark_atom, uint64_t producer_pid, uint32_t, int64_t wm, uint64_t next_seq) {
-      auto& st = self->state;
-      if (!st.pending.empty()) {
-        st.pending.push_back({pending_input::watermark, producer_pid, nullptr, next_seq, wm});
-        return;
-      }
-      apply_watermark(self, index_of(producer_pid), wm, next_seq);
+      for (auto& a : m.acked)
+        if (st.outputs.ack(a.flat, a.seq)
+            && std::find(st.acked_changed.begin(), st.acked_changed.end(), a.flat)
+                 == st.acked_changed.end())
+          st.acked_changed.push_back(a.flat);
+      drain_pending(self);
+      check_end(self);
     },
     [=](ptimer_atom) {
       auto& st = self->state;
@@ -457,14 +446,23 @@ caf::behavior running(partition_actor_t* self) {
       } catch (const std::exception& e) {
         return fail(self, std::string{"user code threw in on_timer: "} + e.what());
       }
-      schedule_flush(self);
+      schedule_group(self);
       schedule_processing_timer(self);
     },
-    [=](flush_atom) { flush(self); },
+    [=](close_group_atom) { close_group(self); },
     [=](wmflush_atom) {
-      self->state.watermark_flush_scheduled = false;
-      if (!self->state.end_sent)
-        send_watermarks(self);
+      self->state.report_scheduled = false;
+      report_watermark(self);
+    },
+    [=](snaptick_atom) {
+      // A partition that went quiet snapshots its tail too, so it never pins the journal.
+      auto& st = self->state;
+      auto interval = static_cast<int64_t>(st.cfg->snapshot_interval_ms);
+      if (st.entries_since_snapshot > 0 && st.in_flight.empty()
+          && steady_ms() - st.last_snapshot_ms >= interval)
+        write_snapshot(self);
+      self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(interval, 10)),
+                         snaptick_atom::value);
     },
     [=](durable_atom, uint64_t, uint64_t seq, uint8_t status) {
       auto& st = self->state;
@@ -480,33 +478,6 @@ caf::behavior running(partition_actor_t* self) {
       }
       check_end(self);
     },
-    [=](ack_atom, uint64_t consumer_pid, uint64_t seq) {
-      auto& st = self->state;
-      auto target = st.cfg->routes.flat_of(consumer_pid);
-      if (target >= st.outputs.size())
-        return;
-      if (seq > st.outputs[target].acked()
-          && std::find(st.acked_changed.begin(), st.acked_changed.end(), target)
-               == st.acked_changed.end())
-        st.acked_changed.push_back(target);
-      st.outputs[target].ack(seq);
-      drain_pending(self);
-      check_end(self);
-    },
-    [=](hello_atom, uint64_t consumer_pid, uint64_t hw) {
-      auto& st = self->state;
-      auto target = st.cfg->routes.flat_of(consumer_pid);
-      if (target >= st.outputs.size())
-        return;
-      for (auto& b : st.outputs[target].unacked_after(hw))
-        send_batch(self, target, b);
-      if (st.sent_watermark[target] > min_time)
-        self->send(consumer(st, target), watermark_atom::value, st.pid, target,
-                   st.sent_watermark[target], st.outputs[target].sent_next_seq());
-      if (st.outputs[target].end_sent)
-        self->send(consumer(st, target), end_atom::value, st.pid, target,
-                   st.outputs[target].next_seq());
-    },
   };
 }
 
@@ -516,13 +487,21 @@ caf::behavior partition_behavior(partition_actor_t* self,
   auto& st = self->state;
   st.cfg = cfg;
   st.supervisor = std::move(supervisor);
+  install_handlers(self, who(*cfg));
+  auto& p = *cfg->the_plan;
+  auto& stage = p.stage(cfg->stage);
+  st.producer_stage = static_cast<uint32_t>(std::max(stage.producer, 0));
   st.pid = journal::partition_id_of(cfg->stage, cfg->key_group);
-  st.port = std::make_unique<batch_port>(cfg->routes.offsets(), cfg->routes.size());
-  st.inputs.resize(cfg->producers);
-  st.durable_hw.resize(cfg->producers);
-  st.outputs.resize(cfg->routes.size());
-  st.sent_watermark.resize(cfg->routes.size(), min_time);
-  st.clock.emplace(cfg->producers, cfg->idle_timeout_ms);
+  std::vector<uint32_t> offsets;
+  for (auto& e : stage.outputs)
+    offsets.push_back(e.first);
+  st.port = std::make_unique<batch_port>(std::move(offsets), stage.flat_size);
+  auto producers = p.stage(st.producer_stage).indexes;
+  st.inputs.resize(producers);
+  st.durable_hw.resize(producers);
+  st.resend_asked.resize(producers);
+  st.batch_watermarks.assign(producers, min_time);
+  st.outputs = outbox{stage.flat_size};
   try {
     st.logic = cfg->make_logic(*st.port);
     st.logic->logging(cfg->journal);
@@ -530,7 +509,6 @@ caf::behavior partition_behavior(partition_actor_t* self,
     fail(self, std::string{"constructing the function threw: "} + e.what());
     return {};
   }
-  self->set_default_handler(caf::skip); // inputs wait in the mailbox until recovered
   self->request(cfg->journal_actor, caf::infinite, recover_atom::value, st.pid)
     .then(
       [=](uint64_t epoch, const std::string& snapshot, uint64_t,
@@ -542,9 +520,11 @@ caf::behavior partition_behavior(partition_actor_t* self,
         }
         self->become(running(self));
         schedule_processing_timer(self);
+        auto interval = std::max<int64_t>(static_cast<int64_t>(self->state.cfg->snapshot_interval_ms), 10);
+        self->delayed_send(self, std::chrono::milliseconds(interval), snaptick_atom::value);
       },
       [=](caf::error& err) { fail(self, "recovery failed: " + self->system().render(err)); });
-  return {[](idle_atom) {}}; // keeps the actor alive until recovered
+  return {[](close_group_atom) {}}; // nothing arrives before the hello; keeps the actor alive
 }
 
 } // namespace

@@ -1,35 +1,158 @@
 #pragma once
 
-// The messages between the runtime's actors of one node, in one place. Every
-// participant of the dataflow is (stage, index): stage 0 is the source,
-// stages 1..n the keyed operators (index = key group), stage n+1 the sink;
-// its journal partition id is journal::partition_id_of(stage, index).
+// Every message between the runtime's actors, with its fields, in one place.
+//
+// Words (DESIGN.md): a stage's *index* owns state and numbers channels (a key
+// group, or a source or sink instance); an *instance* is an execution unit
+// owning a range of indexes, with one *exchange* through which every logical
+// channel of its indexes travels. A logical channel is (producer index →
+// consumer index) with its own seqs, acks and dedup; between two exchanges,
+// one *link* multiplexes all of them, so messages grow with instances, not
+// key groups:
+//
+//   partition ─outputs─▶ exchange ══frame══▶ exchange ─deliver─▶ partition
+//   partition ◀─acked─── exchange ◀═frame_ack═ exchange ◀─acks─── partition
+//   partition ─hello───▶ exchange ══greeting══▶ exchange (redelivers after hw)
+//
+// The source is its own exchange on the way out, a sink on the way in.
+// Messages marked (link) cross between exchanges and, in a cluster, nodes.
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
-#include "eddy/actors/channel.hpp"
-#include "eddy/journal/sqlite_journal.hpp"
+#include "transport/channel.hpp"
+#include "eddy/time.hpp"
 
 namespace eddy::actors {
 
-// -- data channels ------------------------------------------------------------
+/// A batch on logical channel (producer index → flat consumer index at the producer).
+struct flat_batch {
+  uint32_t flat = 0;
+  batch_ptr batch;
+};
 
-/// (batch_atom, uint64 producer, uint32 target, batch_ptr): records for consumer `target`.
-using batch_atom = caf::atom_constant<caf::atom("batch")>;
-/// (end_atom, uint64 producer, uint32 target, uint64 first_seq): end of stream after first_seq - 1.
-using end_atom = caf::atom_constant<caf::atom("end")>;
-/// (watermark_atom, uint64 producer, uint32 target, int64 wm, uint64 next_seq): the
-/// producer's event time reached wm after everything before next_seq (sent when
-/// no batch carries it).
-using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
-/// Self-message of a partition: its earliest processing-time timer is due.
-using ptimer_atom = caf::atom_constant<caf::atom("ptimer")>;
-/// (ack_atom, uint64 consumer, uint64 seq): the consumer (its partition id) durably applied up to seq.
-using ack_atom = caf::atom_constant<caf::atom("ack")>;
-/// (hello_atom, uint64 consumer, uint64 hw): the consumer (re)started at hw; redeliver after it.
-using hello_atom = caf::atom_constant<caf::atom("hello")>;
+/// A batch on logical channel (producer index → consumer index) inside a frame.
+struct channel_batch {
+  uint32_t producer = 0;
+  uint32_t consumer = 0;
+  batch_ptr batch;
+};
 
-// -- journal ------------------------------------------------------------------
+/// A batch on logical channel (producer index → this consumer).
+struct input_batch {
+  uint32_t producer = 0;
+  batch_ptr batch;
+};
+
+/// A position of logical channel (producer index → consumer index).
+struct channel_seq {
+  uint32_t producer = 0;
+  uint32_t consumer = 0;
+  uint64_t seq = 0;
+};
+
+/// A producer index and a seq: one input position of a consumer.
+struct input_seq {
+  uint32_t producer = 0;
+  uint64_t seq = 0;
+};
+
+/// A consumer index and a seq: one output position of a producer.
+struct output_seq {
+  uint32_t flat = 0;
+  uint64_t seq = 0;
+};
+
+/// A consumer (re)started at these high-water marks: redeliver after them.
+struct consumer_hello {
+  uint32_t consumer = 0;
+  std::vector<input_seq> hws; ///< producer indexes absent: hw 0
+};
+
+// -- partition → its exchange ------------------------------------------------
+
+/// Outputs of one partition whose journal entry is durable, in seq order
+/// per channel, and its watermark after them. `recovered`: a new incarnation
+/// hands over its whole unacknowledged outbox (the exchange ignores batches
+/// it holds already). `ended`: the partition sends nothing after this.
+struct outputs_msg {
+  uint32_t producer = 0;
+  std::vector<flat_batch> batches;
+  int64_t watermark = min_time;
+  bool recovered = false;
+  bool ended = false;
+};
+
+/// A partition durably applied its inputs up to these seqs.
+struct acks_msg {
+  uint32_t consumer = 0;
+  std::vector<input_seq> acks;
+};
+
+/// A partition incarnation is ready at these high-water marks. The exchange
+/// learns the partition's current handle from the sender of this message.
+struct hello_msg {
+  consumer_hello hello;
+};
+
+/// A partition saw a gap on channel (producer → it) after `hw`: asks for redelivery.
+struct resend_msg {
+  uint32_t consumer = 0;
+  input_seq after;
+};
+
+// -- exchange → partition ----------------------------------------------------
+
+/// Inputs for one partition, in order per channel. Each batch carries its
+/// producer's watermark after it (`record_batch::watermark`, which travels
+/// with redeliveries too); `watermark` is the producer instances' combined
+/// watermark after all of them (min_time: no news); `end`: every
+/// producer has ended and everything it sent is applied.
+struct deliver_msg {
+  std::vector<input_batch> batches;
+  int64_t watermark = min_time;
+  bool end = false;
+};
+
+/// The consumers durably applied these outputs of the partition.
+struct acked_msg {
+  std::vector<output_seq> acked;
+};
+
+// -- between exchanges (link) ------------------------------------------------
+
+/// Batches of many logical channels from one producer instance to one
+/// consumer instance, in seq order per channel, and the producer instance's
+/// watermark after them (min_time: no news). `answers`: consumer indexes
+/// whose greeting this frame completes (every redelivery for them came
+/// before). `end`: the producer instance is done and all it sent is acknowledged.
+struct frame_msg {
+  uint32_t producer_stage = 0;
+  uint32_t producer_instance = 0;
+  std::vector<channel_batch> batches;
+  std::vector<uint32_t> answers;
+  int64_t watermark = min_time;
+  bool end = false;
+};
+
+/// Acknowledgements of many logical channels from one consumer instance.
+struct frame_ack_msg {
+  uint32_t consumer_stage = 0;
+  std::vector<channel_seq> acks;
+};
+
+/// Consumers of one instance (re)started or saw gaps: redeliver after their
+/// high-water marks and answer each in a frame.
+struct greeting_msg {
+  uint32_t consumer_stage = 0;
+  uint32_t consumer_instance = 0;
+  std::vector<consumer_hello> hellos;
+};
+
+// -- journal -----------------------------------------------------------------
 
 /// (append_atom, pid, epoch, seq, std::string body) → later (durable_atom, pid, seq, uint8 status).
 using append_atom = caf::atom_constant<caf::atom("append")>;
@@ -40,35 +163,51 @@ using durable_atom = caf::atom_constant<caf::atom("durable")>;
 ///  std::vector<std::string> entries, uint64 last_seq): acquires a new epoch first.
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 
-// -- lifecycle ----------------------------------------------------------------
+// -- self-messages and lifecycle ---------------------------------------------
 
-/// Self-message: close the current group (journal, partition, sink).
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-/// Sends a partition's watermark-only messages held back by its interval.
+/// Self-message: close the current group (journal, partition, sink, exchange).
+using close_group_atom = caf::atom_constant<caf::atom("closegrp")>;
+/// Self-message: send watermarks held back by the watermark interval.
 using wmflush_atom = caf::atom_constant<caf::atom("wmflush")>;
+/// Self-message of a partition: its earliest processing-time timer is due.
+using ptimer_atom = caf::atom_constant<caf::atom("ptimer")>;
+/// Self-message of a partition: time to check whether it should snapshot.
+using snaptick_atom = caf::atom_constant<caf::atom("snaptick")>;
 /// Self-message of a source: read the next chunk.
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
-/// (done_atom): the sink committed the end of every input.
+/// Self-message of an exchange or source: retransmit what waits too long for an ack.
+using retransmit_atom = caf::atom_constant<caf::atom("retransmt")>;
+/// (init_atom, std::vector<caf::actor> exchanges): the exchanges of the plan,
+/// by plan::exchange_id (sources and sinks are their own).
+using init_atom = caf::atom_constant<caf::atom("init")>;
+/// (done_atom, uint64 records): the sink committed the end of every input.
 using done_atom = caf::atom_constant<caf::atom("done")>;
 /// (failed_atom, std::string): the job cannot go on.
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
+/// (failed_atom, uint32 key group, std::string): a partition tells its supervisor why it quits.
 /// (restart_atom, uint32 key group): supervisor's backoff timer.
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
-/// (progress_atom, uint64 values): a source's count of values read in this run,
-/// sent to the job about once a second.
+/// (progress_atom, uint64 values): a source's count of values read in this run.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
-/// (ready_atom) → true: a supervisor has spawned its children.
-using ready_atom = caf::atom_constant<caf::atom("ready")>;
-/// Never sent: the handler of an actor waiting for its recovery.
-using idle_atom = caf::atom_constant<caf::atom("idle")>;
+/// Bytes all channels of one producing instance may hold unacknowledged;
+/// each of its indexes gets an equal share (at least `min_index_window_bytes`).
+inline constexpr size_t instance_window_bytes = size_t{2} << 20;
+inline constexpr size_t min_index_window_bytes = size_t{16} << 10;
 
-/// Bytes a channel may hold unacknowledged before its producer pauses.
-inline constexpr size_t channel_window_bytes = size_t{256} << 10;
-
-/// Bytes a source may hold unacknowledged over all its channels.
-inline constexpr size_t source_window_bytes = size_t{16} << 20;
+/// How long a batch may wait for its ack before its exchange sends it again
+/// (a lost message must never stall a channel).
+inline constexpr int64_t retransmit_after_ms = 2000;
 
 } // namespace eddy::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::outputs_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::acks_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::hello_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::resend_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::deliver_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::acked_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::frame_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::frame_ack_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eddy::actors::greeting_msg)

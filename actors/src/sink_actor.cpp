@@ -1,10 +1,12 @@
 #include "sink_actor.hpp"
 
+#include "actor_support.hpp"
 #include "checkpoint_recovery.hpp"
-#include "directory.hpp"
+#include "eddy/journal/sqlite_journal.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
 #include "records_codec.hpp"
+#include "transport/inbound.hpp"
 
 namespace eddy::actors {
 
@@ -16,12 +18,15 @@ struct sink_state {
   uint64_t epoch = 0;
   uint64_t save_seq = 0;
   std::unique_ptr<dataflow::sink_runner> runner;
+  std::unique_ptr<inbound> in;
+  std::vector<caf::actor> exchanges;
   std::vector<channel_in> inputs;     ///< by producer index
   std::vector<uint64_t> durable_hw;   ///< by producer index: committed and acked
   std::vector<uint64_t> saving_hw;    ///< marks in the checkpoint being saved
+  bool ended = false;                 ///< every producer instance ended
   bool dirty = false;                 ///< written since the last commit
   bool saving = false;
-  bool flush_scheduled = false;
+  bool group_scheduled = false;
   bool done = false;
   uint64_t written = 0;
   static inline const char* name = "sink";
@@ -29,42 +34,44 @@ struct sink_state {
 
 using sink_actor_t = caf::stateful_actor<sink_state>;
 
-using journal::index_of;
+std::string who(const sink_state& st) {
+  return "sink " + st.cfg.stage->name + "#" + std::to_string(st.cfg.instance);
+}
 
 void fail(sink_actor_t* self, const std::string& what) {
   auto& st = self->state;
-  auto text = "sink " + st.cfg.stage->name + " failed: " + what;
+  auto text = who(st) + " failed: " + what;
   log::runtime()->error("{}", text);
   self->send(st.cfg.job, failed_atom::value, text);
   self->quit(caf::make_error(caf::sec::runtime_error, text));
 }
 
-caf::actor producer(sink_state& st, uint32_t index) {
-  return st.cfg.dir->get(st.cfg.producer_stage, index);
+/// Sends greetings and acks gathered in the inbound side upstream.
+void send_upstream(sink_actor_t* self) {
+  auto& st = self->state;
+  st.in->take_greetings([&](uint32_t ex, greeting_msg&& g) { self->send(st.exchanges[ex], std::move(g)); });
+  st.in->take_acks([&](uint32_t ex, frame_ack_msg&& a) { self->send(st.exchanges[ex], std::move(a)); });
 }
 
 void check_done(sink_actor_t* self) {
   auto& st = self->state;
-  if (st.done || st.dirty || st.saving || st.flush_scheduled)
+  if (st.done || !st.ended || st.dirty || st.saving || st.group_scheduled)
     return;
-  for (auto& in : st.inputs)
-    if (!in.ended)
-      return;
   st.done = true;
   self->send(st.cfg.job, done_atom::value, st.written);
 }
 
-void schedule_flush(sink_actor_t* self) {
-  if (!self->state.flush_scheduled) {
-    self->state.flush_scheduled = true;
-    self->send(self, flush_atom::value);
+void schedule_group(sink_actor_t* self) {
+  if (!self->state.group_scheduled) {
+    self->state.group_scheduled = true;
+    self->send(self, close_group_atom::value);
   }
 }
 
 /// Commits what was written and saves position and marks to the journal.
-void flush(sink_actor_t* self) {
+void close_group(sink_actor_t* self) {
   auto& st = self->state;
-  st.flush_scheduled = false;
+  st.group_scheduled = false;
   if (!st.dirty || st.saving)
     return check_done(self);
   auto position = st.runner->commit();
@@ -83,90 +90,114 @@ void flush(sink_actor_t* self) {
   self->send(st.cfg.journal_actor, save_atom::value, st.pid, st.epoch, ++st.save_seq, encode(c));
 }
 
+/// Writes the new records of one delivery.
+void write(sink_actor_t* self, const deliver_msg& d) {
+  auto& st = self->state;
+  for (auto& ib : d.batches) {
+    if (ib.producer >= st.inputs.size())
+      continue;
+    auto& b = *ib.batch;
+    auto& in = st.inputs[ib.producer];
+    auto v = in.check(b.first_seq, b.count);
+    if (!v.apply) {
+      if (b.first_seq > in.hw() + 1)
+        st.in->resend(st.cfg.instance, {ib.producer, in.hw()});
+      else if (st.durable_hw[ib.producer] >= b.last_seq())
+        st.in->acks({st.cfg.instance, {{ib.producer, st.durable_hw[ib.producer]}}});
+      continue;
+    }
+    uint32_t i = 0;
+    eddy::error err;
+    b.for_each([&](uint64_t, const dataflow::record_view& r) {
+      if (i++ >= v.skip && !err) {
+        err = st.runner->write(r);
+        ++st.written;
+      }
+    });
+    if (err)
+      return fail(self, err.message());
+    in.hw(b.last_seq());
+    st.dirty = true;
+  }
+  st.ended = st.ended || d.end;
+  schedule_group(self);
+}
+
 caf::behavior running(sink_actor_t* self) {
   return {
-    [=](batch_atom, uint64_t producer_pid, uint32_t, const batch_ptr& b) {
+    [=](frame_msg& f) {
       auto& st = self->state;
-      auto idx = index_of(producer_pid);
-      if (idx >= st.inputs.size())
-        return;
-      auto& in = st.inputs[idx];
-      auto v = in.check(b->first_seq, b->count);
-      if (!v.apply) {
-        if (st.durable_hw[idx] >= b->last_seq())
-          self->send(producer(st, idx), ack_atom::value, st.pid, st.durable_hw[idx]);
-        return;
-      }
-      uint32_t i = 0;
-      eddy::error err;
-      b->for_each([&](uint64_t, const dataflow::record_view& r) {
-        if (i++ >= v.skip && !err) {
-          err = st.runner->write(r);
-          ++st.written;
-        }
-      });
-      if (err)
-        return fail(self, err.message());
-      in.hw(b->last_seq());
-      st.dirty = true;
-      schedule_flush(self);
+      st.in->frame(std::move(f), steady_ms());
+      // A sink has no event-time clock: it writes what arrives, and ignores watermarks.
+      st.in->take_deliveries(false, steady_ms(), [&](uint32_t, deliver_msg&& d) { write(self, d); });
+      send_upstream(self);
     },
-    [=](end_atom, uint64_t producer_pid, uint32_t, uint64_t first_seq) {
-      auto& st = self->state;
-      auto idx = index_of(producer_pid);
-      if (idx < st.inputs.size() && st.inputs[idx].accepts_end(first_seq))
-        st.inputs[idx].ended = true;
-      schedule_flush(self);
-    },
-    [=](flush_atom) { flush(self); },
-    [=](watermark_atom, uint64_t, uint32_t, int64_t, uint64_t) {
-      // A sink has no event-time clock: it writes what arrives.
-    },
+    [=](close_group_atom) { close_group(self); },
     [=](durable_atom, uint64_t, uint64_t, uint8_t status) {
       auto& st = self->state;
       if (status != static_cast<uint8_t>(journal::write_status::written))
         return fail(self, "the journal refused its checkpoint");
       st.saving = false;
+      acks_msg acks{st.cfg.instance, {}};
       for (uint32_t i = 0; i < st.inputs.size(); ++i) {
         if (st.saving_hw[i] > st.durable_hw[i]) {
           st.durable_hw[i] = st.saving_hw[i];
-          self->send(producer(st, i), ack_atom::value, st.pid, st.durable_hw[i]);
+          acks.acks.push_back({i, st.durable_hw[i]});
         }
       }
+      st.in->acks(acks);
+      send_upstream(self);
       if (st.dirty)
-        schedule_flush(self);
+        schedule_group(self);
       check_done(self);
     },
   };
 }
 
-caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
+void start(sink_actor_t* self) {
   auto& st = self->state;
-  st.cfg = std::move(cfg);
-  st.pid = journal::partition_id_of(st.cfg.stage_index, 0);
-  st.inputs.resize(st.cfg.producers);
-  st.durable_hw.resize(st.cfg.producers);
-  st.runner = st.cfg.stage->make_runner();
   recover_checkpoint(
     self, st.cfg.journal_actor, st.pid,
     [=](uint64_t epoch, uint64_t snapshot_seq, const checkpoint_record& c) {
       auto& st = self->state;
       st.epoch = epoch;
       st.save_seq = snapshot_seq;
+      consumer_hello hello{st.cfg.instance, {}};
       for (auto& p : c.channels) {
         if (p.channel >= st.inputs.size())
           return fail(self, "its checkpoint names producer " + std::to_string(p.channel));
         st.inputs[p.channel].hw(p.seq);
         st.durable_hw[p.channel] = p.seq;
+        hello.hws.push_back({static_cast<uint32_t>(p.channel), p.seq});
       }
       if (auto err = st.runner->open(c.position))
         return fail(self, err.message());
-      for (uint32_t i = 0; i < st.inputs.size(); ++i)
-        self->send(producer(st, i), hello_atom::value, st.pid, st.inputs[i].hw());
+      st.in->hello(std::move(hello));
+      send_upstream(self);
       self->become(running(self));
     },
     [=](const std::string& what) { fail(self, what); });
-  return {[](idle_atom) {}};
+  // Frames before its greeting are redelivered after it.
+  self->become([](frame_msg&) {});
+}
+
+caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  install_handlers(self, who(st));
+  auto& p = *st.cfg.the_plan;
+  st.pid = journal::partition_id_of(st.cfg.stage_index, st.cfg.instance);
+  st.in = std::make_unique<inbound>(p, st.cfg.stage_index, st.cfg.instance, 0);
+  auto producers = p.stage(st.in->producer_stage()).indexes;
+  st.inputs.resize(producers);
+  st.durable_hw.resize(producers);
+  st.runner = st.cfg.stage->make_runner();
+  return {
+    [=](init_atom, std::vector<caf::actor>& exchanges) {
+      self->state.exchanges = std::move(exchanges);
+      start(self);
+    },
+  };
 }
 
 } // namespace

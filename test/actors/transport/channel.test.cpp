@@ -1,4 +1,4 @@
-#include "eddy/actors/channel.hpp"
+#include "transport/channel.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -98,6 +98,14 @@ public:
   std::vector<batch_ptr> all_unacked() const {
     return {unacked_.begin(), unacked_.end()};
   }
+  /// True while some batch waits for its ack.
+  bool holds_batches() const noexcept {
+    return !unacked_.empty();
+  }
+  /// The oldest unacknowledged batch; only when holds_batches().
+  const batch_ptr& oldest() const {
+    return unacked_.front();
+  }
 
   /// End of stream: the producer sends nothing after it. Remembered so it is
   /// redelivered after the data on a consumer's restart.

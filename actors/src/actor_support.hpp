@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "logging.hpp"
+
+namespace eddy::actors {
+
+/// Milliseconds of the steady clock, for intervals measured inside one process.
+inline int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Installs what every runtime actor needs: an exception handler that puts
+/// the actor's name and `what()` into its exit reason (CAF's default drops
+/// the text), and a default handler that logs a message nobody expects
+/// instead of silently keeping or dropping it. `who` names the actor in both.
+template <class Actor>
+void install_handlers(Actor* self, std::string who) {
+  self->set_exception_handler([who](caf::scheduled_actor*, std::exception_ptr& eptr) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log::runtime()->error("{} threw: {}", who, what);
+    return caf::make_error(caf::sec::runtime_error, who + " threw: " + what);
+  });
+  self->set_default_handler([who](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+    log::runtime()->warn("{} dropped an unexpected message {}", who,
+                         caf::to_string(x.copy_content_to_message()));
+    return caf::sec::unexpected_message;
+  });
+}
+
+} // namespace eddy::actors

@@ -1,0 +1,159 @@
+#include "exchange_actor.hpp"
+
+#include "actor_support.hpp"
+#include "protocol.hpp"
+#include "transport/inbound.hpp"
+#include "transport/outbound.hpp"
+
+namespace eddy::actors {
+
+namespace {
+
+struct exchange_state {
+  exchange_config cfg;
+  std::unique_ptr<inbound> in;
+  std::unique_ptr<outbound> out;
+  std::vector<caf::actor> exchanges;  ///< by plan::exchange_id
+  std::vector<caf::actor> partitions; ///< by local index: the incarnation that said hello
+  uint32_t first = 0;                 ///< first local key group
+  std::vector<acked_msg> acked;       ///< by local index, sent at the group's close
+  bool group_scheduled = false;
+  bool watermark_scheduled = false;
+  int64_t last_watermarks_ms = 0;
+  static inline const char* name = "exchange";
+};
+
+using exchange_actor_t = caf::stateful_actor<exchange_state>;
+
+void schedule_group(exchange_actor_t* self) {
+  if (!self->state.group_scheduled) {
+    self->state.group_scheduled = true;
+    self->send(self, close_group_atom::value);
+  }
+}
+
+/// Sends everything gathered since the last close: deliveries to the local
+/// partitions, frames downstream, greetings and acks upstream, acked
+/// positions to the partitions. Watermark-only messages at most once per interval.
+void close_group(exchange_actor_t* self, bool timer) {
+  auto& st = self->state;
+  st.group_scheduled = false;
+  auto now = steady_ms();
+  bool due = now - st.last_watermarks_ms >= st.cfg.watermark_interval_ms;
+  bool held = st.in->take_deliveries(due, now, [&](uint32_t kg, deliver_msg&& m) {
+    if (auto& p = st.partitions[kg - st.first])
+      self->send(p, std::move(m));
+  });
+  held = st.out->take(due, now, [&](uint32_t ex, frame_msg&& f) {
+    self->send(st.exchanges[ex], std::move(f));
+  }) || held;
+  if (due)
+    st.last_watermarks_ms = now;
+  st.in->take_greetings([&](uint32_t ex, greeting_msg&& g) { self->send(st.exchanges[ex], std::move(g)); });
+  st.in->take_acks([&](uint32_t ex, frame_ack_msg&& a) { self->send(st.exchanges[ex], std::move(a)); });
+  for (uint32_t i = 0; i < st.acked.size(); ++i) {
+    if (st.acked[i].acked.empty())
+      continue;
+    if (st.partitions[i])
+      self->send(st.partitions[i], std::move(st.acked[i]));
+    st.acked[i] = acked_msg{};
+  }
+  if (held && (!st.watermark_scheduled || timer)) {
+    st.watermark_scheduled = true;
+    auto wait = std::max<int64_t>(1, st.cfg.watermark_interval_ms - (now - st.last_watermarks_ms));
+    self->delayed_send(self, std::chrono::milliseconds(wait), wmflush_atom::value);
+  } else if (timer) {
+    st.watermark_scheduled = false;
+  }
+}
+
+std::string who(const exchange_config& cfg) {
+  return "exchange " + cfg.the_plan->stage(cfg.stage).name + "#" + std::to_string(cfg.instance);
+}
+
+caf::behavior running(exchange_actor_t* self) {
+  auto local = [self](uint32_t kg) { return self->state.cfg.the_plan->indexes_of(self->state.cfg.stage, self->state.cfg.instance).contains(kg); };
+  return {
+    [=](frame_msg& f) {
+      log::runtime()->trace("{} frame from {}#{}: {} batches, {} answers, wm {}, end {}", who(self->state.cfg), f.producer_stage, f.producer_instance, f.batches.size(), f.answers.size(), f.watermark, f.end);
+      self->state.in->frame(std::move(f), steady_ms());
+      schedule_group(self);
+    },
+    [=](greeting_msg& g) {
+      log::runtime()->debug("{} greeted by stage {} instance {} for {} consumers", who(self->state.cfg), g.consumer_stage, g.consumer_instance, g.hellos.size());
+      self->state.out->greet(g);
+      schedule_group(self);
+    },
+    [=](frame_ack_msg& a) {
+      auto& st = self->state;
+      st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
+        st.acked[producer - st.first].acked.push_back({flat, seq});
+      });
+      schedule_group(self);
+    },
+    [=](outputs_msg& m) {
+      auto& st = self->state;
+      if (!local(m.producer))
+        return log::runtime()->warn("{} ignored outputs of foreign key group {}", who(st.cfg), m.producer);
+      if (m.recovered)
+        st.out->ended(m.producer, false);
+      for (auto& b : m.batches)
+        st.out->add(m.producer, b.flat, b.batch);
+      st.out->watermark(m.producer, m.watermark);
+      if (m.ended)
+        st.out->ended(m.producer, true);
+      schedule_group(self);
+    },
+    [=](acks_msg& m) {
+      self->state.in->acks(m);
+      schedule_group(self);
+    },
+    [=](hello_msg& m) {
+      auto& st = self->state;
+      if (!local(m.hello.consumer))
+        return log::runtime()->warn("{} ignored a hello of foreign key group {}", who(st.cfg), m.hello.consumer);
+      st.partitions[m.hello.consumer - st.first] = caf::actor_cast<caf::actor>(self->current_sender());
+      st.in->hello(std::move(m.hello));
+      schedule_group(self);
+    },
+    [=](resend_msg& m) {
+      self->state.in->resend(m.consumer, m.after);
+      schedule_group(self);
+    },
+    [=](close_group_atom) { close_group(self, false); },
+    [=](wmflush_atom) { close_group(self, true); },
+    [=](retransmit_atom) {
+      self->state.out->retransmit(steady_ms(), retransmit_after_ms);
+      close_group(self, false);
+      self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
+    },
+  };
+}
+
+caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  install_handlers(self, who(st.cfg));
+  auto& p = *st.cfg.the_plan;
+  auto range = p.indexes_of(st.cfg.stage, st.cfg.instance);
+  st.first = range.first;
+  st.partitions.resize(range.size());
+  st.acked.resize(range.size());
+  st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms);
+  st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance);
+  return {
+    [=](init_atom, std::vector<caf::actor>& exchanges) {
+      self->state.exchanges = std::move(exchanges);
+      self->become(running(self));
+      self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_exchange(caf::actor_system& sys, exchange_config cfg) {
+  return sys.spawn(exchange_behavior, std::move(cfg));
+}
+
+} // namespace eddy::actors

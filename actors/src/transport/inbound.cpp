@@ -1,0 +1,87 @@
+#include "transport/inbound.hpp"
+
+namespace eddy::actors {
+
+namespace {
+
+uint32_t producer_stage_of(const plan& p, uint32_t stage) {
+  auto producer = p.stage(stage).producer;
+  return producer < 0 ? 0 : static_cast<uint32_t>(producer);
+}
+
+} // namespace
+
+inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms)
+  : plan_(p),
+    stage_(stage),
+    instance_(instance),
+    producer_stage_(producer_stage_of(p, stage)),
+    range_(p.indexes_of(stage, instance)),
+    tracker_(p.stage(producer_stage_).instances, idle_timeout_ms) {
+  auto producers = p.stage(producer_stage_).instances;
+  ended_.assign(producers, 0);
+  consumers_.resize(range_.size());
+  for (auto& c : consumers_)
+    c.waits.assign(producers, 0);
+  greetings_.resize(producers);
+  acks_.resize(producers);
+}
+
+void inbound::frame(frame_msg&& f, int64_t now_ms) {
+  auto p = f.producer_instance;
+  if (f.producer_stage != producer_stage_ || p >= ended_.size())
+    return;
+  for (auto& b : f.batches)
+    if (auto* c = find(b.consumer); c && (c->known || !c->ever_known))
+      c->pending.batches.push_back({b.producer, std::move(b.batch)});
+  for (auto index : f.answers) {
+    if (auto* c = find(index); c && c->waits[p]) {
+      c->waits[p] = 0;
+      --c->awaiting;
+    }
+  }
+  if (f.watermark > min_time)
+    tracker_.update(p, f.watermark, now_ms);
+  if (f.end && !ended_[p]) {
+    ended_[p] = 1;
+    ++ended_count_;
+    tracker_.end(p);
+  }
+}
+
+void inbound::hello(consumer_hello&& h) {
+  auto* c = find(h.consumer);
+  if (!c)
+    return;
+  if (c->ever_known)
+    c->pending = deliver_msg{}; // a restart: what was meant for the old incarnation is redelivered
+  c->known = true;
+  c->ever_known = true;
+  c->awaiting = static_cast<uint32_t>(c->waits.size());
+  std::fill(c->waits.begin(), c->waits.end(), 1);
+  c->watermark = min_time;
+  c->end_delivered = false;
+  std::vector<consumer_hello> per_producer(greetings_.size());
+  for (auto& hw : h.hws)
+    per_producer[plan_.instance_of(producer_stage_, hw.producer)].hws.push_back(hw);
+  for (uint32_t p = 0; p < per_producer.size(); ++p) {
+    per_producer[p].consumer = h.consumer;
+    greetings_[p].hellos.push_back(std::move(per_producer[p]));
+  }
+}
+
+void inbound::resend(uint32_t consumer, input_seq after) {
+  if (!find(consumer) || after.producer >= plan_.stage(producer_stage_).indexes)
+    return;
+  auto p = plan_.instance_of(producer_stage_, after.producer);
+  greetings_[p].hellos.push_back({consumer, {after}});
+}
+
+void inbound::acks(const acks_msg& m) {
+  for (auto& a : m.acks)
+    if (a.producer < plan_.stage(producer_stage_).indexes)
+      acks_[plan_.instance_of(producer_stage_, a.producer)].acks.push_back(
+        {a.producer, m.consumer, a.seq});
+}
+
+} // namespace eddy::actors

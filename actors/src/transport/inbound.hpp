@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "eddy/dataflow/watermark_tracker.hpp"
+#include "plan.hpp"
+#include "protocol.hpp"
+
+namespace eddy::actors {
+
+/// The consuming side of one exchange (or of a sink): splits the frames of
+/// every producer instance into one delivery per local consumer index,
+/// combines the producer instances' watermarks (the minimum, with idleness
+/// and ends), and coalesces acknowledgements and greetings into one message
+/// per producer instance.
+///
+/// After a consumer's hello it is given no watermark and no end until every
+/// producer instance has answered the greeting: their redelivered batches
+/// come first, so a watermark never overtakes the data before it. Batches
+/// for a consumer that has never said hello wait for it (at start-up the
+/// producers may be faster than recovery; their redelivery after the hello
+/// then arrives as duplicates).
+/// Plain C++, owned by one actor; not thread-safe.
+class inbound {
+public:
+  inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms);
+
+  /// Takes in a frame from a producer instance.
+  void frame(frame_msg&& f, int64_t now_ms);
+
+  /// Consumer `c` (re)started at these high-water marks.
+  void hello(consumer_hello&& h);
+
+  /// Consumer `c` saw a gap after `after`: ask that producer's instance again.
+  void resend(uint32_t consumer, input_seq after);
+
+  /// Consumer `c` durably applied these inputs.
+  void acks(const acks_msg& m);
+
+  /// Calls `fn(consumer, deliver_msg&&)` for every consumer with batches, an
+  /// end, or (if `watermark_due`) a watermark it has not been given. Returns
+  /// true if a watermark was held back.
+  template <class F>
+  bool take_deliveries(bool watermark_due, int64_t now_ms, F&& fn) {
+    auto wm = tracker_.current(now_ms);
+    bool all_ended = ended_count_ == ended_.size();
+    bool held = false;
+    for (uint32_t i = 0; i < consumers_.size(); ++i) {
+      auto& c = consumers_[i];
+      if (!c.known)
+        continue;
+      bool ready = c.awaiting == 0;
+      bool behind = ready && wm > c.watermark;
+      bool end = ready && all_ended && !c.end_delivered;
+      if (c.pending.batches.empty() && !end && !(behind && watermark_due)) {
+        held = held || behind;
+        continue;
+      }
+      if (behind) {
+        c.pending.watermark = wm;
+        c.watermark = wm;
+      }
+      c.pending.end = end;
+      c.end_delivered = c.end_delivered || end;
+      fn(range_.first + i, std::move(c.pending));
+      c.pending = deliver_msg{};
+    }
+    return held;
+  }
+
+  /// Calls `fn(exchange id, greeting_msg&&)` per producer instance to greet.
+  template <class F>
+  void take_greetings(F&& fn) {
+    for (uint32_t p = 0; p < greetings_.size(); ++p) {
+      if (greetings_[p].hellos.empty())
+        continue;
+      greetings_[p].consumer_stage = stage_;
+      greetings_[p].consumer_instance = instance_;
+      fn(plan_.exchange_id(producer_stage_, p), std::move(greetings_[p]));
+      greetings_[p] = greeting_msg{};
+    }
+  }
+
+  /// Calls `fn(exchange id, frame_ack_msg&&)` per producer instance with acks.
+  template <class F>
+  void take_acks(F&& fn) {
+    for (uint32_t p = 0; p < acks_.size(); ++p) {
+      if (acks_[p].acks.empty())
+        continue;
+      acks_[p].consumer_stage = stage_;
+      fn(plan_.exchange_id(producer_stage_, p), std::move(acks_[p]));
+      acks_[p] = frame_ack_msg{};
+    }
+  }
+
+  /// True once every producer instance ended.
+  bool all_ended() const noexcept {
+    return ended_count_ == ended_.size();
+  }
+  uint32_t producer_stage() const noexcept {
+    return producer_stage_;
+  }
+
+private:
+  struct consumer {
+    bool known = false;        ///< said hello
+    bool ever_known = false;   ///< said hello once: batches before it wait
+    uint32_t awaiting = 0;     ///< producer instances yet to answer its hello
+    std::vector<char> waits;   ///< by producer instance
+    int64_t watermark = min_time; ///< last given
+    bool end_delivered = false;
+    deliver_msg pending;
+  };
+
+  consumer* find(uint32_t index) {
+    return range_.contains(index) ? &consumers_[index - range_.first] : nullptr;
+  }
+
+  const plan& plan_;
+  uint32_t stage_;
+  uint32_t instance_;
+  uint32_t producer_stage_;
+  key_group_range range_;
+  dataflow::watermark_tracker tracker_; ///< by producer instance
+  std::vector<char> ended_;             ///< by producer instance
+  size_t ended_count_ = 0;
+  std::vector<consumer> consumers_;
+  std::vector<greeting_msg> greetings_; ///< by producer instance
+  std::vector<frame_ack_msg> acks_;     ///< by producer instance
+};
+
+} // namespace eddy::actors

@@ -1,0 +1,111 @@
+#include "transport/outbound.hpp"
+
+#include <algorithm>
+
+namespace eddy::actors {
+
+outbound::outbound(const plan& p, uint32_t stage, uint32_t instance)
+  : plan_(p), stage_(stage), instance_(instance), producers_(p.indexes_of(stage, instance)) {
+  watermarks_.assign(producers_.size(), min_time);
+  ended_.assign(producers_.size(), 0);
+  for (auto& e : p.stage(stage).outputs) {
+    dest_base_.push_back(static_cast<uint32_t>(dests_.size()));
+    for (uint32_t i = 0; i < p.stage(e.stage).instances; ++i) {
+      dest d;
+      d.stage = e.stage;
+      d.instance = i;
+      d.exchange = p.exchange_id(e.stage, i);
+      dests_.push_back(std::move(d));
+    }
+  }
+}
+
+uint32_t outbound::dest_of(uint32_t flat) const {
+  auto c = plan_.consumer(stage_, flat);
+  auto& outs = plan_.stage(stage_).outputs;
+  for (size_t e = 0; e < outs.size(); ++e)
+    if (outs[e].stage == c.stage)
+      return dest_base_[e] + c.instance;
+  return 0;
+}
+
+void outbound::push(uint32_t producer, uint32_t flat, const batch_ptr& b) {
+  auto c = plan_.consumer(stage_, flat);
+  dests_[dest_of(flat)].frame.batches.push_back({producer, c.index, b});
+}
+
+void outbound::add(uint32_t producer, uint32_t flat, const batch_ptr& b) {
+  if (!local(producer) || flat >= plan_.stage(stage_).flat_size || b->count == 0)
+    return;
+  auto& ch = channels_[key(producer, flat)];
+  if (ch.out.holds_batches() && b->last_seq() < ch.out.sent_next_seq())
+    return; // held already
+  if (!ch.out.holds_batches())
+    ch.out.restore(b->first_seq, b->first_seq - 1);
+  ch.out.sent(b);
+  bytes_ += b->data.size();
+  ch.bytes = ch.out.unacked_bytes();
+  push(producer, flat, b);
+}
+
+void outbound::watermark(uint32_t producer, int64_t wm) {
+  if (local(producer)) {
+    auto& w = watermarks_[producer - producers_.first];
+    w = std::max(w, wm);
+  }
+}
+
+void outbound::ended(uint32_t producer, bool yes) {
+  if (local(producer))
+    ended_[producer - producers_.first] = yes ? 1 : 0;
+}
+
+bool outbound::all_ended() const noexcept {
+  return std::all_of(ended_.begin(), ended_.end(), [](char e) { return e != 0; });
+}
+
+int64_t outbound::instance_watermark() const noexcept {
+  // An ended producer keeps its last watermark until the end itself goes out
+  // (after every ack): the end then raises the consumers' clocks to +inf.
+  int64_t wm = max_time;
+  for (auto w : watermarks_)
+    wm = std::min(wm, w);
+  return wm;
+}
+
+void outbound::greet(const greeting_msg& m) {
+  for (auto& h : m.hellos) {
+    auto flat = plan_.flat_of(stage_, m.consumer_stage, h.consumer);
+    if (flat >= plan_.stage(stage_).flat_size)
+      continue;
+    auto d = dest_of(flat);
+    std::vector<uint64_t> hw(producers_.size(), 0);
+    for (auto& p : h.hws)
+      if (local(p.producer))
+        hw[p.producer - producers_.first] = p.seq;
+    for (auto k = producers_.first; k <= producers_.last && producers_.size() > 0; ++k) {
+      auto it = channels_.find(key(k, flat));
+      if (it == channels_.end())
+        continue;
+      for (auto& b : it->second.out.unacked_after(hw[k - producers_.first]))
+        dests_[d].frame.batches.push_back({k, h.consumer, b});
+    }
+    dests_[d].frame.answers.push_back(h.consumer);
+    if (end_sent_)
+      dests_[d].frame.end = true;
+  }
+}
+
+void outbound::retransmit(int64_t now_ms, int64_t after_ms) {
+  std::vector<char> stalled(dests_.size(), 0);
+  for (size_t d = 0; d < dests_.size(); ++d)
+    stalled[d] = now_ms - std::max(dests_[d].last_ack_ms, dests_[d].last_sent_ms) >= after_ms;
+  for (auto& [k, ch] : channels_) {
+    auto flat = static_cast<uint32_t>(k & 0xffffffffu);
+    auto d = dest_of(flat);
+    if (stalled[d] && ch.out.holds_batches())
+      push(static_cast<uint32_t>(k >> 32), flat, ch.out.oldest());
+  }
+}
+
+} // namespace eddy::actors

@@ -1,0 +1,143 @@
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "plan.hpp"
+#include "protocol.hpp"
+
+namespace eddy::actors {
+
+/// The producing side of one exchange: every logical channel of its local
+/// producer indexes, multiplexed into one frame per consumer instance.
+/// Keeps released batches until their consumer acknowledges them, redelivers
+/// on a greeting, tracks the instance's watermark (the minimum over its
+/// producers), and ends every link once all its producers ended and all they
+/// sent is acknowledged. Plain C++, owned by one actor; not thread-safe.
+class outbound {
+public:
+  outbound(const plan& p, uint32_t stage, uint32_t instance);
+
+  /// Producer `producer` released `b` on channel `flat`. Ignores a batch it
+  /// holds already (a recovering producer hands over its whole outbox).
+  void add(uint32_t producer, uint32_t flat, const batch_ptr& b);
+
+  /// Producer `producer`'s watermark after everything it added.
+  void watermark(uint32_t producer, int64_t wm);
+
+  /// Producer `producer` sends nothing more (or, false: it restarted).
+  void ended(uint32_t producer, bool yes);
+
+  /// Applies acknowledgements; calls `fn(producer, flat, seq)` per channel.
+  template <class F>
+  void ack(const frame_ack_msg& m, int64_t now_ms, F&& fn) {
+    for (auto& a : m.acks) {
+      auto flat = plan_.flat_of(stage_, m.consumer_stage, a.consumer);
+      if (flat >= plan_.stage(stage_).flat_size || !local(a.producer))
+        continue;
+      auto it = channels_.find(key(a.producer, flat));
+      if (it != channels_.end()) {
+        auto& ch = it->second;
+        ch.out.ack(a.seq);
+        bytes_ -= ch.bytes - ch.out.unacked_bytes();
+        ch.bytes = ch.out.unacked_bytes();
+        if (!ch.out.holds_batches())
+          channels_.erase(it);
+      }
+      dests_[dest_of(flat)].last_ack_ms = now_ms;
+      fn(a.producer, flat, a.seq);
+    }
+  }
+
+  /// Redelivers to the greeting consumers after their high-water marks and
+  /// answers each of them in the next frame to their instance.
+  void greet(const greeting_msg& m);
+
+  /// Sends again the first unacknowledged batch of every channel to
+  /// instances that have not acknowledged anything for `after_ms`.
+  void retransmit(int64_t now_ms, int64_t after_ms);
+
+  /// Calls `fn(exchange id, frame_msg&&)` for each frame to send: every one
+  /// holding batches, answers or an end, and, if `watermark_due`,
+  /// watermark-only frames to instances behind the instance's watermark.
+  /// Returns true if a watermark was held back (not due).
+  template <class F>
+  bool take(bool watermark_due, int64_t now_ms, F&& fn) {
+    auto wm = instance_watermark();
+    bool end_now = !end_sent_ && all_ended() && channels_.empty();
+    bool held = false;
+    for (uint32_t d = 0; d < dests_.size(); ++d) {
+      auto& dst = dests_[d];
+      auto& f = dst.frame;
+      bool content = !f.batches.empty() || !f.answers.empty() || f.end || end_now;
+      bool behind = wm > dst.sent_watermark;
+      if (!content && !(behind && watermark_due)) {
+        held = held || behind;
+        continue;
+      }
+      if (behind) {
+        f.watermark = wm;
+        dst.sent_watermark = wm;
+      }
+      f.end = f.end || end_now;
+      f.producer_stage = stage_;
+      f.producer_instance = instance_;
+      if (!f.batches.empty())
+        dst.last_sent_ms = now_ms;
+      fn(dst.exchange, std::move(f));
+      f = frame_msg{};
+    }
+    end_sent_ = end_sent_ || end_now;
+    return held;
+  }
+
+  /// The minimum watermark over the local producers.
+  int64_t instance_watermark() const noexcept;
+  /// Bytes held for redelivery.
+  size_t bytes() const noexcept {
+    return bytes_;
+  }
+  bool end_sent() const noexcept {
+    return end_sent_;
+  }
+
+private:
+  struct channel {
+    channel_out out;
+    size_t bytes = 0;
+  };
+  struct dest {
+    uint32_t stage = 0;
+    uint32_t instance = 0;
+    uint32_t exchange = 0;
+    frame_msg frame;
+    int64_t sent_watermark = min_time;
+    int64_t last_ack_ms = 0;
+    int64_t last_sent_ms = 0;
+  };
+
+  static uint64_t key(uint32_t producer, uint32_t flat) noexcept {
+    return uint64_t{producer} << 32 | flat;
+  }
+  bool local(uint32_t producer) const noexcept {
+    return producers_.contains(producer);
+  }
+  bool all_ended() const noexcept;
+  uint32_t dest_of(uint32_t flat) const;
+  void push(uint32_t producer, uint32_t flat, const batch_ptr& b);
+
+  const plan& plan_;
+  uint32_t stage_;
+  uint32_t instance_;
+  key_group_range producers_;
+  std::vector<int64_t> watermarks_; ///< by local producer
+  std::vector<char> ended_;         ///< by local producer
+  std::vector<dest> dests_;
+  std::vector<uint32_t> dest_base_; ///< by output edge: its first dest
+  std::unordered_map<uint64_t, channel> channels_; ///< only those holding batches
+  size_t bytes_ = 0;
+  bool end_sent_ = false;
+};
+
+} // namespace eddy::actors

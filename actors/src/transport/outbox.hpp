@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "transport/channel.hpp"
+
+namespace eddy::actors {
+
+/// The output channels of one producer index (a partition or a source
+/// instance), by flat consumer index: the seqs it assigned, what its
+/// consumers acknowledged, and the batches released and not yet
+/// acknowledged (kept for snapshots and credit; its exchange keeps them for
+/// redelivery). Dense positions, sparse batches: memory grows with the
+/// channels that hold data, not with the key groups squared.
+/// Plain C++, owned by one actor; not thread-safe.
+class outbox {
+public:
+  explicit outbox(uint32_t channels = 0) : next_(channels, 1), acked_(channels, 0) {
+  }
+
+  uint32_t channels() const noexcept {
+    return static_cast<uint32_t>(next_.size());
+  }
+  uint64_t next_seq(uint32_t flat) const {
+    return next_.at(flat);
+  }
+  uint64_t acked(uint32_t flat) const {
+    return acked_.at(flat);
+  }
+
+  /// Gives `b`, bound for `flat`, the channel's next seqs.
+  void assign(uint32_t flat, dataflow::record_batch& b) {
+    b.first_seq = next_.at(flat);
+    next_[flat] += b.count;
+  }
+
+  /// Restores a channel after recovery: seqs below `next` were assigned, up
+  /// to `acked` acknowledged.
+  void restore(uint32_t flat, uint64_t next, uint64_t acked) {
+    next_.at(flat) = std::max(next, acked + 1);
+    acked_[flat] = acked;
+  }
+
+  /// Keeps the released batch `b` of channel `flat` until it is acknowledged.
+  void sent(uint32_t flat, batch_ptr b) {
+    bytes_ += b->data.size();
+    unacked_[flat].push_back(std::move(b));
+  }
+
+  /// The consumer behind `flat` applied everything up to `seq`. Returns true
+  /// if the acknowledged position moved.
+  bool ack(uint32_t flat, uint64_t seq) {
+    if (flat >= acked_.size() || seq <= acked_[flat])
+      return false;
+    acked_[flat] = seq;
+    if (auto it = unacked_.find(flat); it != unacked_.end()) {
+      auto& q = it->second;
+      while (!q.empty() && q.front()->last_seq() <= seq) {
+        bytes_ -= q.front()->data.size();
+        q.pop_front();
+      }
+      if (q.empty())
+        unacked_.erase(it);
+    }
+    return true;
+  }
+
+  /// Calls `fn(flat, batch_ptr)` for every unacknowledged batch.
+  template <class F>
+  void for_each_unacked(F&& fn) const {
+    for (auto& [flat, q] : unacked_)
+      for (auto& b : q)
+        fn(flat, b);
+  }
+
+  /// Bytes released and not yet acknowledged.
+  size_t bytes() const noexcept {
+    return bytes_;
+  }
+  /// True when everything assigned is acknowledged.
+  bool drained() const {
+    for (uint32_t f = 0; f < next_.size(); ++f)
+      if (acked_[f] + 1 < next_[f])
+        return false;
+    return true;
+  }
+
+private:
+  std::vector<uint64_t> next_;
+  std::vector<uint64_t> acked_;
+  std::unordered_map<uint32_t, std::deque<batch_ptr>> unacked_;
+  size_t bytes_ = 0;
+};
+
+} // namespace eddy::actors
