@@ -167,6 +167,26 @@ struct partition_state {
   uint64_t stored_highest_seq = 0; ///< as in its `partitions` row
 };
 
+/// What one group commit does to one partition it touches.
+struct touched {
+  partition_id partition;
+  uint64_t highest;       ///< its highest seq, raised by the group's writes
+  bool write_row = false; ///< its `partitions` row must be written in this group
+  bool run_open = false;  ///< an earlier entry of this group started its run
+};
+
+/// One group commit in progress.
+struct group {
+  std::vector<staged_write> writes;  ///< in staging order
+  std::vector<uint32_t> order;       ///< indexes into `writes`, by partition (stable)
+  std::vector<write_status> result;  ///< per write, in staging order
+  std::vector<touched> parts;        ///< per touched partition, in partition order
+  int64_t first_id = 0;              ///< id of the group's first entry
+  int64_t next_id = 0;               ///< id of its next entry
+  bool checkpoint = false;           ///< it also writes every changed highest seq
+  bool deleted = false;              ///< a snapshot of it deleted entries
+};
+
 } // namespace
 
 struct sqlite_journal::impl {
@@ -421,6 +441,191 @@ struct sqlite_journal::impl {
         return err;
     }
     return {};
+  }
+
+  // -- the steps of commit() -------------------------------------------------
+
+  /// The current epoch of `p` as cached (0 if never acquired).
+  uint64_t epoch_of(partition_id p) const {
+    auto i = partitions.find(p);
+    return i == partitions.end() ? 0 : i->second.epoch;
+  }
+
+  /// Takes the staged writes as a group, ordered partition by partition
+  /// (stable, so staging order holds within one partition): a partition's
+  /// entries of one group get adjacent ids, which makes replay read fewer
+  /// pages. Fencing and seq checks are per partition, so the outcome equals
+  /// that of writing in staging order.
+  group take_group() {
+    group g;
+    g.writes = std::move(staged);
+    staged.clear();
+    g.result.resize(g.writes.size(), write_status::written);
+    g.order.resize(g.writes.size());
+    std::iota(g.order.begin(), g.order.end(), 0u);
+    std::stable_sort(g.order.begin(), g.order.end(), [&](uint32_t a, uint32_t b) {
+      return g.writes[a].partition < g.writes[b].partition;
+    });
+    g.first_id = g.next_id = next_id;
+    return g;
+  }
+
+  /// Writes the whole group inside the open transaction and commits it.
+  error write_group(group& g) {
+    for (auto i : g.order)
+      if (auto err = write_staged(g, i))
+        return err;
+    if (auto err = write_partition_rows(g))
+      return err;
+    g.checkpoint = checkpoint_due(g);
+    if (g.checkpoint)
+      if (auto err = write_checkpoint(g))
+        return err;
+    return run(commit, "commit");
+  }
+
+  /// The group's record of `p`, added when the group reaches a new
+  /// partition (writes come in partition order).
+  touched& touch(group& g, partition_id p) {
+    if (g.parts.empty() || g.parts.back().partition != p) {
+      auto it = partitions.find(p);
+      g.parts.push_back(touched{p, it == partitions.end() ? 0 : it->second.highest_seq});
+    }
+    return g.parts.back();
+  }
+
+  /// Writes staged write `i`, or records why it is refused.
+  error write_staged(group& g, uint32_t i) {
+    auto& w = g.writes[i];
+    auto& part = touch(g, w.partition);
+    if (w.epoch < epoch_of(w.partition)) {
+      g.result[i] = write_status::fenced;
+      return {};
+    }
+    if (w.is_snapshot)
+      return write_snapshot(g, w, part);
+    if (w.seq <= part.highest || w.seq > max_sql_seq) {
+      g.result[i] = write_status::seq_conflict;
+      return {};
+    }
+    return write_append(g, w, part);
+  }
+
+  /// Replaces the partition's snapshot and deletes the entries it covers.
+  error write_snapshot(group& g, const staged_write& w, touched& part) {
+    auto seq = std::min(w.seq, max_sql_seq);
+    upsert_snapshot.bind(1, to_sql(w.partition));
+    upsert_snapshot.bind(2, to_sql(seq));
+    upsert_snapshot.bind(3, to_sql(w.epoch));
+    upsert_snapshot.bind(4, w.body);
+    if (auto err = run(upsert_snapshot, "write snapshot", w.partition))
+      return err;
+    // The group's own entries (ids below g.next_id) may be among the deleted.
+    if (auto err = delete_through(w.partition, seq, g.next_id))
+      return err;
+    g.deleted = true;
+    part.run_open = false; // its next entry in this group starts a run
+    part.highest = std::max(part.highest, seq);
+    part.write_row = true; // deleting must not lower the stored highest seq
+    return {};
+  }
+
+  /// Appends one entry; the first of the partition in this group starts a run.
+  error write_append(group& g, const staged_write& w, touched& part) {
+    auto id = g.next_id;
+    insert_entry.bind(1, id);
+    if (!part.run_open)
+      insert_entry.bind(2, id >> segment_shift); // else NULL: not the first of a run
+    part.run_open = true;
+    insert_entry.bind(3, to_sql(w.partition));
+    insert_entry.bind(4, to_sql(w.seq));
+    insert_entry.bind(5, to_sql(w.epoch));
+    insert_entry.bind(6, w.body);
+    if (auto err = run(insert_entry, "append", w.partition))
+      return err;
+    ++g.next_id;
+    part.highest = w.seq;
+    if (!partitions.contains(w.partition))
+      part.write_row = true; // a new partition gets its row at once
+    return {};
+  }
+
+  /// Writes the `partitions` row of `p` with highest seq `high`.
+  error write_row(partition_id p, uint64_t high) {
+    set_highest.bind(1, to_sql(p));
+    set_highest.bind(2, to_sql(epoch_of(p)));
+    set_highest.bind(3, to_sql(high));
+    return run(set_highest, "update highest seq", p);
+  }
+
+  /// Writes the rows the group must write: new partitions and snapshotted ones.
+  error write_partition_rows(group& g) {
+    for (auto& part : g.parts)
+      if (part.write_row)
+        if (auto err = write_row(part.partition, part.highest))
+          return err;
+    return {};
+  }
+
+  /// Whether this group also checkpoints the highest seqs: every so often,
+  /// which bounds the entries open() has to read.
+  bool checkpoint_due(const group& g) const {
+    return groups_since_checkpoint + 1 >= checkpoint_every_groups
+           || entries_since_checkpoint + (g.next_id - g.first_id) >= checkpoint_every_entries;
+  }
+
+  /// Writes every changed highest seq, the group's and the ones cached from
+  /// earlier groups, and the id they count up to.
+  error write_checkpoint(group& g) {
+    for (auto& part : g.parts) {
+      auto it = partitions.find(part.partition);
+      if (!part.write_row && it != partitions.end()
+          && part.highest != it->second.stored_highest_seq)
+        if (auto err = write_row(part.partition, part.highest))
+          return err;
+    }
+    for (auto& [p, state] : partitions) {
+      if (state.highest_seq == state.stored_highest_seq)
+        continue;
+      auto in_group = std::lower_bound(g.parts.begin(), g.parts.end(), p,
+                                       [](const touched& t, partition_id x) {
+                                         return t.partition < x;
+                                       });
+      if (in_group == g.parts.end() || in_group->partition != p)
+        if (auto err = write_row(p, state.highest_seq))
+          return err;
+    }
+    auto through = std::to_string(g.next_id - 1);
+    set_meta.bind_text(1, through_key);
+    set_meta.bind_text(2, through);
+    return run(set_meta, "checkpoint highest seqs");
+  }
+
+  /// The group is durable: brings the caches up to date.
+  void remember_group(const group& g) {
+    for (auto& part : g.parts) {
+      auto it = partitions.find(part.partition);
+      if (it == partitions.end()) {
+        if (!part.write_row)
+          continue; // every write was refused: the partition stays unknown
+        it = partitions.emplace(part.partition, partition_state{}).first;
+      }
+      it->second.highest_seq = part.highest;
+      if (part.write_row)
+        it->second.stored_highest_seq = part.highest;
+    }
+    if (g.checkpoint) {
+      for (auto& [p, state] : partitions)
+        state.stored_highest_seq = state.highest_seq;
+      groups_since_checkpoint = 0;
+      entries_since_checkpoint = 0;
+    } else {
+      groups_since_checkpoint += 1;
+      entries_since_checkpoint += g.next_id - g.first_id;
+    }
+    next_id = g.next_id;
+    if (g.deleted)
+      (void) load_ids(); // on failure the old, lower min_id still holds
   }
 
   /// Ends a failed transaction and brings the caches back in line with the
@@ -680,165 +885,23 @@ size_t sqlite_journal::staged() const noexcept {
 
 expected<std::vector<write_status>> sqlite_journal::commit() {
   auto& s = *impl_;
-  std::vector<write_status> result;
   if (s.staged.empty())
-    return result;
+    return std::vector<write_status>{};
   // Replay's statements read `entries`; a group must not change it under them.
   if (s.replaying)
     return error{errc::invalid_argument,
                  "journal " + s.file.string() + ": commit called from a replay callback"};
   // The group is consumed whether or not it commits; the caller learns the
   // outcome of every staged write from the result (or the error).
-  auto staged = std::move(s.staged);
-  s.staged.clear();
-  result.resize(staged.size(), write_status::written);
-  // Write partition by partition (stable, so staging order holds within one
-  // partition): a partition's entries of one group get adjacent ids, which
-  // makes replay read fewer pages. Fencing and seq checks are per partition,
-  // so the outcome equals that of writing in staging order.
-  std::vector<uint32_t> order(staged.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return staged[a].partition < staged[b].partition;
-  });
+  auto g = s.take_group();
   if (auto err = s.run(s.begin, "begin commit"))
     return err;
-  // Per touched partition, in partition order: its new highest seq, and
-  // whether its row must be written in this group (a new partition, or a
-  // snapshot deleted entries that the highest seq may count).
-  struct touched {
-    partition_id partition;
-    uint64_t highest;
-    bool write_row = false;
-    bool run_open = false; ///< an earlier entry of this group started its run
-  };
-  std::vector<touched> parts;
-  auto first_id = s.next_id;
-  auto id = s.next_id;
-  bool deleted = false;
-  bool checkpoint = false;
-  auto write_group = [&]() -> error {
-    for (auto i : order) {
-      auto& w = staged[i];
-      if (parts.empty() || parts.back().partition != w.partition) {
-        auto it = s.partitions.find(w.partition);
-        parts.push_back(touched{w.partition,
-                                it == s.partitions.end() ? 0 : it->second.highest_seq});
-      }
-      auto& part = parts.back();
-      if (w.epoch < epoch(w.partition)) {
-        result[i] = write_status::fenced;
-        continue;
-      }
-      if (w.is_snapshot) {
-        auto seq = to_sql(std::min(w.seq, max_sql_seq));
-        auto& up = s.upsert_snapshot;
-        up.bind(1, to_sql(w.partition));
-        up.bind(2, seq);
-        up.bind(3, to_sql(w.epoch));
-        up.bind(4, w.body);
-        if (auto err = s.run(up, "write snapshot", w.partition))
-          return err;
-        // The group's own entries (ids up to `id`) may be among the deleted.
-        if (auto err = s.delete_through(w.partition, std::min(w.seq, max_sql_seq), id))
-          return err;
-        part.run_open = false; // its next entry in this group starts a run
-        deleted = true;
-        part.highest = std::max(part.highest, std::min(w.seq, max_sql_seq));
-        part.write_row = true;
-      } else {
-        if (w.seq <= part.highest || w.seq > max_sql_seq) {
-          result[i] = write_status::seq_conflict;
-          continue;
-        }
-        auto& ins = s.insert_entry;
-        ins.bind(1, id);
-        if (!part.run_open)
-          ins.bind(2, id >> segment_shift); // else NULL: not the first of a run
-        part.run_open = true;
-        ins.bind(3, to_sql(w.partition));
-        ins.bind(4, to_sql(w.seq));
-        ins.bind(5, to_sql(w.epoch));
-        ins.bind(6, w.body);
-        if (auto err = s.run(ins, "append", w.partition))
-          return err;
-        ++id;
-        part.highest = w.seq;
-        if (!s.partitions.contains(w.partition))
-          part.write_row = true;
-      }
-    }
-    auto write_row = [&](partition_id p, uint64_t high) {
-      auto it = s.partitions.find(p);
-      s.set_highest.bind(1, to_sql(p));
-      s.set_highest.bind(2, to_sql(it == s.partitions.end() ? 0 : it->second.epoch));
-      s.set_highest.bind(3, to_sql(high));
-      return s.run(s.set_highest, "update highest seq", p);
-    };
-    for (auto& part : parts)
-      if (part.write_row)
-        if (auto err = write_row(part.partition, part.highest))
-          return err;
-    // Every so often, write all changed highest seqs and the id they count
-    // up to, which bounds the entries open() has to read.
-    checkpoint = s.groups_since_checkpoint + 1 >= checkpoint_every_groups
-                 || s.entries_since_checkpoint + (id - first_id) >= checkpoint_every_entries;
-    if (checkpoint) {
-      for (auto& part : parts) {
-        auto it = s.partitions.find(part.partition);
-        if (!part.write_row && it != s.partitions.end()
-            && part.highest != it->second.stored_highest_seq)
-          if (auto err = write_row(part.partition, part.highest))
-            return err;
-      }
-      for (auto& [p, state] : s.partitions) {
-        if (state.highest_seq == state.stored_highest_seq)
-          continue;
-        auto in_group = std::lower_bound(parts.begin(), parts.end(), p,
-                                         [](const touched& t, partition_id x) {
-                                           return t.partition < x;
-                                         });
-        if (in_group == parts.end() || in_group->partition != p)
-          if (auto err = write_row(p, state.highest_seq))
-            return err;
-      }
-      auto through = std::to_string(id - 1);
-      s.set_meta.bind_text(1, through_key);
-      s.set_meta.bind_text(2, through);
-      if (auto err = s.run(s.set_meta, "checkpoint highest seqs"))
-        return err;
-    }
-    return s.run(s.commit, "commit");
-  };
-  if (auto err = write_group()) {
+  if (auto err = s.write_group(g)) {
     s.abort_transaction();
     return err;
   }
-  // The group is durable: bring the caches up to date.
-  for (auto& part : parts) {
-    auto it = s.partitions.find(part.partition);
-    if (it == s.partitions.end()) {
-      if (!part.write_row)
-        continue; // every write was refused: the partition stays unknown
-      it = s.partitions.emplace(part.partition, partition_state{}).first;
-    }
-    it->second.highest_seq = part.highest;
-    if (part.write_row)
-      it->second.stored_highest_seq = part.highest;
-  }
-  if (checkpoint) {
-    for (auto& [p, state] : s.partitions)
-      state.stored_highest_seq = state.highest_seq;
-    s.groups_since_checkpoint = 0;
-    s.entries_since_checkpoint = 0;
-  } else {
-    s.groups_since_checkpoint += 1;
-    s.entries_since_checkpoint += id - first_id;
-  }
-  s.next_id = id;
-  if (deleted)
-    (void) s.load_ids(); // on failure the old, lower min_id still holds
-  return result;
+  s.remember_group(g);
+  return std::move(g.result);
 }
 
 expected<std::optional<snapshot>> sqlite_journal::load_snapshot(partition_id p) {
