@@ -165,12 +165,18 @@ struct partition_state {
   uint64_t epoch = 0;
   uint64_t highest_seq = 0;
   uint64_t stored_highest_seq = 0; ///< as in its `partitions` row
+  /// No live entry of the partition has a lower id: its first live entry
+  /// when the journal was opened, raised by each snapshot to the first entry
+  /// it left (or to the next id when it left none). Replay and snapshot
+  /// deletes start here, not at the oldest entry of any partition.
+  int64_t first_id = 1;
 };
 
 /// What one group commit does to one partition it touches.
 struct touched {
   partition_id partition;
   uint64_t highest;       ///< its highest seq, raised by the group's writes
+  int64_t first_id;       ///< no live entry of it has a lower id, after the group
   bool write_row = false; ///< its `partitions` row must be written in this group
   bool run_open = false;  ///< an earlier entry of this group started its run
 };
@@ -184,7 +190,6 @@ struct group {
   int64_t first_id = 0;              ///< id of the group's first entry
   int64_t next_id = 0;               ///< id of its next entry
   bool checkpoint = false;           ///< it also writes every changed highest seq
-  bool deleted = false;              ///< a snapshot of it deleted entries
 };
 
 } // namespace
@@ -198,19 +203,19 @@ struct sqlite_journal::impl {
   statement begin, commit, rollback;
   statement insert_entry, delete_entries, upsert_snapshot, select_snapshot;
   statement set_highest, set_epoch, select_partitions, select_tail, select_ids;
-  statement select_runs, select_from, mark_run;
+  statement select_runs, select_from, mark_run, select_first_ids;
   statement get_meta, set_meta;
 
   // -- caches of the database; the journal is the file's only writer ---------
   std::unordered_map<partition_id, partition_state> partitions;
   int64_t next_id = 1; ///< id of the next entry; above every id ever checkpointed
-  int64_t min_id = 1;  ///< no live entry has a lower id
   uint64_t groups_since_checkpoint = 0;
   uint64_t entries_since_checkpoint = 0;
 
   // -- writes staged for the next commit() -----------------------------------
   std::vector<staged_write> staged;
   bool replaying = false;
+  read_stats stats; ///< what replays and snapshot deletes read, since open
   bool wal_existed = false; ///< the WAL file was there before we opened the journal
 
   ~impl() {
@@ -218,7 +223,7 @@ struct sqlite_journal::impl {
     for (auto* s : {&begin, &commit, &rollback, &insert_entry, &delete_entries,
                     &upsert_snapshot, &select_snapshot, &set_highest, &set_epoch,
                     &select_partitions, &select_tail, &select_ids, &select_runs,
-                    &select_from, &mark_run, &get_meta, &set_meta})
+                    &select_from, &mark_run, &select_first_ids, &get_meta, &set_meta})
       *s = statement{};
     // Fold the WAL into the main file on close only if this connection wrote:
     // a journal that was opened and then refused stays byte for byte.
@@ -328,42 +333,65 @@ struct sqlite_journal::impl {
     next_id = through + 1;
     if (auto err = load_ids())
       return err;
+    // A partition's first live entry is a run start (a snapshot marks the
+    // first entry it leaves of a cut run), so the `runs` index has them all.
+    for (auto& [p, state] : fresh)
+      state.first_id = next_id;
+    {
+      reset_guard guard{select_first_ids};
+      while ((rc = select_first_ids.step()) == SQLITE_ROW)
+        fresh[from_sql(select_first_ids.column_int(0))].first_id = select_first_ids.column_int(1);
+      if (rc != SQLITE_DONE)
+        return fail(rc, "read first entries");
+    }
     partitions = std::move(fresh);
     groups_since_checkpoint = 0;
     entries_since_checkpoint = 0;
     return {};
   }
 
-  /// Reads the lowest and highest entry id. New ids must stay above the
-  /// checkpointed `highest_through_id`, even when a snapshot deleted the
-  /// entries that had the highest ids.
+  /// Reads the highest entry id. New ids must stay above the checkpointed
+  /// `highest_through_id`, even when a snapshot deleted the entries that had
+  /// the highest ids.
   error load_ids() {
     reset_guard guard{select_ids};
     auto rc = select_ids.step();
     if (rc != SQLITE_ROW)
       return fail(rc, "read entry ids");
-    next_id = std::max(next_id, select_ids.column_int(1) + 1);
-    min_id = sqlite3_column_type(select_ids.get(), 0) == SQLITE_NULL ? next_id
-                                                                      : select_ids.column_int(0);
+    next_id = std::max(next_id, select_ids.column_int(0) + 1);
     return {};
   }
 
-  /// Calls `scan(first_id)` for each run of `p` with ids below `end_id` that
-  /// may hold seqs in [from, to], in seq order. `scan` reads the run (and whatever entries of
+  /// The cached state of `p`, added (with no live entries) if unknown.
+  partition_state& state_of(partition_id p) {
+    return partitions.try_emplace(p, partition_state{.first_id = next_id}).first->second;
+  }
+
+  /// No live entry of `p` has an id below this one.
+  int64_t first_id_of(partition_id p) const {
+    auto i = partitions.find(p);
+    return i == partitions.end() ? next_id : i->second.first_id;
+  }
+
+  /// Calls `scan(first_id)` for each run of `p` with ids in [from_id,
+  /// end_id) that may hold seqs in [from, to], in seq order. `scan` reads the run (and whatever entries of
   /// `p` follow it by id) and returns the last seq it saw and whether to
   /// stop, or an error.
   template <class Scan>
-  error for_each_run(partition_id p, uint64_t from, uint64_t to, int64_t end_id, Scan&& scan) {
+  error for_each_run(partition_id p, int64_t from_id, uint64_t from, uint64_t to, int64_t end_id,
+                     Scan&& scan) {
     uint64_t seen = 0; // runs that start at or below this were read already
     std::optional<int64_t> pending; // the last run starting at or below `from`
     auto visit = [&](int64_t first_id) -> expected<bool> {
+      ++stats.runs_read;
       auto r = scan(first_id);
       if (!r)
         return r.error();
       seen = std::max(seen, r->last_seq);
       return r->stop;
     };
-    for (auto seg = min_id >> segment_shift; seg <= (end_id - 1) >> segment_shift; ++seg) {
+    for (auto seg = from_id >> segment_shift; seg <= (end_id - 1) >> segment_shift; ++seg) {
+      ++stats.segments_searched;
       reset_guard guard{select_runs};
       select_runs.bind(1, seg);
       select_runs.bind(2, to_sql(p));
@@ -398,12 +426,15 @@ struct sqlite_journal::impl {
     return {};
   }
 
-  /// Deletes the entries of `p` with seq <= `seq`, inside a group's
-  /// transaction that has used ids up to `end_id` (exclusive).
-  error delete_through(partition_id p, uint64_t seq, int64_t end_id) {
+  /// Deletes the entries of `p` with seq <= `seq`, all with ids from
+  /// `from_id` on, inside a group's transaction that has used ids up to
+  /// `end_id` (exclusive). Returns the id no entry of `p` left is below.
+  expected<int64_t> delete_through(partition_id p, uint64_t seq, int64_t from_id,
+                                   int64_t end_id) {
     std::vector<std::pair<int64_t, int64_t>> ranges; // of ids
     std::vector<int64_t> new_runs; // first entries left of a cut run
-    auto err = for_each_run(p, 0, seq, end_id, [&](int64_t first_id) -> expected<scan_result> {
+    auto err = for_each_run(p, from_id, 0, seq, end_id,
+                            [&](int64_t first_id) -> expected<scan_result> {
       reset_guard guard{select_from};
       select_from.bind(1, first_id);
       uint64_t last_seq = 0;
@@ -411,6 +442,7 @@ struct sqlite_journal::impl {
       int rc;
       while ((rc = select_from.step()) == SQLITE_ROW
              && from_sql(select_from.column_int(1)) == p) {
+        ++stats.rows_read;
         last_seq = from_sql(select_from.column_int(2));
         if (last_seq > seq) {
           new_runs.push_back(select_from.column_int(0));
@@ -440,7 +472,13 @@ struct sqlite_journal::impl {
       if (auto err = run(mark_run, "mark run", p))
         return err;
     }
-    return {};
+    // Seqs grow with ids: what is left lies after what was deleted, and
+    // starts at a cut run's first survivor if there is one.
+    if (!new_runs.empty())
+      return *std::min_element(new_runs.begin(), new_runs.end());
+    for (auto [first, last] : ranges)
+      from_id = std::max(from_id, last + 1);
+    return from_id;
   }
 
   // -- the steps of commit() -------------------------------------------------
@@ -489,7 +527,10 @@ struct sqlite_journal::impl {
   touched& touch(group& g, partition_id p) {
     if (g.parts.empty() || g.parts.back().partition != p) {
       auto it = partitions.find(p);
-      g.parts.push_back(touched{p, it == partitions.end() ? 0 : it->second.highest_seq});
+      if (it == partitions.end())
+        g.parts.push_back(touched{p, 0, g.next_id});
+      else
+        g.parts.push_back(touched{p, it->second.highest_seq, it->second.first_id});
     }
     return g.parts.back();
   }
@@ -521,9 +562,12 @@ struct sqlite_journal::impl {
     if (auto err = run(upsert_snapshot, "write snapshot", w.partition))
       return err;
     // The group's own entries (ids below g.next_id) may be among the deleted.
-    if (auto err = delete_through(w.partition, seq, g.next_id))
-      return err;
-    g.deleted = true;
+    auto first_left = delete_through(w.partition, seq, part.first_id, g.next_id);
+    if (!first_left)
+      return first_left.error();
+    // A snapshot at or above the highest seq leaves no entry: the next one
+    // gets an id from g.next_id on.
+    part.first_id = seq >= part.highest ? g.next_id : *first_left;
     part.run_open = false; // its next entry in this group starts a run
     part.highest = std::max(part.highest, seq);
     part.write_row = true; // deleting must not lower the stored highest seq
@@ -611,6 +655,7 @@ struct sqlite_journal::impl {
         it = partitions.emplace(part.partition, partition_state{}).first;
       }
       it->second.highest_seq = part.highest;
+      it->second.first_id = part.first_id;
       if (part.write_row)
         it->second.stored_highest_seq = part.highest;
     }
@@ -624,8 +669,6 @@ struct sqlite_journal::impl {
       entries_since_checkpoint += g.next_id - g.first_id;
     }
     next_id = g.next_id;
-    if (g.deleted)
-      (void) load_ids(); // on failure the old, lower min_id still holds
   }
 
   /// Ends a failed transaction and brings the caches back in line with the
@@ -780,8 +823,9 @@ sqlite_journal::open(const std::filesystem::path& file, open_options options) {
          {&s.select_partitions, "SELECT partition, epoch, highest_seq FROM partitions"},
          {&s.select_tail,
           "SELECT partition, max(seq) FROM entries WHERE id > ?1 GROUP BY partition"},
-         {&s.select_ids,
-          "SELECT (SELECT min(id) FROM entries), (SELECT max(id) FROM entries)"},
+         {&s.select_ids, "SELECT max(id) FROM entries"},
+         {&s.select_first_ids,
+          "SELECT partition, min(id) FROM entries WHERE segment IS NOT NULL GROUP BY partition"},
          {&s.select_runs,
           "SELECT seq, id FROM entries "
           "WHERE segment = ?1 AND partition = ?2 AND seq <= ?3 ORDER BY seq"},
@@ -832,7 +876,7 @@ expected<uint64_t> sqlite_journal::acquire(partition_id p) {
   s.bind(2, to_sql(next));
   if (auto err = impl_->run(s, "acquire epoch", p))
     return err;
-  impl_->partitions[p].epoch = next;
+  impl_->state_of(p).epoch = next;
   return next;
 }
 
@@ -860,7 +904,7 @@ expected<std::vector<uint64_t>> sqlite_journal::acquire(const std::vector<partit
     return err;
   }
   for (size_t i = 0; i < ps.size(); ++i)
-    s.partitions[ps[i]].epoch = std::max(s.partitions[ps[i]].epoch, epochs[i]);
+    s.state_of(ps[i]).epoch = std::max(s.state_of(ps[i]).epoch, epochs[i]);
   return epochs;
 }
 
@@ -934,13 +978,14 @@ error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
   auto& rows = s.select_from;
   entry e;
   e.partition = p;
-  auto result = s.for_each_run(p, from_seq, last, s.next_id,
+  auto result = s.for_each_run(p, s.first_id_of(p), from_seq, last, s.next_id,
                                [&](int64_t first_id) -> expected<scan_result> {
     reset_guard guard{rows};
     rows.bind(1, first_id);
     int rc;
     uint64_t seq = 0;
     while ((rc = rows.step()) == SQLITE_ROW && from_sql(rows.column_int(1)) == p) {
+      ++s.stats.rows_read;
       seq = from_sql(rows.column_int(2));
       if (seq < from_seq)
         continue;
@@ -958,6 +1003,10 @@ error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
   });
   s.replaying = false;
   return result;
+}
+
+const read_stats& sqlite_journal::stats() const noexcept {
+  return impl_->stats;
 }
 
 expected<uint64_t> sqlite_journal::highest_seq(partition_id p) {
