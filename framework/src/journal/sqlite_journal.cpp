@@ -165,6 +165,31 @@ struct partition_state {
   uint64_t epoch = 0;
   uint64_t highest_seq = 0;
   uint64_t stored_highest_seq = 0; ///< as in its `partitions` row
+  /// No live entry of the partition has a lower id: its first live entry
+  /// when the journal was opened, raised by each snapshot to the first entry
+  /// it left (or to the next id when it left none). Replay and snapshot
+  /// deletes start here, not at the oldest entry of any partition.
+  int64_t first_id = 1;
+};
+
+/// What one group commit does to one partition it touches.
+struct touched {
+  partition_id partition;
+  uint64_t highest;       ///< its highest seq, raised by the group's writes
+  int64_t first_id;       ///< no live entry of it has a lower id, after the group
+  bool write_row = false; ///< its `partitions` row must be written in this group
+  bool run_open = false;  ///< an earlier entry of this group started its run
+};
+
+/// One group commit in progress.
+struct group {
+  std::vector<staged_write> writes;  ///< in staging order
+  std::vector<uint32_t> order;       ///< indexes into `writes`, by partition (stable)
+  std::vector<write_status> result;  ///< per write, in staging order
+  std::vector<touched> parts;        ///< per touched partition, in partition order
+  int64_t first_id = 0;              ///< id of the group's first entry
+  int64_t next_id = 0;               ///< id of its next entry
+  bool checkpoint = false;           ///< it also writes every changed highest seq
 };
 
 } // namespace
@@ -178,19 +203,19 @@ struct sqlite_journal::impl {
   statement begin, commit, rollback;
   statement insert_entry, delete_entries, upsert_snapshot, select_snapshot;
   statement set_highest, set_epoch, select_partitions, select_tail, select_ids;
-  statement select_runs, select_from, mark_run;
+  statement select_runs, select_from, mark_run, select_first_ids;
   statement get_meta, set_meta;
 
   // -- caches of the database; the journal is the file's only writer ---------
   std::unordered_map<partition_id, partition_state> partitions;
   int64_t next_id = 1; ///< id of the next entry; above every id ever checkpointed
-  int64_t min_id = 1;  ///< no live entry has a lower id
   uint64_t groups_since_checkpoint = 0;
   uint64_t entries_since_checkpoint = 0;
 
   // -- writes staged for the next commit() -----------------------------------
   std::vector<staged_write> staged;
   bool replaying = false;
+  read_stats stats; ///< what replays and snapshot deletes read, since open
   bool wal_existed = false; ///< the WAL file was there before we opened the journal
 
   ~impl() {
@@ -198,7 +223,7 @@ struct sqlite_journal::impl {
     for (auto* s : {&begin, &commit, &rollback, &insert_entry, &delete_entries,
                     &upsert_snapshot, &select_snapshot, &set_highest, &set_epoch,
                     &select_partitions, &select_tail, &select_ids, &select_runs,
-                    &select_from, &mark_run, &get_meta, &set_meta})
+                    &select_from, &mark_run, &select_first_ids, &get_meta, &set_meta})
       *s = statement{};
     // Fold the WAL into the main file on close only if this connection wrote:
     // a journal that was opened and then refused stays byte for byte.
@@ -308,42 +333,65 @@ struct sqlite_journal::impl {
     next_id = through + 1;
     if (auto err = load_ids())
       return err;
+    // A partition's first live entry is a run start (a snapshot marks the
+    // first entry it leaves of a cut run), so the `runs` index has them all.
+    for (auto& [p, state] : fresh)
+      state.first_id = next_id;
+    {
+      reset_guard guard{select_first_ids};
+      while ((rc = select_first_ids.step()) == SQLITE_ROW)
+        fresh[from_sql(select_first_ids.column_int(0))].first_id = select_first_ids.column_int(1);
+      if (rc != SQLITE_DONE)
+        return fail(rc, "read first entries");
+    }
     partitions = std::move(fresh);
     groups_since_checkpoint = 0;
     entries_since_checkpoint = 0;
     return {};
   }
 
-  /// Reads the lowest and highest entry id. New ids must stay above the
-  /// checkpointed `highest_through_id`, even when a snapshot deleted the
-  /// entries that had the highest ids.
+  /// Reads the highest entry id. New ids must stay above the checkpointed
+  /// `highest_through_id`, even when a snapshot deleted the entries that had
+  /// the highest ids.
   error load_ids() {
     reset_guard guard{select_ids};
     auto rc = select_ids.step();
     if (rc != SQLITE_ROW)
       return fail(rc, "read entry ids");
-    next_id = std::max(next_id, select_ids.column_int(1) + 1);
-    min_id = sqlite3_column_type(select_ids.get(), 0) == SQLITE_NULL ? next_id
-                                                                      : select_ids.column_int(0);
+    next_id = std::max(next_id, select_ids.column_int(0) + 1);
     return {};
   }
 
-  /// Calls `scan(first_id)` for each run of `p` with ids below `end_id` that
-  /// may hold seqs in [from, to], in seq order. `scan` reads the run (and whatever entries of
+  /// The cached state of `p`, added (with no live entries) if unknown.
+  partition_state& state_of(partition_id p) {
+    return partitions.try_emplace(p, partition_state{.first_id = next_id}).first->second;
+  }
+
+  /// No live entry of `p` has an id below this one.
+  int64_t first_id_of(partition_id p) const {
+    auto i = partitions.find(p);
+    return i == partitions.end() ? next_id : i->second.first_id;
+  }
+
+  /// Calls `scan(first_id)` for each run of `p` with ids in [from_id,
+  /// end_id) that may hold seqs in [from, to], in seq order. `scan` reads the run (and whatever entries of
   /// `p` follow it by id) and returns the last seq it saw and whether to
   /// stop, or an error.
   template <class Scan>
-  error for_each_run(partition_id p, uint64_t from, uint64_t to, int64_t end_id, Scan&& scan) {
+  error for_each_run(partition_id p, int64_t from_id, uint64_t from, uint64_t to, int64_t end_id,
+                     Scan&& scan) {
     uint64_t seen = 0; // runs that start at or below this were read already
     std::optional<int64_t> pending; // the last run starting at or below `from`
     auto visit = [&](int64_t first_id) -> expected<bool> {
+      ++stats.runs_read;
       auto r = scan(first_id);
       if (!r)
         return r.error();
       seen = std::max(seen, r->last_seq);
       return r->stop;
     };
-    for (auto seg = min_id >> segment_shift; seg <= (end_id - 1) >> segment_shift; ++seg) {
+    for (auto seg = from_id >> segment_shift; seg <= (end_id - 1) >> segment_shift; ++seg) {
+      ++stats.segments_searched;
       reset_guard guard{select_runs};
       select_runs.bind(1, seg);
       select_runs.bind(2, to_sql(p));
@@ -378,12 +426,15 @@ struct sqlite_journal::impl {
     return {};
   }
 
-  /// Deletes the entries of `p` with seq <= `seq`, inside a group's
-  /// transaction that has used ids up to `end_id` (exclusive).
-  error delete_through(partition_id p, uint64_t seq, int64_t end_id) {
+  /// Deletes the entries of `p` with seq <= `seq`, all with ids from
+  /// `from_id` on, inside a group's transaction that has used ids up to
+  /// `end_id` (exclusive). Returns the id no entry of `p` left is below.
+  expected<int64_t> delete_through(partition_id p, uint64_t seq, int64_t from_id,
+                                   int64_t end_id) {
     std::vector<std::pair<int64_t, int64_t>> ranges; // of ids
     std::vector<int64_t> new_runs; // first entries left of a cut run
-    auto err = for_each_run(p, 0, seq, end_id, [&](int64_t first_id) -> expected<scan_result> {
+    auto err = for_each_run(p, from_id, 0, seq, end_id,
+                            [&](int64_t first_id) -> expected<scan_result> {
       reset_guard guard{select_from};
       select_from.bind(1, first_id);
       uint64_t last_seq = 0;
@@ -391,6 +442,7 @@ struct sqlite_journal::impl {
       int rc;
       while ((rc = select_from.step()) == SQLITE_ROW
              && from_sql(select_from.column_int(1)) == p) {
+        ++stats.rows_read;
         last_seq = from_sql(select_from.column_int(2));
         if (last_seq > seq) {
           new_runs.push_back(select_from.column_int(0));
@@ -420,7 +472,203 @@ struct sqlite_journal::impl {
       if (auto err = run(mark_run, "mark run", p))
         return err;
     }
+    // Seqs grow with ids: what is left lies after what was deleted, and
+    // starts at a cut run's first survivor if there is one.
+    if (!new_runs.empty())
+      return *std::min_element(new_runs.begin(), new_runs.end());
+    for (auto [first, last] : ranges)
+      from_id = std::max(from_id, last + 1);
+    return from_id;
+  }
+
+  // -- the steps of commit() -------------------------------------------------
+
+  /// The current epoch of `p` as cached (0 if never acquired).
+  uint64_t epoch_of(partition_id p) const {
+    auto i = partitions.find(p);
+    return i == partitions.end() ? 0 : i->second.epoch;
+  }
+
+  /// Takes the staged writes as a group, ordered partition by partition
+  /// (stable, so staging order holds within one partition): a partition's
+  /// entries of one group get adjacent ids, which makes replay read fewer
+  /// pages. Fencing and seq checks are per partition, so the outcome equals
+  /// that of writing in staging order.
+  group take_group() {
+    group g;
+    g.writes = std::move(staged);
+    staged.clear();
+    g.result.resize(g.writes.size(), write_status::written);
+    g.order.resize(g.writes.size());
+    std::iota(g.order.begin(), g.order.end(), 0u);
+    std::stable_sort(g.order.begin(), g.order.end(), [&](uint32_t a, uint32_t b) {
+      return g.writes[a].partition < g.writes[b].partition;
+    });
+    g.first_id = g.next_id = next_id;
+    return g;
+  }
+
+  /// Writes the whole group inside the open transaction and commits it.
+  error write_group(group& g) {
+    for (auto i : g.order)
+      if (auto err = write_staged(g, i))
+        return err;
+    if (auto err = write_partition_rows(g))
+      return err;
+    g.checkpoint = checkpoint_due(g);
+    if (g.checkpoint)
+      if (auto err = write_checkpoint(g))
+        return err;
+    return run(commit, "commit");
+  }
+
+  /// The group's record of `p`, added when the group reaches a new
+  /// partition (writes come in partition order).
+  touched& touch(group& g, partition_id p) {
+    if (g.parts.empty() || g.parts.back().partition != p) {
+      auto it = partitions.find(p);
+      if (it == partitions.end())
+        g.parts.push_back(touched{p, 0, g.next_id});
+      else
+        g.parts.push_back(touched{p, it->second.highest_seq, it->second.first_id});
+    }
+    return g.parts.back();
+  }
+
+  /// Writes staged write `i`, or records why it is refused.
+  error write_staged(group& g, uint32_t i) {
+    auto& w = g.writes[i];
+    auto& part = touch(g, w.partition);
+    if (w.epoch < epoch_of(w.partition)) {
+      g.result[i] = write_status::fenced;
+      return {};
+    }
+    if (w.is_snapshot)
+      return write_snapshot(g, w, part);
+    if (w.seq <= part.highest || w.seq > max_sql_seq) {
+      g.result[i] = write_status::seq_conflict;
+      return {};
+    }
+    return write_append(g, w, part);
+  }
+
+  /// Replaces the partition's snapshot and deletes the entries it covers.
+  error write_snapshot(group& g, const staged_write& w, touched& part) {
+    auto seq = std::min(w.seq, max_sql_seq);
+    upsert_snapshot.bind(1, to_sql(w.partition));
+    upsert_snapshot.bind(2, to_sql(seq));
+    upsert_snapshot.bind(3, to_sql(w.epoch));
+    upsert_snapshot.bind(4, w.body);
+    if (auto err = run(upsert_snapshot, "write snapshot", w.partition))
+      return err;
+    // The group's own entries (ids below g.next_id) may be among the deleted.
+    auto first_left = delete_through(w.partition, seq, part.first_id, g.next_id);
+    if (!first_left)
+      return first_left.error();
+    // A snapshot at or above the highest seq leaves no entry: the next one
+    // gets an id from g.next_id on.
+    part.first_id = seq >= part.highest ? g.next_id : *first_left;
+    part.run_open = false; // its next entry in this group starts a run
+    part.highest = std::max(part.highest, seq);
+    part.write_row = true; // deleting must not lower the stored highest seq
     return {};
+  }
+
+  /// Appends one entry; the first of the partition in this group starts a run.
+  error write_append(group& g, const staged_write& w, touched& part) {
+    auto id = g.next_id;
+    insert_entry.bind(1, id);
+    if (!part.run_open)
+      insert_entry.bind(2, id >> segment_shift); // else NULL: not the first of a run
+    part.run_open = true;
+    insert_entry.bind(3, to_sql(w.partition));
+    insert_entry.bind(4, to_sql(w.seq));
+    insert_entry.bind(5, to_sql(w.epoch));
+    insert_entry.bind(6, w.body);
+    if (auto err = run(insert_entry, "append", w.partition))
+      return err;
+    ++g.next_id;
+    part.highest = w.seq;
+    if (!partitions.contains(w.partition))
+      part.write_row = true; // a new partition gets its row at once
+    return {};
+  }
+
+  /// Writes the `partitions` row of `p` with highest seq `high`.
+  error write_row(partition_id p, uint64_t high) {
+    set_highest.bind(1, to_sql(p));
+    set_highest.bind(2, to_sql(epoch_of(p)));
+    set_highest.bind(3, to_sql(high));
+    return run(set_highest, "update highest seq", p);
+  }
+
+  /// Writes the rows the group must write: new partitions and snapshotted ones.
+  error write_partition_rows(group& g) {
+    for (auto& part : g.parts)
+      if (part.write_row)
+        if (auto err = write_row(part.partition, part.highest))
+          return err;
+    return {};
+  }
+
+  /// Whether this group also checkpoints the highest seqs: every so often,
+  /// which bounds the entries open() has to read.
+  bool checkpoint_due(const group& g) const {
+    return groups_since_checkpoint + 1 >= checkpoint_every_groups
+           || entries_since_checkpoint + (g.next_id - g.first_id) >= checkpoint_every_entries;
+  }
+
+  /// Writes every changed highest seq, the group's and the ones cached from
+  /// earlier groups, and the id they count up to.
+  error write_checkpoint(group& g) {
+    for (auto& part : g.parts) {
+      auto it = partitions.find(part.partition);
+      if (!part.write_row && it != partitions.end()
+          && part.highest != it->second.stored_highest_seq)
+        if (auto err = write_row(part.partition, part.highest))
+          return err;
+    }
+    for (auto& [p, state] : partitions) {
+      if (state.highest_seq == state.stored_highest_seq)
+        continue;
+      auto in_group = std::lower_bound(g.parts.begin(), g.parts.end(), p,
+                                       [](const touched& t, partition_id x) {
+                                         return t.partition < x;
+                                       });
+      if (in_group == g.parts.end() || in_group->partition != p)
+        if (auto err = write_row(p, state.highest_seq))
+          return err;
+    }
+    auto through = std::to_string(g.next_id - 1);
+    set_meta.bind_text(1, through_key);
+    set_meta.bind_text(2, through);
+    return run(set_meta, "checkpoint highest seqs");
+  }
+
+  /// The group is durable: brings the caches up to date.
+  void remember_group(const group& g) {
+    for (auto& part : g.parts) {
+      auto it = partitions.find(part.partition);
+      if (it == partitions.end()) {
+        if (!part.write_row)
+          continue; // every write was refused: the partition stays unknown
+        it = partitions.emplace(part.partition, partition_state{}).first;
+      }
+      it->second.highest_seq = part.highest;
+      it->second.first_id = part.first_id;
+      if (part.write_row)
+        it->second.stored_highest_seq = part.highest;
+    }
+    if (g.checkpoint) {
+      for (auto& [p, state] : partitions)
+        state.stored_highest_seq = state.highest_seq;
+      groups_since_checkpoint = 0;
+      entries_since_checkpoint = 0;
+    } else {
+      groups_since_checkpoint += 1;
+      entries_since_checkpoint += g.next_id - g.first_id;
+    }
+    next_id = g.next_id;
   }
 
   /// Ends a failed transaction and brings the caches back in line with the
@@ -575,8 +823,9 @@ sqlite_journal::open(const std::filesystem::path& file, open_options options) {
          {&s.select_partitions, "SELECT partition, epoch, highest_seq FROM partitions"},
          {&s.select_tail,
           "SELECT partition, max(seq) FROM entries WHERE id > ?1 GROUP BY partition"},
-         {&s.select_ids,
-          "SELECT (SELECT min(id) FROM entries), (SELECT max(id) FROM entries)"},
+         {&s.select_ids, "SELECT max(id) FROM entries"},
+         {&s.select_first_ids,
+          "SELECT partition, min(id) FROM entries WHERE segment IS NOT NULL GROUP BY partition"},
          {&s.select_runs,
           "SELECT seq, id FROM entries "
           "WHERE segment = ?1 AND partition = ?2 AND seq <= ?3 ORDER BY seq"},
@@ -627,7 +876,7 @@ expected<uint64_t> sqlite_journal::acquire(partition_id p) {
   s.bind(2, to_sql(next));
   if (auto err = impl_->run(s, "acquire epoch", p))
     return err;
-  impl_->partitions[p].epoch = next;
+  impl_->state_of(p).epoch = next;
   return next;
 }
 
@@ -655,7 +904,7 @@ expected<std::vector<uint64_t>> sqlite_journal::acquire(const std::vector<partit
     return err;
   }
   for (size_t i = 0; i < ps.size(); ++i)
-    s.partitions[ps[i]].epoch = std::max(s.partitions[ps[i]].epoch, epochs[i]);
+    s.state_of(ps[i]).epoch = std::max(s.state_of(ps[i]).epoch, epochs[i]);
   return epochs;
 }
 
@@ -680,165 +929,23 @@ size_t sqlite_journal::staged() const noexcept {
 
 expected<std::vector<write_status>> sqlite_journal::commit() {
   auto& s = *impl_;
-  std::vector<write_status> result;
   if (s.staged.empty())
-    return result;
+    return std::vector<write_status>{};
   // Replay's statements read `entries`; a group must not change it under them.
   if (s.replaying)
     return error{errc::invalid_argument,
                  "journal " + s.file.string() + ": commit called from a replay callback"};
   // The group is consumed whether or not it commits; the caller learns the
   // outcome of every staged write from the result (or the error).
-  auto staged = std::move(s.staged);
-  s.staged.clear();
-  result.resize(staged.size(), write_status::written);
-  // Write partition by partition (stable, so staging order holds within one
-  // partition): a partition's entries of one group get adjacent ids, which
-  // makes replay read fewer pages. Fencing and seq checks are per partition,
-  // so the outcome equals that of writing in staging order.
-  std::vector<uint32_t> order(staged.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return staged[a].partition < staged[b].partition;
-  });
+  auto g = s.take_group();
   if (auto err = s.run(s.begin, "begin commit"))
     return err;
-  // Per touched partition, in partition order: its new highest seq, and
-  // whether its row must be written in this group (a new partition, or a
-  // snapshot deleted entries that the highest seq may count).
-  struct touched {
-    partition_id partition;
-    uint64_t highest;
-    bool write_row = false;
-    bool run_open = false; ///< an earlier entry of this group started its run
-  };
-  std::vector<touched> parts;
-  auto first_id = s.next_id;
-  auto id = s.next_id;
-  bool deleted = false;
-  bool checkpoint = false;
-  auto write_group = [&]() -> error {
-    for (auto i : order) {
-      auto& w = staged[i];
-      if (parts.empty() || parts.back().partition != w.partition) {
-        auto it = s.partitions.find(w.partition);
-        parts.push_back(touched{w.partition,
-                                it == s.partitions.end() ? 0 : it->second.highest_seq});
-      }
-      auto& part = parts.back();
-      if (w.epoch < epoch(w.partition)) {
-        result[i] = write_status::fenced;
-        continue;
-      }
-      if (w.is_snapshot) {
-        auto seq = to_sql(std::min(w.seq, max_sql_seq));
-        auto& up = s.upsert_snapshot;
-        up.bind(1, to_sql(w.partition));
-        up.bind(2, seq);
-        up.bind(3, to_sql(w.epoch));
-        up.bind(4, w.body);
-        if (auto err = s.run(up, "write snapshot", w.partition))
-          return err;
-        // The group's own entries (ids up to `id`) may be among the deleted.
-        if (auto err = s.delete_through(w.partition, std::min(w.seq, max_sql_seq), id))
-          return err;
-        part.run_open = false; // its next entry in this group starts a run
-        deleted = true;
-        part.highest = std::max(part.highest, std::min(w.seq, max_sql_seq));
-        part.write_row = true;
-      } else {
-        if (w.seq <= part.highest || w.seq > max_sql_seq) {
-          result[i] = write_status::seq_conflict;
-          continue;
-        }
-        auto& ins = s.insert_entry;
-        ins.bind(1, id);
-        if (!part.run_open)
-          ins.bind(2, id >> segment_shift); // else NULL: not the first of a run
-        part.run_open = true;
-        ins.bind(3, to_sql(w.partition));
-        ins.bind(4, to_sql(w.seq));
-        ins.bind(5, to_sql(w.epoch));
-        ins.bind(6, w.body);
-        if (auto err = s.run(ins, "append", w.partition))
-          return err;
-        ++id;
-        part.highest = w.seq;
-        if (!s.partitions.contains(w.partition))
-          part.write_row = true;
-      }
-    }
-    auto write_row = [&](partition_id p, uint64_t high) {
-      auto it = s.partitions.find(p);
-      s.set_highest.bind(1, to_sql(p));
-      s.set_highest.bind(2, to_sql(it == s.partitions.end() ? 0 : it->second.epoch));
-      s.set_highest.bind(3, to_sql(high));
-      return s.run(s.set_highest, "update highest seq", p);
-    };
-    for (auto& part : parts)
-      if (part.write_row)
-        if (auto err = write_row(part.partition, part.highest))
-          return err;
-    // Every so often, write all changed highest seqs and the id they count
-    // up to, which bounds the entries open() has to read.
-    checkpoint = s.groups_since_checkpoint + 1 >= checkpoint_every_groups
-                 || s.entries_since_checkpoint + (id - first_id) >= checkpoint_every_entries;
-    if (checkpoint) {
-      for (auto& part : parts) {
-        auto it = s.partitions.find(part.partition);
-        if (!part.write_row && it != s.partitions.end()
-            && part.highest != it->second.stored_highest_seq)
-          if (auto err = write_row(part.partition, part.highest))
-            return err;
-      }
-      for (auto& [p, state] : s.partitions) {
-        if (state.highest_seq == state.stored_highest_seq)
-          continue;
-        auto in_group = std::lower_bound(parts.begin(), parts.end(), p,
-                                         [](const touched& t, partition_id x) {
-                                           return t.partition < x;
-                                         });
-        if (in_group == parts.end() || in_group->partition != p)
-          if (auto err = write_row(p, state.highest_seq))
-            return err;
-      }
-      auto through = std::to_string(id - 1);
-      s.set_meta.bind_text(1, through_key);
-      s.set_meta.bind_text(2, through);
-      if (auto err = s.run(s.set_meta, "checkpoint highest seqs"))
-        return err;
-    }
-    return s.run(s.commit, "commit");
-  };
-  if (auto err = write_group()) {
+  if (auto err = s.write_group(g)) {
     s.abort_transaction();
     return err;
   }
-  // The group is durable: bring the caches up to date.
-  for (auto& part : parts) {
-    auto it = s.partitions.find(part.partition);
-    if (it == s.partitions.end()) {
-      if (!part.write_row)
-        continue; // every write was refused: the partition stays unknown
-      it = s.partitions.emplace(part.partition, partition_state{}).first;
-    }
-    it->second.highest_seq = part.highest;
-    if (part.write_row)
-      it->second.stored_highest_seq = part.highest;
-  }
-  if (checkpoint) {
-    for (auto& [p, state] : s.partitions)
-      state.stored_highest_seq = state.highest_seq;
-    s.groups_since_checkpoint = 0;
-    s.entries_since_checkpoint = 0;
-  } else {
-    s.groups_since_checkpoint += 1;
-    s.entries_since_checkpoint += id - first_id;
-  }
-  s.next_id = id;
-  if (deleted)
-    (void) s.load_ids(); // on failure the old, lower min_id still holds
-  return result;
+  s.remember_group(g);
+  return std::move(g.result);
 }
 
 expected<std::optional<snapshot>> sqlite_journal::load_snapshot(partition_id p) {
@@ -871,13 +978,14 @@ error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
   auto& rows = s.select_from;
   entry e;
   e.partition = p;
-  auto result = s.for_each_run(p, from_seq, last, s.next_id,
+  auto result = s.for_each_run(p, s.first_id_of(p), from_seq, last, s.next_id,
                                [&](int64_t first_id) -> expected<scan_result> {
     reset_guard guard{rows};
     rows.bind(1, first_id);
     int rc;
     uint64_t seq = 0;
     while ((rc = rows.step()) == SQLITE_ROW && from_sql(rows.column_int(1)) == p) {
+      ++s.stats.rows_read;
       seq = from_sql(rows.column_int(2));
       if (seq < from_seq)
         continue;
@@ -895,6 +1003,10 @@ error sqlite_journal::replay(partition_id p, uint64_t from_seq, uint64_t to_seq,
   });
   s.replaying = false;
   return result;
+}
+
+const read_stats& sqlite_journal::stats() const noexcept {
+  return impl_->stats;
 }
 
 expected<uint64_t> sqlite_journal::highest_seq(partition_id p) {

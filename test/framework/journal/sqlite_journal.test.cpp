@@ -109,6 +109,16 @@ uint64_t highest(sqlite_journal& j, partition_id p) {
 
 using ws = write_status;
 
+/// The read counters' growth over one call of `fn`.
+template <class F>
+read_stats cost_of(sqlite_journal& j, F&& fn) {
+  auto before = j.stats();
+  fn();
+  auto after = j.stats();
+  return {after.segments_searched - before.segments_searched, after.runs_read - before.runs_read,
+          after.rows_read - before.rows_read};
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(sqlite_journal)
@@ -609,6 +619,129 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_stores_nothing_and_keeps_caches_consistent)
   BOOST_TEST(seqs_of(es) == (std::vector<uint64_t>{1, 2}), boost::test_tools::per_element());
   BOOST_TEST(es.back().body == "b");
   BOOST_TEST(highest(*j, 2) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(replay_and_snapshots_of_a_busy_partition_stay_flat_while_a_quiet_one_is_pinned) {
+  temp_dir dir;
+  auto j = open_ok(dir.file(), open_options{.synchronous_full = false});
+  auto quiet = partition_id_of(1, 0);
+  auto busy = partition_id_of(1, 1);
+  auto noise = partition_id_of(1, 2);
+  auto eq = *j->acquire(quiet);
+  auto eb = *j->acquire(busy);
+  auto en = *j->acquire(noise);
+  // The quiet partition writes one entry at the very start and never
+  // snapshots: its entry pins the oldest live id of the file at 1.
+  j->stage_append(quiet, eq, 1, "pinned");
+  commit_ok(*j);
+  uint64_t busy_seq = 0;
+  uint64_t noise_seq = 0;
+  std::vector<read_stats> replays, snapshots;
+  constexpr int rounds = 12;
+  for (int round = 0; round < rounds; ++round) {
+    // Unrelated entries pile up: 4 groups of 512 noise entries (two segments
+    // per round), each with a few entries of the busy partition.
+    for (int g = 0; g < 4; ++g) {
+      for (int i = 0; i < 512; ++i)
+        j->stage_append(noise, en, ++noise_seq, "noise");
+      for (int i = 0; i < 4; ++i)
+        j->stage_append(busy, eb, ++busy_seq, "busy");
+      commit_ok(*j);
+    }
+    // The busy partition snapshots everything, then writes a little more.
+    auto snap_seq = busy_seq;
+    snapshots.push_back(cost_of(*j, [&] {
+      j->stage_snapshot(busy, eb, snap_seq, "state");
+      commit_ok(*j);
+    }));
+    for (int i = 0; i < 3; ++i)
+      j->stage_append(busy, eb, ++busy_seq, "after");
+    commit_ok(*j);
+    std::vector<entry> tail;
+    replays.push_back(cost_of(*j, [&] { tail = replay_all(*j, busy, snap_seq + 1); }));
+    BOOST_TEST(seqs_of(tail) == (std::vector<uint64_t>{snap_seq + 1, snap_seq + 2, snap_seq + 3}),
+               boost::test_tools::per_element());
+    // The noise partition snapshots too (else it would pin the file as well).
+    j->stage_snapshot(noise, en, noise_seq, "state");
+    commit_ok(*j);
+  }
+  for (int round = 0; round < rounds; ++round)
+    BOOST_TEST_MESSAGE("round " << round << ": replay searched " << replays[round].segments_searched
+                                << " segments, " << replays[round].runs_read << " runs, "
+                                << replays[round].rows_read << " rows; snapshot delete searched "
+                                << snapshots[round].segments_searched << " segments, "
+                                << snapshots[round].runs_read << " runs, "
+                                << snapshots[round].rows_read << " rows");
+  // The file now spans ~2 segments per round since the pinned entry, but the
+  // busy partition's replay reads its own run only, and its snapshot deletes
+  // read only the segments its entries since the previous snapshot span.
+  for (int round = 0; round < rounds; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      BOOST_TEST(replays[round].runs_read == 1u);
+      BOOST_TEST(replays[round].rows_read <= 3u + 1);
+      BOOST_TEST(replays[round].segments_searched <= 2u);
+      BOOST_TEST(snapshots[round].segments_searched <= 4u);
+      BOOST_TEST(snapshots[round].runs_read <= 5u);
+      BOOST_TEST(replays[round].segments_searched == replays.back().segments_searched);
+    }
+  }
+  BOOST_TEST(snapshots[1].segments_searched == snapshots.back().segments_searched);
+  // Reopened, the journal finds each partition's first live entry again.
+  j.reset();
+  j = open_ok(dir.file());
+  std::vector<entry> tail;
+  auto reopened = cost_of(*j, [&] { tail = replay_all(*j, busy); });
+  BOOST_TEST(tail.size() == 3u);
+  BOOST_TEST(reopened.runs_read == 1u);
+  BOOST_TEST(reopened.segments_searched <= 2u);
+  // The quiet partition still has its entry; finding it costs it the span.
+  auto pinned = replay_all(*j, quiet);
+  BOOST_REQUIRE_EQUAL(pinned.size(), 1u);
+  BOOST_TEST(pinned[0].body == "pinned");
+  BOOST_TEST(replay_all(*j, noise).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_snapshot_that_cuts_a_run_leaves_the_rest_replayable_after_reopen) {
+  temp_dir dir;
+  auto j = open_ok(dir.file());
+  auto a = partition_id_of(2, 0);
+  auto b = partition_id_of(2, 1);
+  auto ea = *j->acquire(a);
+  auto eb = *j->acquire(b);
+  j->stage_append(b, eb, 1, "b1"); // b's only entry, before all of a's
+  for (uint64_t seq = 1; seq <= 2000; ++seq)
+    j->stage_append(a, ea, seq, "a");
+  commit_ok(*j);
+  auto cut = cost_of(*j, [&] {
+    j->stage_snapshot(a, ea, 1500, "state");
+    commit_ok(*j);
+  });
+  BOOST_TEST(cut.runs_read == 1u);
+  BOOST_TEST(seqs_of(replay_all(*j, a)).size() == 500u);
+  BOOST_TEST(replay_all(*j, a, 1501, 1501).at(0).seq == 1501u);
+  // A second snapshot starts where the first one left.
+  auto second = cost_of(*j, [&] {
+    j->stage_snapshot(a, ea, 1700, "state");
+    commit_ok(*j);
+  });
+  BOOST_TEST(second.rows_read <= 200u + 1);
+  j.reset();
+  j = open_ok(dir.file());
+  auto rest = replay_all(*j, a);
+  BOOST_REQUIRE_EQUAL(rest.size(), 300u);
+  BOOST_TEST(rest.front().seq == 1701u);
+  BOOST_TEST(rest.back().seq == 2000u);
+  BOOST_TEST(replay_all(*j, b).size() == 1u);
+  // Appends after a snapshot that left nothing are found again too.
+  j->stage_snapshot(a, ea, 2000, "state");
+  j->stage_append(a, ea, 2001, "a");
+  commit_ok(*j);
+  BOOST_TEST(seqs_of(replay_all(*j, a)) == std::vector<uint64_t>{2001},
+             boost::test_tools::per_element());
+  j.reset();
+  j = open_ok(dir.file());
+  BOOST_TEST(seqs_of(replay_all(*j, a)) == std::vector<uint64_t>{2001},
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -80,6 +80,9 @@ public:
   size_t key_count() const override {
     return registry_.key_count();
   }
+  size_t cleanup_expired(int64_t now, size_t budget) override {
+    return registry_.cleanup_expired(now, budget);
+  }
 
 private:
   /// Calls the function's on_timer, if it has one, for the current key.

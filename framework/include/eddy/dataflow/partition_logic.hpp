@@ -48,6 +48,20 @@ public:
 
   /// Number of keys holding state, for logs and metrics.
   virtual size_t key_count() const = 0;
+
+  /// Incremental cleanup of expired TTL state (Flink's incremental cleanup):
+  /// examines at most about `budget` state entries, continuing round-robin
+  /// where the previous call stopped, and erases the values and map entries
+  /// whose TTL has passed at processing time `now`. The erasures go to the
+  /// change log like a record's changes, so the runtime journals them with
+  /// the next take_log() and a replay reaches the same state. Returns the
+  /// number erased. Call between records and timers (never from inside
+  /// process() or a timer callback). Logics without TTL state return 0.
+  virtual size_t cleanup_expired(int64_t now, size_t budget) {
+    (void) now;
+    (void) budget;
+    return 0;
+  }
 };
 
 /// Builds the logic of one partition delivering its outputs to `port`.

@@ -1,23 +1,26 @@
-#include "eddy/state.hpp"
+#include "eddy/detail/state_registry.hpp"
+
+#include <algorithm>
+#include <stdexcept>
 
 namespace eddy::detail {
 
 namespace {
 
-thread_local state_registry* current_registry = nullptr;
+thread_local state_registry* filling_registry = nullptr;
 
 } // namespace
 
-state_registry* state_registry::current() noexcept {
-  return current_registry;
+state_registry* state_registry::filling() noexcept {
+  return filling_registry;
 }
 
-state_registry::scope::scope(state_registry* r) : previous_(current_registry) {
-  current_registry = r;
+state_registry::scope::scope(state_registry* r) : previous_(filling_registry) {
+  filling_registry = r;
 }
 
 state_registry::scope::~scope() {
-  current_registry = previous_;
+  filling_registry = previous_;
 }
 
 uint32_t state_registry::add(state_base* handle) {
@@ -62,7 +65,22 @@ size_t state_registry::key_count() const {
   return n;
 }
 
-state_base::state_base() : registry_(state_registry::current()) {
+size_t state_registry::cleanup_expired(int64_t now, size_t budget) {
+  size_t erased = 0;
+  // Each handle at most once per call, so a small state with a large budget
+  // is walked once rather than in circles.
+  for (size_t n = 0; n < handles_.size() && budget > 0; ++n) {
+    auto r = handles_[cleanup_handle_]->cleanup_expired(now, budget);
+    erased += r.erased;
+    budget -= std::min(budget, r.visited);
+    if (!r.wrapped)
+      break; // the budget ran out inside this handle: continue there next time
+    cleanup_handle_ = (cleanup_handle_ + 1) % handles_.size();
+  }
+  return erased;
+}
+
+state_base::state_base() : registry_(state_registry::filling()) {
   if (!registry_)
     throw std::logic_error("eddy state handles live in a keyed function built by the runtime");
   id_ = registry_->add(this);

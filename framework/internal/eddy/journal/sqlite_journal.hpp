@@ -55,6 +55,15 @@ enum class write_status : uint8_t {
   seq_conflict,   ///< refused: an append whose seq is not above the highest stored seq
 };
 
+/// What replay() and the entry deletes of snapshots have read since the
+/// journal was opened, as counts: how their cost grows. For tests,
+/// benchmarks and metrics.
+struct read_stats {
+  uint64_t segments_searched = 0; ///< seeks of the run index, one per segment (1024 ids)
+  uint64_t runs_read = 0;         ///< runs read by id
+  uint64_t rows_read = 0;         ///< entry rows read
+};
+
 /// Options for opening a journal file.
 struct open_options {
   bool create = true;          ///< create the file when missing
@@ -134,6 +143,12 @@ public:
 
   /// Every partition id with an entry, a snapshot or an epoch.
   [[nodiscard]] expected<std::vector<partition_id>> partitions();
+
+  /// What replays and snapshot deletes have read since open. Both visit
+  /// only the segments from their partition's first live entry on, so their
+  /// cost does not grow with other partitions' entries, not even when a
+  /// quiet partition keeps an old entry alive.
+  const read_stats& stats() const noexcept;
 
 private:
   struct impl;
