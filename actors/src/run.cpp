@@ -172,6 +172,7 @@ run_result execute(job& j) {
   src.stage = g.source.get();
   src.routes = topo.routes[0];
   src.chunk = cfg.source_chunk;
+  src.split_hint = cfg.parallelism;
   src.watermark_interval_ms = cfg.watermark_interval_ms;
   src.dir = rj.dir;
   src.journal_actor = rj.journal;

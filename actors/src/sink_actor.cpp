@@ -67,17 +67,22 @@ void flush(sink_actor_t* self) {
   st.flush_scheduled = false;
   if (!st.dirty || st.saving)
     return check_done(self);
-  auto position = st.runner->commit();
-  if (!position)
-    return fail(self, position.error().message());
+  // The marks go to the sink with its data (a transactional sink stores
+  // them in the same transaction) and then to the journal with its position.
   checkpoint_record c;
-  c.position = std::move(*position);
+  sink_marks marks;
   st.saving_hw.resize(st.inputs.size());
   for (uint32_t i = 0; i < st.inputs.size(); ++i) {
     st.saving_hw[i] = st.inputs[i].hw();
-    if (st.saving_hw[i] > 0)
+    if (st.saving_hw[i] > 0) {
       c.channels.push_back({i, st.saving_hw[i]});
+      marks.push_back({i, st.saving_hw[i]});
+    }
   }
+  auto position = st.runner->commit(marks);
+  if (!position)
+    return fail(self, position.error().message());
+  c.position = std::move(*position);
   st.dirty = false;
   st.saving = true;
   self->send(st.cfg.journal_actor, save_atom::value, st.pid, st.epoch, ++st.save_seq, encode(c));
@@ -146,21 +151,36 @@ caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
   st.pid = journal::partition_id_of(st.cfg.stage_index, 0);
   st.inputs.resize(st.cfg.producers);
   st.durable_hw.resize(st.cfg.producers);
-  st.runner = st.cfg.stage->make_runner();
+  auto runner = st.cfg.stage->make_runner(0, 1);
+  if (!runner) {
+    fail(self, runner.error().message());
+    return {};
+  }
+  st.runner = std::move(*runner);
   recover_checkpoint(
     self, st.cfg.journal_actor, st.pid,
     [=](uint64_t epoch, uint64_t snapshot_seq, const checkpoint_record& c) {
       auto& st = self->state;
       st.epoch = epoch;
       st.save_seq = snapshot_seq;
-      for (auto& p : c.channels) {
+      auto opened = st.runner->open(c.position);
+      if (!opened)
+        return fail(self, opened.error().message());
+      // A sink that keeps its marks in its target is authoritative: its
+      // transaction committed before the journal's checkpoint, so it may be
+      // ahead of the journal (DESIGN.md invariant 5).
+      std::vector<position> marks = c.channels;
+      if (*opened) {
+        marks.clear();
+        for (auto& m : **opened)
+          marks.push_back({m.channel, m.seq});
+      }
+      for (auto& p : marks) {
         if (p.channel >= st.inputs.size())
           return fail(self, "its checkpoint names producer " + std::to_string(p.channel));
         st.inputs[p.channel].hw(p.seq);
         st.durable_hw[p.channel] = p.seq;
       }
-      if (auto err = st.runner->open(c.position))
-        return fail(self, err.message());
       for (uint32_t i = 0; i < st.inputs.size(); ++i)
         self->send(producer(st, i), hello_atom::value, st.pid, st.inputs[i].hw());
       self->become(running(self));

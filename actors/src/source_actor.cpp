@@ -9,6 +9,7 @@
 #include "logging.hpp"
 #include "protocol.hpp"
 #include "records_codec.hpp"
+#include "split_positions.hpp"
 
 namespace eddy::actors {
 
@@ -20,13 +21,23 @@ struct mark {
   std::vector<uint64_t> next_seqs;
 };
 
+/// One split of the source: its runner with a port of its own, so that its
+/// chain keeps its own state and proposes its own watermark.
+struct split_reader {
+  std::string split;
+  std::unique_ptr<batch_port> port;
+  std::unique_ptr<dataflow::source_runner> runner;
+  bool finished = false;
+};
+
 struct source_state {
   source_config cfg;
   journal::partition_id pid = journal::partition_id_of(0, 0);
   uint64_t epoch = 0;
   uint64_t save_seq = 0;
-  std::unique_ptr<batch_port> port;
-  std::unique_ptr<dataflow::source_runner> runner;
+  uint32_t desired = 1;             ///< the hint the splits were enumerated for
+  std::vector<split_reader> splits; ///< all read here, round-robin by chunk
+  size_t next_split = 0;            ///< where the round-robin goes on
   std::vector<channel_out> outputs;
   std::vector<int64_t> sent_watermark; ///< by consumer: the last watermark it was sent
   std::deque<mark> marks;           ///< boundaries not yet fully acknowledged
@@ -69,6 +80,30 @@ void save(source_actor_t* self) {
              encode(c));
 }
 
+/// The position of all splits: a plain split position for a source without
+/// splits (the format from before splits), else split positions.
+std::string position_of(const source_state& st) {
+  if (st.splits.size() == 1 && st.splits[0].split.empty())
+    return st.splits[0].runner->position();
+  split_positions sp;
+  sp.desired = st.desired;
+  for (auto& s : st.splits)
+    sp.splits.emplace_back(s.split, s.runner->position());
+  return encode(sp);
+}
+
+/// The minimum over the splits still reading (each split's timestamps only
+/// bound its own data); once all have ended, the highest any proposed.
+int64_t watermark_of(const source_state& st) {
+  int64_t low = max_time, high = min_time;
+  for (auto& s : st.splits) {
+    high = std::max(high, s.port->watermark());
+    if (!s.finished)
+      low = std::min(low, s.port->watermark());
+  }
+  return low == max_time ? high : low;
+}
+
 void pump(source_actor_t* self) {
   auto& st = self->state;
   if (st.ended)
@@ -82,21 +117,29 @@ void pump(source_actor_t* self) {
     }
   }
   st.waiting_for_credit = false;
+  // Round-robin over the splits still reading, one chunk per pump.
+  size_t k = st.next_split % st.splits.size();
+  for (size_t i = 0; i < st.splits.size() && st.splits[k].finished; ++i)
+    k = (k + 1) % st.splits.size();
+  st.next_split = k + 1;
+  auto& split = st.splits[k];
   expected<size_t> n = size_t{0};
   try {
-    n = st.runner->pump(st.cfg.chunk);
+    if (!split.finished)
+      n = split.runner->pump(st.cfg.chunk);
   } catch (const std::exception& e) {
     return fail(self, std::string{"a step of the source's chain threw: "} + e.what());
   }
   if (!n)
     return fail(self, n.error().message());
+  split.finished = split.runner->finished();
   st.values_read += *n;
   if (auto now = std::chrono::steady_clock::now(); now - st.last_report >= std::chrono::seconds(1)) {
     st.last_report = now;
     self->send(st.cfg.job, progress_atom::value, st.values_read);
   }
-  auto wm = st.port->watermark();
-  st.port->take([&](uint32_t target, dataflow::record_batch&& b) {
+  auto wm = watermark_of(st);
+  split.port->take([&](uint32_t target, dataflow::record_batch&& b) {
     st.outputs[target].assign(b);
     b.watermark = wm;
     st.sent_watermark[target] = wm;
@@ -120,11 +163,14 @@ void pump(source_actor_t* self) {
     if (sent)
       st.last_watermark_only = now;
   }
-  mark m{st.runner->position(), {}};
+  mark m{position_of(st), {}};
   for (auto& o : st.outputs)
     m.next_seqs.push_back(o.next_seq());
   st.marks.push_back(std::move(m));
-  if (st.runner->finished()) {
+  bool all_finished = true;
+  for (auto& s : st.splits)
+    all_finished = all_finished && s.finished;
+  if (all_finished) {
     st.ended = true;
     for (uint32_t t = 0; t < st.outputs.size(); ++t) {
       st.outputs[t].end_sent = true;
@@ -187,18 +233,57 @@ caf::behavior running(source_actor_t* self) {
   };
 }
 
+/// Makes the readers of the source's splits and opens them at the recovered
+/// position: split positions, a plain position (one split, or a checkpoint
+/// from before splits) or nothing (a fresh job). Returns what went wrong.
+std::string open_splits(source_state& st, const std::string& position) {
+  std::optional<split_positions> stored;
+  st.desired = std::max<uint32_t>(st.cfg.split_hint, 1);
+  if (is_split_positions(position)) {
+    stored = decode_split_positions(position);
+    if (!stored)
+      return "its checkpoint's split positions are corrupt";
+    st.desired = stored->desired; // the same list as before, whatever the hint now
+  }
+  auto names = st.cfg.stage->splits(st.desired);
+  if (!names)
+    return names.error().message();
+  if (names->empty())
+    return "it has no splits";
+  if (stored) {
+    bool same = stored->splits.size() == names->size();
+    for (size_t i = 0; same && i < names->size(); ++i)
+      same = stored->splits[i].first == (*names)[i];
+    if (!same)
+      return "its splits differ from those of its checkpoint (" + std::to_string(names->size())
+             + " now, " + std::to_string(stored->splits.size())
+             + " then): its input or configuration changed";
+  } else if (!position.empty() && names->size() != 1) {
+    return "its checkpoint holds one position but it now has " + std::to_string(names->size())
+           + " splits";
+  }
+  for (size_t i = 0; i < names->size(); ++i) {
+    split_reader r;
+    r.split = (*names)[i];
+    r.port = std::make_unique<batch_port>(st.cfg.routes.offsets(), st.cfg.routes.size());
+    auto runner = st.cfg.stage->make_runner(*r.port, r.split);
+    if (!runner)
+      return runner.error().message();
+    r.runner = std::move(*runner);
+    auto& at = stored ? stored->splits[i].second : position;
+    if (auto err = r.runner->open(at))
+      return err.message();
+    r.finished = r.runner->finished();
+    st.splits.push_back(std::move(r));
+  }
+  return {};
+}
+
 caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  st.port = std::make_unique<batch_port>(st.cfg.routes.offsets(), st.cfg.routes.size());
   st.outputs.resize(st.cfg.routes.size());
   st.sent_watermark.resize(st.cfg.routes.size(), min_time);
-  try {
-    st.runner = st.cfg.stage->make_runner(*st.port);
-  } catch (const std::exception& e) {
-    fail(self, e.what());
-    return {};
-  }
   recover_checkpoint(
     self, st.cfg.journal_actor, st.pid,
     [=](uint64_t epoch, uint64_t snapshot_seq, const checkpoint_record& c) {
@@ -210,9 +295,16 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
           return fail(self, "its checkpoint names consumer " + std::to_string(p.channel));
         st.outputs[p.channel].restore(p.seq, p.seq - 1);
       }
-      if (auto err = st.runner->open(c.position))
-        return fail(self, err.message());
-      log::runtime()->debug("source {} resumes at position '{}'", st.cfg.stage->name, c.position);
+      std::string problem;
+      try {
+        problem = open_splits(st, c.position);
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+      if (!problem.empty())
+        return fail(self, problem);
+      log::runtime()->debug("source {} resumes {} splits at position '{}'", st.cfg.stage->name,
+                            st.splits.size(), c.position);
       self->become(running(self));
       pump(self);
     },
