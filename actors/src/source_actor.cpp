@@ -36,8 +36,9 @@ struct source_state {
   uint64_t epoch = 0;
   uint64_t save_seq = 0;
   uint32_t desired = 1;             ///< the hint the splits were enumerated for
-  std::vector<split_reader> splits; ///< all read here, round-robin by chunk
-  size_t next_split = 0;            ///< where the round-robin goes on
+  std::vector<split_reader> splits; ///< all read here, round-robin
+  uint64_t turn = 0;                ///< values per split and turn (several splits)
+  size_t next_split = 0;            ///< whose turn is next
   std::vector<channel_out> outputs;
   std::vector<int64_t> sent_watermark; ///< by consumer: the last watermark it was sent
   std::deque<mark> marks;           ///< boundaries not yet fully acknowledged
@@ -87,6 +88,8 @@ std::string position_of(const source_state& st) {
     return st.splits[0].runner->position();
   split_positions sp;
   sp.desired = st.desired;
+  sp.turn = st.turn;
+  sp.next = st.next_split;
   for (auto& s : st.splits)
     sp.splits.emplace_back(s.split, s.runner->position());
   return encode(sp);
@@ -117,16 +120,20 @@ void pump(source_actor_t* self) {
     }
   }
   st.waiting_for_credit = false;
-  // Round-robin over the splits still reading, one chunk per pump.
+  // Round-robin over the splits still reading, `turn` values each. The
+  // splits share this actor's channels, so a replay must interleave them
+  // exactly as before: the cursor and turn are in the checkpoint, and a
+  // split's read(turn) must deliver min(turn, what is left) (bounded,
+  // deterministic readers; one actor per split will lift this).
   size_t k = st.next_split % st.splits.size();
   for (size_t i = 0; i < st.splits.size() && st.splits[k].finished; ++i)
     k = (k + 1) % st.splits.size();
-  st.next_split = k + 1;
+  st.next_split = (k + 1) % st.splits.size();
   auto& split = st.splits[k];
   expected<size_t> n = size_t{0};
   try {
     if (!split.finished)
-      n = split.runner->pump(st.cfg.chunk);
+      n = split.runner->pump(st.splits.size() == 1 ? st.cfg.chunk : st.turn);
   } catch (const std::exception& e) {
     return fail(self, std::string{"a step of the source's chain threw: "} + e.what());
   }
@@ -245,6 +252,8 @@ std::string open_splits(source_state& st, const std::string& position) {
       return "its checkpoint's split positions are corrupt";
     st.desired = stored->desired; // the same list as before, whatever the hint now
   }
+  st.turn = stored ? stored->turn : std::max<uint64_t>(st.cfg.chunk, 1);
+  st.next_split = stored ? stored->next : 0;
   auto names = st.cfg.stage->splits(st.desired);
   if (!names)
     return names.error().message();

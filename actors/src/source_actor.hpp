@@ -25,9 +25,9 @@ struct source_config {
 /// Spawns the source driver (detached: reading blocks). It recovers its
 /// checkpoint — the read position and the next seq of every channel — from
 /// the journal, opens a reader per split of the source (all in this actor,
-/// read round-robin one chunk at a time, the watermark the minimum over the
-/// splits still reading; the position packs every split's, see
-/// split_positions.hpp), reads chunks while every channel has credit, sends one batch
+/// read round-robin one chunk each, the watermark the minimum over the
+/// splits still reading; the position packs every split's and the
+/// round-robin cursor, see FORMAT.md), reads chunks while every channel has credit, sends one batch
 /// per consumer per chunk, and saves a new checkpoint once consumers have
 /// acknowledged everything up to a chunk boundary (DESIGN.md invariant 4).
 /// At the end of a bounded input it sends end-of-stream on every channel.

@@ -45,6 +45,8 @@ bool is_split_positions(std::string_view text) {
 std::string encode(const split_positions& x) {
   std::string out{tag};
   put(out, std::to_string(x.desired));
+  put(out, std::to_string(x.turn));
+  put(out, std::to_string(x.next));
   put(out, std::to_string(x.splits.size()));
   for (auto& [split, position] : x.splits) {
     put(out, split);
@@ -59,7 +61,8 @@ std::optional<split_positions> decode_split_positions(std::string_view text) {
   text.remove_prefix(tag.size());
   split_positions x;
   uint64_t desired = 0, count = 0;
-  if (!take_number(text, desired) || desired > UINT32_MAX || !take_number(text, count))
+  if (!take_number(text, desired) || desired > UINT32_MAX || !take_number(text, x.turn)
+      || x.turn == 0 || !take_number(text, x.next) || !take_number(text, count))
     return std::nullopt;
   x.desired = static_cast<uint32_t>(desired);
   for (uint64_t i = 0; i < count; ++i) {
@@ -68,7 +71,7 @@ std::optional<split_positions> decode_split_positions(std::string_view text) {
       return std::nullopt;
     x.splits.emplace_back(std::string{split}, std::string{position});
   }
-  if (!text.empty())
+  if (!text.empty() || (count > 0 && x.next >= count))
     return std::nullopt;
   return x;
 }

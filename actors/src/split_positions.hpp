@@ -15,9 +15,14 @@
 namespace eddy::actors {
 
 /// The positions of every split of a source, with the hint they were
-/// enumerated for, so a restart enumerates the same list.
+/// enumerated for (so a restart enumerates the same list) and the state of
+/// the round-robin over them (so a restart reads them in the same order and
+/// every channel seq stands for the same value again: all splits share the
+/// source actor's channels).
 struct split_positions {
   uint32_t desired = 1;
+  uint64_t turn = 0;  ///< values read from one split before the next one's turn
+  uint64_t next = 0;  ///< the split whose turn is next
   std::vector<std::pair<std::string, std::string>> splits; ///< (descriptor, position)
 };
 
