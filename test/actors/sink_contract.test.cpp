@@ -118,4 +118,35 @@ BOOST_AUTO_TEST_CASE(several_files_read_as_splits_deliver_every_line_once_across
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_restart_refuses_splits_that_differ_from_its_checkpoints) {
+  test::temp_dir dir;
+  fs::create_directories(dir.path);
+  auto input = dir.path / "in.txt";
+  {
+    std::ofstream out{input};
+    for (int k = 0; k < 20'000; ++k)
+      out << "line " << k << "\n";
+  }
+  auto store = std::make_shared<memory::transactional_store<std::string>>();
+  store->fail_after_commit = 2;
+  auto run = [&] {
+    job j{"changed-input"};
+    j.config().state_dir = dir.path / "state";
+    j.config().log_level = "off";
+    j.config().parallelism = 3;
+    j.config().source_chunk = 500;
+    j.source(file::lines(input))
+      .map([](const std::string_view& line) { return std::string{line}; })
+      .sink(memory::transactional(store));
+    return actors::execute(j);
+  };
+  BOOST_TEST_REQUIRE(run().exit_code != 0);
+  std::ofstream{input, std::ios::app} << "one more\n"; // the ranges move
+  store->fail_after_commit = 0;
+  auto refused = run();
+  BOOST_TEST(refused.exit_code != 0);
+  BOOST_TEST(refused.error.find("splits differ from those of its checkpoint") != std::string::npos,
+             refused.error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
