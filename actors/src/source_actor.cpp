@@ -46,6 +46,9 @@ struct source_state {
   bool saving = false;
   bool waiting_for_credit = false;
   bool ended = false;
+  /// A fresh start of several splits: their layout (hint, turn) is being
+  /// saved before the first value, see source_behavior.
+  bool layout_pending = false;
   uint64_t values_read = 0;  ///< in this run, for progress reports
   std::chrono::steady_clock::time_point last_watermark_only{}; ///< see pump()
   std::chrono::steady_clock::time_point last_report = std::chrono::steady_clock::now();
@@ -109,7 +112,7 @@ int64_t watermark_of(const source_state& st) {
 
 void pump(source_actor_t* self) {
   auto& st = self->state;
-  if (st.ended)
+  if (st.ended || st.layout_pending)
     return;
   size_t total = 0;
   for (auto& o : st.outputs) {
@@ -236,6 +239,10 @@ caf::behavior running(source_actor_t* self) {
         return fail(self, "the journal refused its checkpoint");
       st.saving = false;
       save(self);
+      if (st.layout_pending) {
+        st.layout_pending = false;
+        pump(self);
+      }
     },
   };
 }
@@ -315,6 +322,16 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
       log::runtime()->debug("source {} resumes {} splits at position '{}'", st.cfg.stage->name,
                             st.splits.size(), c.position);
       self->become(running(self));
+      if (c.position.empty() && is_split_positions(position_of(st))) {
+        // Consumers keep marks of what they saw (a transactional sink keeps
+        // them even if this source never saved a checkpoint), so the split
+        // layout that assigns every seq must be durable before the first
+        // one: a restart at another parallelism must not deal them anew.
+        st.layout_pending = true;
+        st.committable = mark{position_of(st), std::vector<uint64_t>(st.outputs.size(), 1)};
+        save(self);
+        return;
+      }
       pump(self);
     },
     [=](const std::string& what) { fail(self, what); });
