@@ -26,6 +26,9 @@ struct in_flight_entry {
   int64_t watermark = min_time; ///< released with the outputs, never before them
 };
 
+/// State entries a partition visits for expired TTL values per group.
+constexpr size_t ttl_cleanup_per_group = 64;
+
 struct partition_state {
   std::shared_ptr<const partition_config> cfg;
   caf::actor supervisor;
@@ -295,6 +298,10 @@ void write_snapshot(partition_actor_t* self) {
 void close_group(partition_actor_t* self) {
   auto& st = self->state;
   st.group_scheduled = false;
+  // Expired TTL values go in the background too (Flink's incremental
+  // cleanup), so memory stays bounded under key churn; the erasures are
+  // journaled with this group.
+  st.logic->cleanup_expired(processing_time_now(), ttl_cleanup_per_group);
   entry_record e;
   st.logic->take_log(e.state_log);
   if (st.acks_due.empty() && st.port->empty() && e.state_log.empty()) {

@@ -89,6 +89,7 @@ run_result execute(job& j) {
   src.stage = g.source.get();
   src.the_plan = the_plan;
   src.chunk = cfg.source_chunk;
+  src.split_hint = cfg.parallelism;
   src.watermark_interval_ms = cfg.watermark_interval_ms;
   src.journal_actor = rj.journal;
   src.job = self;

@@ -74,17 +74,22 @@ void close_group(sink_actor_t* self) {
   st.group_scheduled = false;
   if (!st.dirty || st.saving)
     return check_done(self);
-  auto position = st.runner->commit();
-  if (!position)
-    return fail(self, position.error().message());
+  // The marks go to the sink with its data (a transactional sink stores
+  // them in the same transaction) and then to the journal with its position.
   checkpoint_record c;
-  c.position = std::move(*position);
+  sink_marks marks;
   st.saving_hw.resize(st.inputs.size());
   for (uint32_t i = 0; i < st.inputs.size(); ++i) {
     st.saving_hw[i] = st.inputs[i].hw();
-    if (st.saving_hw[i] > 0)
+    if (st.saving_hw[i] > 0) {
       c.channels.push_back({i, st.saving_hw[i]});
+      marks.push_back({i, st.saving_hw[i]});
+    }
   }
+  auto position = st.runner->commit(marks);
+  if (!position)
+    return fail(self, position.error().message());
+  c.position = std::move(*position);
   st.dirty = false;
   st.saving = true;
   self->send(st.cfg.journal_actor, save_atom::value, st.pid, st.epoch, ++st.save_seq, encode(c));
@@ -162,16 +167,26 @@ void start(sink_actor_t* self) {
       auto& st = self->state;
       st.epoch = epoch;
       st.save_seq = snapshot_seq;
+      auto opened = st.runner->open(c.position);
+      if (!opened)
+        return fail(self, opened.error().message());
+      // A sink that keeps its marks in its target is authoritative: its
+      // transaction committed before the journal's checkpoint, so it may be
+      // ahead of the journal (DESIGN.md invariant 5).
+      std::vector<position> marks = c.channels;
+      if (*opened) {
+        marks.clear();
+        for (auto& m : **opened)
+          marks.push_back({m.channel, m.seq});
+      }
       consumer_hello hello{st.cfg.instance, {}};
-      for (auto& p : c.channels) {
+      for (auto& p : marks) {
         if (p.channel >= st.inputs.size())
           return fail(self, "its checkpoint names producer " + std::to_string(p.channel));
         st.inputs[p.channel].hw(p.seq);
         st.durable_hw[p.channel] = p.seq;
         hello.hws.push_back({static_cast<uint32_t>(p.channel), p.seq});
       }
-      if (auto err = st.runner->open(c.position))
-        return fail(self, err.message());
       st.in->hello(std::move(hello));
       send_upstream(self);
       self->become(running(self));
@@ -191,7 +206,12 @@ caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
   auto producers = p.stage(st.in->producer_stage()).indexes;
   st.inputs.resize(producers);
   st.durable_hw.resize(producers);
-  st.runner = st.cfg.stage->make_runner();
+  auto runner = st.cfg.stage->make_runner(st.cfg.instance, st.cfg.the_plan->stage(st.cfg.stage_index).instances);
+  if (!runner) {
+    fail(self, runner.error().message());
+    return {};
+  }
+  st.runner = std::move(*runner);
   return {
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);

@@ -134,7 +134,7 @@ public:
   eddy::error check() const override {
     return inner_->check();
   }
-  eddy::error open(std::string_view committed) override {
+  eddy::expected<std::optional<eddy::sink_marks>> open(std::string_view committed) override {
     pending_.clear();
     return inner_->open(committed);
   }
@@ -142,8 +142,8 @@ public:
     pending_.push_back(window_end_of(query_, row));
     return inner_->write(row);
   }
-  eddy::expected<std::string> commit() override {
-    auto position = inner_->commit();
+  eddy::expected<std::string> commit(const eddy::sink_marks& marks) override {
+    auto position = inner_->commit(marks);
     if (!position)
       return position;
     auto now = wall_us();

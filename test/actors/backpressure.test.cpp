@@ -25,15 +25,15 @@ public:
   std::string name() const override {
     return "slow";
   }
-  error open(std::string_view) override {
-    return {};
+  expected<std::optional<sink_marks>> open(std::string_view) override {
+    return std::optional<sink_marks>{};
   }
   error write(const std::string&) override {
     if (++written_ % 100 == 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return {};
   }
-  expected<std::string> commit() override {
+  expected<std::string> commit(const sink_marks&) override {
     return std::to_string(written_);
   }
 

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <system_error>
 
 namespace eddy::connectors::file::detail {
@@ -29,6 +30,12 @@ std::filesystem::path directory_of(const std::filesystem::path& file) {
 }
 
 } // namespace
+
+std::filesystem::path part_file(const std::filesystem::path& directory, uint32_t index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "part-%05u", static_cast<unsigned>(index));
+  return directory / name;
+}
 
 line_file::line_file(std::filesystem::path file) : file_(std::move(file)) {
 }

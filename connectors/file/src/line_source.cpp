@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace eddy::connectors::file {
 
@@ -33,25 +36,39 @@ std::string_view without_cr(const char* first, size_t size) {
   return {first, size};
 }
 
-/// The source behind lines(): a read buffer over a file read with pread(2).
+constexpr uint64_t to_end = std::numeric_limits<uint64_t>::max();
+
+bool parse_u64(std::string_view text, uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
+/// Reads the lines of one file that start in the byte range [first, limit):
+/// a whole file (0, to_end), or one split. A read buffer over pread(2).
 ///
 /// The buffer holds file bytes [offset_ - begin_, read_offset_): bytes before
-/// begin_ were delivered, bytes in [begin_, end_) are not yet. Invariant:
-/// offset_ (the position) is the file offset of buf_[begin_].
-class line_source final : public source<std::string_view> {
+/// begin_ were delivered (or skipped), bytes in [begin_, end_) are not yet.
+/// Invariant: offset_ (the position) is the file offset of buf_[begin_].
+/// A range that starts inside a line first skips to the next line start:
+/// that line belongs to the range where it starts (skip_ until then).
+class line_reader final : public source<std::string_view> {
 public:
-  explicit line_source(std::filesystem::path file) : file_(std::move(file)) {
+  line_reader(std::filesystem::path file, uint64_t first, uint64_t limit)
+    : file_(std::move(file)), first_(first), limit_(limit) {
   }
 
-  line_source(const line_source&) = delete;
-  line_source& operator=(const line_source&) = delete;
+  line_reader(const line_reader&) = delete;
+  line_reader& operator=(const line_reader&) = delete;
 
-  ~line_source() override {
+  ~line_reader() override {
     close();
   }
 
   std::string name() const override {
-    return "file:" + file_.string();
+    auto n = "file:" + file_.string();
+    if (first_ != 0 || limit_ != to_end)
+      n += "[" + std::to_string(first_) + "," + std::to_string(limit_) + ")";
+    return n;
   }
 
   error check() const override {
@@ -75,6 +92,7 @@ public:
     begin_ = end_ = scan_ = 0;
     offset_ = read_offset_ = 0;
     eof_ = false;
+    skip_ = false;
     fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0)
       return {errc::io, "cannot open input file " + quoted(file_) + ": " + errno_text(errno)};
@@ -91,11 +109,34 @@ public:
     return {};
   }
 
+  /// The range's first line start is not known until the bytes up to the
+  /// next '\n' have been read: skips them (they belong to the range before).
+  error skip_partial_line() {
+    while (skip_) {
+      auto* data = buf_.get();
+      auto* nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_));
+      auto size = nl != nullptr ? static_cast<size_t>(nl - (data + begin_)) + 1 : end_ - begin_;
+      // Dropped as they go, so a long partial line does not grow the buffer.
+      begin_ += size;
+      scan_ = begin_;
+      offset_ += size;
+      if (nl != nullptr || eof_) {
+        skip_ = false;
+        break;
+      }
+      if (auto err = fill())
+        return err;
+    }
+    return {};
+  }
+
   expected<size_t> read(size_t max, const std::function<void(const std::string_view&)>& fn) override {
     if (fd_ < 0)
       return error{errc::invalid_argument, name() + ": read() called before open()"};
+    if (auto err = skip_partial_line())
+      return err;
     size_t delivered = 0;
-    while (delivered < max) {
+    while (delivered < max && offset_ < limit_) {
       const char* data = buf_.get();
       auto* nl = static_cast<const char*>(std::memchr(data + scan_, '\n', end_ - scan_));
       if (nl != nullptr) {
@@ -127,7 +168,7 @@ public:
   }
 
   bool finished() const override {
-    return eof_ && begin_ == end_;
+    return offset_ >= limit_ || (eof_ && begin_ == end_ && !skip_);
   }
 
   std::string position() const override {
@@ -136,38 +177,47 @@ public:
 
 private:
   /// Checks that the open file is regular and `position` one of its line
-  /// boundaries, and sets `start` to it.
-  error start_of(std::string_view position, uint64_t& start) const {
+  /// boundaries in the range, and sets `start` to it and skip_ to whether
+  /// a partial line comes first.
+  error start_of(std::string_view position, uint64_t& start) {
     struct stat st {};
     if (::fstat(fd_, &st) != 0)
       return {errc::io, "cannot stat input file " + quoted(file_) + ": " + errno_text(errno)};
     if (!S_ISREG(st.st_mode))
       return {errc::invalid_argument, "input file " + quoted(file_) + " is not a regular file"};
-    if (!position.empty()) {
-      auto [end, ec] = std::from_chars(position.data(), position.data() + position.size(), start);
-      if (ec != std::errc{} || end != position.data() + position.size())
-        return {errc::corrupt, "position '" + std::string{position} + "' of input file "
-                                 + quoted(file_) + " is not a number"};
-      auto size = static_cast<uint64_t>(st.st_size);
-      if (start > size)
-        return {errc::corrupt, "position " + std::string{position}
-                                 + " is beyond the end of input file " + quoted(file_) + " ("
-                                 + std::to_string(size) + " bytes)"};
-      // position() only ever stands just after a '\n' or at the end of the
-      // file; anything else means the file changed since it was stored.
-      if (start > 0 && start < size) {
-        char before = 0;
-        ssize_t n;
-        do {
-          n = ::pread(fd_, &before, 1, static_cast<off_t>(start - 1));
-        } while (n < 0 && errno == EINTR);
-        if (n < 0)
-          return {errc::io, "cannot read input file " + quoted(file_) + ": " + errno_text(errno)};
-        if (n != 1 || before != '\n')
-          return {errc::corrupt, "position " + std::string{position} + " of input file "
-                                   + quoted(file_) + " is not at the start of a line"};
-      }
+    auto size = static_cast<uint64_t>(st.st_size);
+    if (first_ > size)
+      return {errc::corrupt, "split " + name() + " begins beyond the end of input file "
+                               + quoted(file_) + " (" + std::to_string(size) + " bytes)"};
+    start = first_;
+    if (!position.empty() && !parse_u64(position, start))
+      return {errc::corrupt, "position '" + std::string{position} + "' of input file "
+                               + quoted(file_) + " is not a number"};
+    if (start > size)
+      return {errc::corrupt, "position " + std::string{position}
+                               + " is beyond the end of input file " + quoted(file_) + " ("
+                               + std::to_string(size) + " bytes)"};
+    if (start < first_)
+      return {errc::corrupt, "position " + std::string{position} + " lies before split "
+                               + name()};
+    // position() only ever stands just after a '\n', at the end of the file
+    // or (before the first line) at the range's start; anything else means
+    // the file changed since it was stored.
+    bool at_line_start = true;
+    if (start > 0 && start < size) {
+      char before = 0;
+      ssize_t n;
+      do {
+        n = ::pread(fd_, &before, 1, static_cast<off_t>(start - 1));
+      } while (n < 0 && errno == EINTR);
+      if (n < 0)
+        return {errc::io, "cannot read input file " + quoted(file_) + ": " + errno_text(errno)};
+      at_line_start = n == 1 && before == '\n';
     }
+    skip_ = !at_line_start && start == first_;
+    if (!at_line_start && !skip_)
+      return {errc::corrupt, "position " + std::string{position} + " of input file "
+                               + quoted(file_) + " is not at the start of a line"};
     return {};
   }
 
@@ -206,6 +256,9 @@ private:
   }
 
   std::filesystem::path file_;
+  uint64_t first_;           ///< the range: lines starting in [first_, limit_)
+  uint64_t limit_;
+  bool skip_ = false;        ///< first_ is inside a line: skip to the next one
   int fd_ = -1;
   std::unique_ptr<char[]> buf_;
   size_t capacity_ = 0;
@@ -217,10 +270,155 @@ private:
   bool eof_ = false;         ///< a pread(2) returned 0
 };
 
+/// The source behind lines(): a list of files, split by byte ranges. Read
+/// directly (without splits) it reads the files one after another.
+class line_files final : public source<std::string_view> {
+public:
+  explicit line_files(std::vector<std::filesystem::path> files) : files_(std::move(files)) {
+  }
+
+  std::string name() const override {
+    if (files_.size() == 1)
+      return "file:" + files_[0].string();
+    std::string n = "files:";
+    for (size_t i = 0; i < files_.size(); ++i)
+      n += (i > 0 ? "," : "") + files_[i].string();
+    return n;
+  }
+
+  error check() const override {
+    if (files_.empty())
+      return {errc::invalid_argument, "lines() was given no input file"};
+    for (auto& f : files_)
+      if (auto err = line_reader{f, 0, to_end}.check())
+        return err;
+    return {};
+  }
+
+  expected<std::vector<std::string>> splits(uint32_t desired) const override {
+    std::vector<uint64_t> sizes;
+    uint64_t total = 0;
+    for (auto& f : files_) {
+      struct stat st {};
+      if (::stat(f.c_str(), &st) != 0)
+        return error{errc::io, "cannot stat input file " + quoted(f) + ": " + errno_text(errno)};
+      sizes.push_back(static_cast<uint64_t>(st.st_size));
+      total += sizes.back();
+    }
+    // Ranges of about total/desired bytes, never across files; every file is
+    // at least one split, so an empty file still has a (finished) reader.
+    auto target = std::max<uint64_t>(1, (total + std::max(desired, 1u) - 1) / std::max(desired, 1u));
+    std::vector<std::string> out;
+    for (size_t i = 0; i < files_.size(); ++i) {
+      auto parts = std::max<uint64_t>(1, (sizes[i] + target - 1) / target);
+      for (uint64_t k = 0; k < parts; ++k) {
+        auto first = static_cast<uint64_t>(static_cast<unsigned __int128>(sizes[i]) * k / parts);
+        auto limit = static_cast<uint64_t>(static_cast<unsigned __int128>(sizes[i]) * (k + 1) / parts);
+        out.push_back(split_of(files_[i], first, limit));
+      }
+    }
+    return out;
+  }
+
+  expected<std::unique_ptr<source<std::string_view>>> reader(const std::string& split) const override {
+    // "<first>-<limit>:<path>"
+    auto dash = split.find('-');
+    auto colon = split.find(':');
+    uint64_t first = 0, limit = 0;
+    if (dash == std::string::npos || colon == std::string::npos || dash > colon
+        || !parse_u64(std::string_view{split}.substr(0, dash), first)
+        || !parse_u64(std::string_view{split}.substr(dash + 1, colon - dash - 1), limit)
+        || first > limit)
+      return error{errc::corrupt, "split '" + split + "' of " + name()
+                                    + " is not '<first>-<limit>:<path>'"};
+    std::filesystem::path file{split.substr(colon + 1)};
+    if (std::find(files_.begin(), files_.end(), file) == files_.end())
+      return error{errc::corrupt, "split '" + split + "' names a file that " + name()
+                                    + " does not read"};
+    return std::unique_ptr<source<std::string_view>>{
+      std::make_unique<line_reader>(std::move(file), first, limit)};
+  }
+
+  error open(std::string_view position) override {
+    size_t index = 0;
+    auto inner = position;
+    if (files_.size() > 1 && !position.empty()) {
+      auto colon = position.find(':');
+      uint64_t i = 0;
+      if (colon == std::string_view::npos || !parse_u64(position.substr(0, colon), i)
+          || i >= files_.size())
+        return {errc::corrupt, "position '" + std::string{position} + "' of " + name()
+                                 + " is not '<file index>:<offset>'"};
+      index = static_cast<size_t>(i);
+      inner = position.substr(colon + 1);
+    }
+    if (files_.empty())
+      return {errc::invalid_argument, "lines() was given no input file"};
+    return open_file(index, inner);
+  }
+
+  expected<size_t> read(size_t max, const std::function<void(const std::string_view&)>& fn) override {
+    if (!current_)
+      return error{errc::invalid_argument, name() + ": read() called before open()"};
+    size_t delivered = 0;
+    while (delivered < max) {
+      auto n = current_->read(max - delivered, fn);
+      if (!n)
+        return n;
+      delivered += *n;
+      if (!current_->finished() || index_ + 1 >= files_.size()) {
+        if (*n == 0)
+          break;
+        continue;
+      }
+      if (auto err = open_file(index_ + 1, {}))
+        return err;
+    }
+    return delivered;
+  }
+
+  bool finished() const override {
+    return current_ && index_ + 1 >= files_.size() && current_->finished();
+  }
+
+  std::string position() const override {
+    auto inner = current_ ? current_->position() : std::string{"0"};
+    // One file keeps the plain byte offset of the single-file source.
+    return files_.size() == 1 ? inner : std::to_string(index_) + ":" + inner;
+  }
+
+private:
+  error open_file(size_t index, std::string_view position) {
+    index_ = index;
+    current_ = std::make_unique<line_reader>(files_[index], 0, to_end);
+    auto err = current_->open(position);
+    if (err)
+      current_.reset();
+    return err;
+  }
+
+  std::vector<std::filesystem::path> files_;
+  size_t index_ = 0;                   ///< the file being read directly
+  std::unique_ptr<line_reader> current_; ///< its reader; null before open()
+};
+
 } // namespace
 
+std::string split_of(const std::filesystem::path& file, uint64_t first, uint64_t limit) {
+  return std::to_string(first) + "-" + std::to_string(limit) + ":" + file.string();
+}
+
 std::unique_ptr<eddy::source<std::string_view>> lines(std::filesystem::path file) {
-  return std::make_unique<line_source>(std::move(file));
+  return lines(std::vector<std::filesystem::path>{std::move(file)});
+}
+
+std::unique_ptr<eddy::source<std::string_view>> lines(std::vector<std::filesystem::path> files) {
+  return std::make_unique<line_files>(std::move(files));
+}
+
+std::unique_ptr<eddy::source<std::string_view>> lines(
+  std::initializer_list<std::filesystem::path> files) {
+  return lines(std::vector<std::filesystem::path>{files});
 }
 
 } // namespace eddy::connectors::file

@@ -302,28 +302,59 @@ bid next_bid(const generator_config& config, int64_t n, random& rng, int64_t ts)
   return b;
 }
 
+bool parse_u64(std::string_view text, uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
+/// Events `index`, `index + stride`, ... below config.events: split
+/// index/stride of the generator, or all of it (0/1). The position is the
+/// number of the next event it would generate.
 class nexmark_source final : public eddy::source<event> {
 public:
-  explicit nexmark_source(generator_config config) : config_(config) {
+  nexmark_source(generator_config config, uint64_t index = 0, uint64_t stride = 1)
+    : config_(config), index_(index), stride_(stride), next_(index) {
   }
   std::string name() const override {
-    return "nexmark(" + std::to_string(config_.events) + " events, seed "
-           + std::to_string(config_.seed) + ")";
+    auto n = "nexmark(" + std::to_string(config_.events) + " events, seed "
+             + std::to_string(config_.seed) + ")";
+    if (stride_ > 1)
+      n += " split " + split_name();
+    return n;
   }
   error check() const override {
     if (config_.rate == 0)
       return {errc::invalid_argument, "nexmark generator rate must be positive"};
     return {};
   }
+  expected<std::vector<std::string>> splits(uint32_t desired) const override {
+    std::vector<std::string> out;
+    auto n = std::max<uint32_t>(desired, 1);
+    for (uint32_t i = 0; i < n; ++i)
+      out.push_back(std::to_string(i) + "/" + std::to_string(n));
+    return out;
+  }
+  expected<std::unique_ptr<eddy::source<event>>> reader(const std::string& split) const override {
+    auto slash = split.find('/');
+    uint64_t i = 0, n = 0;
+    if (slash == std::string::npos || !parse_u64(std::string_view{split}.substr(0, slash), i)
+        || !parse_u64(std::string_view{split}.substr(slash + 1), n) || n == 0 || i >= n)
+      return error{errc::corrupt, "split '" + split + "' of " + name() + " is not 'i/n', i < n"};
+    return std::unique_ptr<eddy::source<event>>{std::make_unique<nexmark_source>(config_, i, n)};
+  }
   error open(std::string_view position) override {
-    uint64_t start = 0;
+    uint64_t start = index_;
     if (!position.empty()) {
-      auto [end, ec] = std::from_chars(position.data(), position.data() + position.size(), start);
-      if (ec != std::errc{} || end != position.data() + position.size())
+      if (!parse_u64(position, start))
         return {errc::corrupt, "position '" + std::string{position} + "' of " + name()
                                  + " is not a number"};
-      if (start > config_.events)
+      // The next event is always one of this split's, and at most one
+      // stride past the last event.
+      if (start > config_.events + stride_ - 1 || (stride_ == 1 && start > config_.events))
         return {errc::corrupt, "position " + std::string{position} + " is beyond the end of "
+                                 + name()};
+      if (start % stride_ != index_)
+        return {errc::corrupt, "position " + std::string{position} + " is not an event of "
                                  + name()};
     }
     next_ = start;
@@ -331,8 +362,8 @@ public:
   }
   expected<size_t> read(size_t max, const std::function<void(const event&)>& fn) override {
     size_t n = 0;
-    for (; n < max && next_ < config_.events; ++n)
-      fn(generate(config_, next_++));
+    for (; n < max && next_ < config_.events; ++n, next_ += stride_)
+      fn(generate(config_, next_));
     return n;
   }
   bool finished() const override {
@@ -343,7 +374,13 @@ public:
   }
 
 private:
+  std::string split_name() const {
+    return std::to_string(index_) + "/" + std::to_string(stride_);
+  }
+
   generator_config config_;
+  uint64_t index_;  ///< this split: events index_ + k * stride_
+  uint64_t stride_;
   uint64_t next_ = 0;
 };
 

@@ -176,7 +176,8 @@ public:
     return ks;
   }
 
-  /// Ends the stream in `s`.
+  /// Ends the stream in `s`, which the runtime may run as up to
+  /// `s->max_instances()` instances (eddy::sink).
   void sink(std::unique_ptr<eddy::sink<T>> s);
 
   /// The values written to side output `tag` by the stage that produces this
@@ -245,7 +246,11 @@ public:
   int64_t int_arg(const std::string& name, int64_t fallback, int64_t min, int64_t max,
                   const std::string& help = "");
 
-  /// Starts the dataflow at `s`.
+  /// Starts the dataflow at `s`. The runtime reads each of the source's
+  /// splits (eddy::source::splits) through its own reader and its own copy
+  /// of the stateless steps that follow, up to the first key_by or sink.
+  /// Those steps run again on replay, so they must be deterministic (no
+  /// clocks, randomness or outside state; DESIGN.md invariant 4).
   template <class T>
   stream<T> source(std::unique_ptr<eddy::source<T>> s);
 
@@ -295,6 +300,8 @@ private:
 
 namespace dataflow {
 
+/// Runs one split: its reader (or the source itself, for a source without
+/// splits) feeding a chain built for this runner alone.
 template <class T>
 class typed_source_runner final : public source_runner {
 public:
@@ -321,12 +328,13 @@ private:
   std::function<void(const T&)> deliver_;
 };
 
+/// Runs one instance of a sink (or the sink itself, for a single instance).
 template <class T>
 class typed_sink_runner final : public sink_runner {
 public:
   explicit typed_sink_runner(std::shared_ptr<eddy::sink<T>> s) : sink_(std::move(s)) {
   }
-  error open(std::string_view committed) override {
+  expected<std::optional<sink_marks>> open(std::string_view committed) override {
     return sink_->open(committed);
   }
   error write(const record_view& r) override {
@@ -334,8 +342,8 @@ public:
     rd.read(value_);
     return sink_->write(static_cast<const T&>(value_));
   }
-  expected<std::string> commit() override {
-    return sink_->commit();
+  expected<std::string> commit(const sink_marks& marks) override {
+    return sink_->commit(marks);
   }
 
 private:
@@ -368,12 +376,20 @@ stream<T> job::source(std::unique_ptr<eddy::source<T>> s) {
   graph_.source = std::make_unique<dataflow::source_stage>();
   graph_.source->name = src->name();
   graph_.source->check = [src] { return src->check(); };
-  graph_.source->make_runner = [this, src, chain](dataflow::output_port& port) {
+  graph_.source->splits = [src](uint32_t desired) { return src->splits(desired); };
+  graph_.source->make_runner = [this, src, chain](dataflow::output_port& port,
+                                                  const std::string& split)
+    -> expected<std::unique_ptr<dataflow::source_runner>> {
     if (!*chain)
       throw std::logic_error("the source's stream does not end in key_by or sink");
+    auto r = src->reader(split);
+    if (!r)
+      return r.error();
+    // No reader: the source reads its only split itself.
+    std::shared_ptr<eddy::source<T>> split_source = *r ? std::move(*r) : src;
     graph_.install_sides(-1, port);
     return std::unique_ptr<dataflow::source_runner>(
-      new dataflow::typed_source_runner<T>(src, (*chain)(port)));
+      new dataflow::typed_source_runner<T>(std::move(split_source), (*chain)(port)));
   };
   return stream<T>{this, [chain](dataflow::chain_factory<T> f) { *chain = std::move(f); }};
 }
@@ -390,8 +406,15 @@ void stream<T>::sink(std::unique_ptr<eddy::sink<T>> s) {
   auto stage = std::make_unique<dataflow::sink_stage>();
   stage->name = snk->name();
   stage->check = [snk] { return snk->check(); };
-  stage->make_runner = [snk] {
-    return std::unique_ptr<dataflow::sink_runner>(new dataflow::typed_sink_runner<T>(snk));
+  stage->max_instances = snk->max_instances();
+  stage->make_runner = [snk](uint32_t instance, uint32_t instances)
+    -> expected<std::unique_ptr<dataflow::sink_runner>> {
+    auto i = snk->instance(instance, instances);
+    if (!i)
+      return i.error();
+    // No separate instance: the sink is its only instance itself.
+    std::shared_ptr<eddy::sink<T>> s = *i ? std::move(*i) : snk;
+    return std::unique_ptr<dataflow::sink_runner>(new dataflow::typed_sink_runner<T>(std::move(s)));
   };
   g.sinks.push_back(std::move(stage));
   edge().kind = dataflow::output_edge::sink;

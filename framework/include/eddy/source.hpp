@@ -1,9 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eddy/error.hpp"
 
@@ -16,6 +19,23 @@ namespace eddy {
 /// read() until finished(). The runtime stores position() durably with the
 /// batches it emits and passes it to open() after a restart, so a source must
 /// deliver exactly the same values after a position as it did the first time.
+///
+/// Splits (after Flink's FLIP-27, without its enumerator/reader protocol): a
+/// source may cut its input into independent splits (byte ranges of files,
+/// strides of a generator, partitions of a stream). splits(desired) names
+/// them; reader(split) makes a source that reads just that split, with its
+/// own open/read/finished/position, and the runtime stores one position per
+/// split. The split list must be a pure function of the configuration, the
+/// input and `desired`: the same input and the same `desired` give the same
+/// list in the same order, because a restarted job reopens each stored
+/// position in the reader of the split it was stored for. A source without
+/// splits overrides neither: it is one split, "", read by the object itself.
+/// Readers are made and used on the source actor's thread; splits() and
+/// reader() are const and must not change the source. While the runtime
+/// reads all splits of a source in one actor over shared channels (today),
+/// a replay must interleave them as the first run did: a reader's read(max)
+/// must then deliver exactly min(max, values left), as bounded,
+/// deterministic readers do.
 template <class T>
 class source {
 public:
@@ -29,6 +49,26 @@ public:
   /// Checks the configuration before anything runs (e.g. that a file exists).
   [[nodiscard]] virtual error check() const {
     return {};
+  }
+
+  /// Returns the descriptors of this source's splits, at least one, for a
+  /// hint of `desired` splits (e.g. the source's parallelism; the list may be
+  /// longer or shorter). Deterministic: see the class comment. The default
+  /// is one split, "", meaning the whole source.
+  [[nodiscard]] virtual expected<std::vector<std::string>> splits(uint32_t desired) const {
+    (void) desired;
+    return std::vector<std::string>{std::string{}};
+  }
+
+  /// Returns a new, unopened source that reads only `split` (one of the
+  /// descriptors splits() returned), or nullptr when this object reads it
+  /// itself: the default, right for a source with the single split "".
+  /// Readers of different splits are independent of each other and of this
+  /// object; each is opened, read and positioned on its own.
+  [[nodiscard]] virtual expected<std::unique_ptr<source<T>>> reader(const std::string& split) const {
+    if (!split.empty())
+      return error{errc::invalid_argument, name() + " has no split '" + split + "'"};
+    return std::unique_ptr<source<T>>{};
   }
 
   /// Opens the source at `position` as returned by position(), or at the

@@ -1,23 +1,28 @@
 #pragma once
 
 // The type-erased job graph that the runtime in actors/ executes: one source
-// (with its chain of stateless steps), keyed stages in a line, one sink.
+// (with its chain of stateless steps, built once per split reader), keyed
+// stages, sinks (each possibly several instances).
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eddy/dataflow/batch.hpp"
 #include "eddy/dataflow/output_port.hpp"
 #include "eddy/dataflow/partition_logic.hpp"
 #include "eddy/error.hpp"
+#include "eddy/sink.hpp"
 
 namespace eddy::dataflow {
 
-/// A source with its chain of stateless steps, type-erased. Owned by the
-/// source actor; used from its thread only.
+/// One split of a source with its own chain of stateless steps, type-erased:
+/// eddy::source's open/read/finished/position of that split's reader. Owned
+/// by the actor that reads the split; used from its thread only.
 class source_runner {
 public:
   virtual ~source_runner() = default;
@@ -28,13 +33,16 @@ public:
   virtual std::string position() const = 0;
 };
 
-/// A sink, type-erased: decodes payloads and writes them.
+/// One instance of a sink, type-erased: decodes payloads and writes them;
+/// open() and commit() as in eddy::sink (marks returned by open() are
+/// authoritative over the journal's). Owned by the actor that drives the
+/// instance; used from its thread only.
 class sink_runner {
 public:
   virtual ~sink_runner() = default;
-  [[nodiscard]] virtual error open(std::string_view committed) = 0;
+  [[nodiscard]] virtual expected<std::optional<sink_marks>> open(std::string_view committed) = 0;
   [[nodiscard]] virtual error write(const record_view& r) = 0;
-  [[nodiscard]] virtual expected<std::string> commit() = 0;
+  [[nodiscard]] virtual expected<std::string> commit(const sink_marks& marks) = 0;
 };
 
 /// Where one output of a producing stage goes: a keyed stage (routed by key
@@ -50,10 +58,24 @@ struct output_edge {
   std::function<void(output_port&)> install;
 };
 
+/// The job's source. Its callables may be called from any one thread at a
+/// time (they only read the job); each runner they make belongs to its caller.
 struct source_stage {
   std::string name;
   std::function<error()> check;
-  std::function<std::unique_ptr<source_runner>(output_port&)> make_runner;
+  /// The source's split descriptors for a hint of `desired` splits, at least
+  /// one: the same list for the same input and `desired` (positions are
+  /// stored per split), see eddy::source::splits.
+  std::function<expected<std::vector<std::string>>(uint32_t desired)> splits;
+  /// Makes the runner of `split` (one of splits()): a fresh reader of the
+  /// split and a fresh chain of the stateless steps ending in `port`, with
+  /// the source's side edges installed there. One port per runner: a chain
+  /// may keep per-instance state (the highest timestamp seen) and proposes
+  /// its own watermark to its port. Throws std::logic_error if the job's
+  /// source stream does not end in key_by or a sink.
+  std::function<expected<std::unique_ptr<source_runner>>(output_port& port,
+                                                         const std::string& split)>
+    make_runner;
   std::vector<output_edge> outputs{1};
 };
 
@@ -64,10 +86,18 @@ struct keyed_stage {
   std::vector<output_edge> outputs{1};
 };
 
+/// One sink of the job. Its callables only read the job; each runner they
+/// make belongs to its caller.
 struct sink_stage {
   std::string name;
   std::function<error()> check;
-  std::function<std::unique_ptr<sink_runner>()> make_runner;
+  /// How many instances the sink supports (eddy::sink::max_instances).
+  uint32_t max_instances = 1;
+  /// Makes the runner of instance `instance` of `instances` (1 <= instances
+  /// <= max_instances); the instance count must stay the same across
+  /// restarts of a job.
+  std::function<expected<std::unique_ptr<sink_runner>>(uint32_t instance, uint32_t instances)>
+    make_runner;
 };
 
 /// A tree-shaped dataflow: one source; keyed stages and sinks each fed by

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "eddy/source.hpp"
 
@@ -22,9 +26,38 @@ namespace eddy::connectors::file {
 /// file changed since the position was stored. The file must not change while
 /// a job reads it.
 ///
-/// check() fails with errc::invalid_argument unless `file` is an existing,
-/// readable regular file. The source reads with pread(2) in blocks of 1 MiB,
-/// growing its buffer for longer lines. Owned by one thread; not thread-safe.
+/// Splits: byte ranges at line boundaries, see lines(std::vector). check()
+/// fails with errc::invalid_argument unless `file` is an existing, readable
+/// regular file. The source reads with pread(2) in blocks of 1 MiB, growing
+/// its buffer for longer lines. Owned by one thread; not thread-safe.
 std::unique_ptr<eddy::source<std::string_view>> lines(std::filesystem::path file);
+
+/// Returns a replayable source that delivers the lines of several files,
+/// each like lines(file) does; `lines({"a.txt", "b.txt"})`.
+///
+/// Splits: splits(desired) cuts every file into byte ranges of about
+/// `total size / desired` bytes (at least one range per file, none across
+/// files), in file order, each named split_of(file, first, limit). The
+/// reader of `[first, limit)` delivers the lines that *start* in it: a line
+/// straddling `limit` belongs to this split, and one straddling `first` to
+/// the split before. So the splits of a file together deliver each of its
+/// lines exactly once, for any boundaries. The list depends only on the
+/// files' names and sizes and `desired`. A reader's position is the byte
+/// offset of its next line in the file (its `first` before it found its
+/// first line); open() accepts exactly the positions it produced.
+///
+/// Read directly, without splits, the source reads the files one after
+/// another; its position is then "<file index>:<offset>" (just "<offset>"
+/// for a single file). check() checks every file and fails if there is none.
+std::unique_ptr<eddy::source<std::string_view>> lines(std::vector<std::filesystem::path> files);
+
+/// lines(std::vector) for a braced list of files.
+std::unique_ptr<eddy::source<std::string_view>> lines(
+  std::initializer_list<std::filesystem::path> files);
+
+/// The descriptor of the split of lines() that reads the lines of `file`
+/// starting in bytes [first, limit): "<first>-<limit>:<file>". Any
+/// boundaries work (tests use random ones); `file` must be one of the source's.
+std::string split_of(const std::filesystem::path& file, uint64_t first, uint64_t limit);
 
 } // namespace eddy::connectors::file

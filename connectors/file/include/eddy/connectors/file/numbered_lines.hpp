@@ -18,7 +18,9 @@ struct numbered_line {
 
 /// The lines of `file` with their numbers (for dead letters that name the
 /// line). Position "<byte offset>:<line number>", so numbers stay right when
-/// a job resumes; otherwise like lines().
+/// a job resumes; otherwise like lines(). One split (the whole file): a line's
+/// number counts the lines before it, which a byte-range split could learn
+/// only by reading everything before its range.
 std::unique_ptr<eddy::source<numbered_line>> numbered_lines(std::filesystem::path file);
 
 } // namespace eddy::connectors::file

@@ -3,13 +3,15 @@
 // In-memory connectors, for tests and benchmarks (Flink's fromElements and
 // collect sink): a replayable source over a vector (position = index) and an
 // exactly-once sink into a vector (position = committed size; open()
-// truncates the rest, like the file sink). A sink that only counts, too.
+// truncates the rest, like the file sink). A sink that only counts, and a
+// transactional sink that keeps its data and marks together, too.
 
 #include <unistd.h>
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,15 +92,15 @@ public:
   std::string name() const override {
     return "vector";
   }
-  error open(std::string_view committed) override {
+  expected<std::optional<sink_marks>> open(std::string_view committed) override {
     out_->resize(committed.empty() ? 0 : std::stoull(std::string{committed}));
-    return {};
+    return std::optional<sink_marks>{};
   }
   error write(const T& x) override {
     out_->push_back(x);
     return {};
   }
-  expected<std::string> commit() override {
+  expected<std::string> commit(const sink_marks&) override {
     return std::to_string(out_->size());
   }
 
@@ -131,15 +133,15 @@ public:
   std::string name() const override {
     return "count";
   }
-  error open(std::string_view committed) override {
+  expected<std::optional<sink_marks>> open(std::string_view committed) override {
     written_ = committed.empty() ? 0 : std::stoull(std::string{committed});
-    return {};
+    return std::optional<sink_marks>{};
   }
   error write(const T&) override {
     ++written_;
     return {};
   }
-  expected<std::string> commit() override {
+  expected<std::string> commit(const sink_marks&) override {
     *committed_ = written_;
     return std::to_string(written_);
   }
@@ -152,6 +154,65 @@ private:
 template <class T>
 std::unique_ptr<sink<T>> count_into(std::shared_ptr<uint64_t> committed) {
   return std::make_unique<counting_sink<T>>(std::move(committed));
+}
+
+/// What a transactional_sink has committed: the data and the marks of its
+/// last transaction, replaced together by each commit. Plays the target
+/// database; shared between the job that writes it and the test that reads
+/// it after the run (no locking: read it only when no job runs).
+template <class T>
+struct transactional_store {
+  std::vector<T> rows;     ///< committed values, in commit order
+  sink_marks marks;        ///< stored by the last commit, with `rows`
+  uint64_t commits = 0;    ///< transactions committed
+  /// A test hook: commit number `fail_after_commit` (1-based) stores its
+  /// transaction and then reports an error, as if the process died between
+  /// the target's commit and the runtime's journal write. 0: never.
+  uint64_t fail_after_commit = 0;
+};
+
+/// A sink that keeps its marks in its target (eddy::sink's "marks in the
+/// target" contract), as a PostgreSQL or SQLite sink would: write() stages
+/// values in a pending transaction; commit(marks) appends them to the
+/// store's rows and replaces its marks in one step; open() drops the pending
+/// transaction and returns the stored marks. Its position is the number of
+/// commits, for logs only: open() does not need it. One instance; owned by
+/// one thread.
+template <class T>
+class transactional_sink final : public sink<T> {
+public:
+  explicit transactional_sink(std::shared_ptr<transactional_store<T>> store)
+    : store_(std::move(store)) {
+  }
+  std::string name() const override {
+    return "transactional memory";
+  }
+  expected<std::optional<sink_marks>> open(std::string_view) override {
+    pending_.clear(); // an uncommitted transaction dies with its connection
+    return std::optional<sink_marks>{store_->marks};
+  }
+  error write(const T& x) override {
+    pending_.push_back(x);
+    return {};
+  }
+  expected<std::string> commit(const sink_marks& marks) override {
+    store_->rows.insert(store_->rows.end(), pending_.begin(), pending_.end());
+    store_->marks = marks;
+    pending_.clear();
+    if (++store_->commits == store_->fail_after_commit)
+      return error{errc::io, "transactional memory sink: injected failure after commit "
+                               + std::to_string(store_->commits)};
+    return std::to_string(store_->commits);
+  }
+
+private:
+  std::shared_ptr<transactional_store<T>> store_;
+  std::vector<T> pending_; ///< the open transaction
+};
+
+template <class T>
+std::unique_ptr<sink<T>> transactional(std::shared_ptr<transactional_store<T>> store) {
+  return std::make_unique<transactional_sink<T>>(std::move(store));
 }
 
 } // namespace eddy::connectors::memory

@@ -34,6 +34,13 @@ event generate(const generator_config& config, uint64_t n);
 
 /// A replayable source of events 0 … config.events - 1. Its position is the
 /// number of the next event as decimal text; open("") starts at 0.
+///
+/// Splits by event-number stride: splits(n) is "0/n", "1/n", … "n-1/n", and
+/// the reader of "i/n" generates events i, i + n, i + 2n, … (each exactly
+/// generate(config, number), so the splits together give exactly the events
+/// of the whole source, with the same ids, fields and timestamps); its
+/// position is the number of its next event, which open() requires to be
+/// congruent to i mod n. Each split's events are in time order.
 std::unique_ptr<eddy::source<event>> source(generator_config config);
 
 } // namespace eddy::connectors::nexmark

@@ -35,7 +35,10 @@ namespace eddy::connectors::nexmark {
 /// Position: "n@start" (the next event and the start in epoch ms), so a
 /// restarted job replays the same events with the same times (the ones that
 /// are already due arrive at once). open("") starts at event 0 and takes the
-/// current wall clock as start. Owned by one source actor; not thread-safe.
+/// current wall clock as start. One split only: its start is taken from the
+/// wall clock when it is first opened, and stride splits would each take a
+/// different one (they would need a start fixed in the configuration).
+/// Owned by one source actor; not thread-safe.
 std::unique_ptr<eddy::source<event>> paced_source(generator_config config,
                                                   std::chrono::microseconds tick
                                                   = std::chrono::microseconds{0});
