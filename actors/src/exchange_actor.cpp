@@ -123,7 +123,8 @@ caf::behavior running(exchange_actor_t* self) {
     [=](close_group_atom) { close_group(self, false); },
     [=](wmflush_atom) { close_group(self, true); },
     [=](retransmit_atom) {
-      self->state.out->retransmit(steady_ms(), retransmit_after_ms);
+      if (auto n = self->state.out->retransmit(steady_ms(), retransmit_after_ms))
+        log::runtime()->warn("{} sent {} batches again: their links were silent for {} ms", who(self->state.cfg), n, retransmit_after_ms);
       close_group(self, false);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },

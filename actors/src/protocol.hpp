@@ -197,7 +197,7 @@ inline constexpr size_t min_index_window_bytes = size_t{16} << 10;
 
 /// How long a batch may wait for its ack before its exchange sends it again
 /// (a lost message must never stall a channel).
-inline constexpr int64_t retransmit_after_ms = 500;
+inline constexpr int64_t retransmit_after_ms = 200;
 
 } // namespace eddy::actors
 

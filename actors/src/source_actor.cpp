@@ -225,7 +225,8 @@ caf::behavior running(source_actor_t* self) {
     },
     [=](wmflush_atom) { send_frames(self, true); },
     [=](retransmit_atom) {
-      self->state.out->retransmit(steady_ms(), retransmit_after_ms);
+      if (auto n = self->state.out->retransmit(steady_ms(), retransmit_after_ms))
+        log::runtime()->warn("{} sent {} batches again: their links were silent for {} ms", who(self->state), n, retransmit_after_ms);
       send_frames(self, false);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },

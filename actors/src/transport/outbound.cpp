@@ -96,16 +96,23 @@ void outbound::greet(const greeting_msg& m) {
   }
 }
 
-void outbound::retransmit(int64_t now_ms, int64_t after_ms) {
+size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
+  size_t n = 0;
   std::vector<char> stalled(dests_.size(), 0);
   for (size_t d = 0; d < dests_.size(); ++d)
     stalled[d] = now_ms - std::max(dests_[d].last_ack_ms, dests_[d].last_sent_ms) >= after_ms;
   for (auto& [k, ch] : channels_) {
     auto flat = static_cast<uint32_t>(k & 0xffffffffu);
     auto d = dest_of(flat);
-    if (stalled[d] && ch.out.holds_batches())
+    if (stalled[d] && ch.out.holds_batches()) {
       push(static_cast<uint32_t>(k >> 32), flat, ch.out.oldest());
+      ++n;
+    }
   }
+  for (auto& d : dests_)
+    if (now_ms - std::max(d.last_ack_ms, d.last_sent_ms) >= after_ms)
+      d.last_sent_ms = now_ms; // one retry per silent interval
+  return n;
 }
 
 } // namespace eddy::actors

@@ -55,8 +55,9 @@ public:
   void greet(const greeting_msg& m);
 
   /// Sends again the first unacknowledged batch of every channel to
-  /// instances that have not acknowledged anything for `after_ms`.
-  void retransmit(int64_t now_ms, int64_t after_ms);
+  /// instances that have not acknowledged anything for `after_ms`. Returns
+  /// how many batches it sent again.
+  size_t retransmit(int64_t now_ms, int64_t after_ms);
 
   /// Calls `fn(exchange id, frame_msg&&)` for each frame to send: every one
   /// holding batches, answers or an end, and, if `watermark_due`,
