@@ -72,26 +72,13 @@ public:
   /// Calls `fn(exchange id, greeting_msg&&)` per producer instance to greet.
   template <class F>
   void take_greetings(F&& fn) {
-    for (uint32_t p = 0; p < greetings_.size(); ++p) {
-      if (greetings_[p].hellos.empty())
-        continue;
-      greetings_[p].consumer_stage = stage_;
-      greetings_[p].consumer_instance = instance_;
-      fn(plan_.exchange_id(producer_stage_, p), std::move(greetings_[p]));
-      greetings_[p] = greeting_msg{};
-    }
+    take_each(greetings_, [](const greeting_msg& g) { return g.hellos.empty(); }, fn);
   }
 
   /// Calls `fn(exchange id, frame_ack_msg&&)` per producer instance with acks.
   template <class F>
   void take_acks(F&& fn) {
-    for (uint32_t p = 0; p < acks_.size(); ++p) {
-      if (acks_[p].acks.empty())
-        continue;
-      acks_[p].consumer_stage = stage_;
-      fn(plan_.exchange_id(producer_stage_, p), std::move(acks_[p]));
-      acks_[p] = frame_ack_msg{};
-    }
+    take_each(acks_, [](const frame_ack_msg& a) { return a.acks.empty(); }, fn);
   }
 
   /// True once every producer instance ended.
@@ -112,6 +99,27 @@ private:
     bool end_delivered = false;
     deliver_msg pending;
   };
+
+  /// Hands every non-empty message of `by_producer` (one per producer
+  /// instance) to `fn` with its exchange id, stamped with this consumer
+  /// instance, and resets it.
+  template <class Msg, class Empty, class F>
+  void take_each(std::vector<Msg>& by_producer, Empty empty, F& fn) {
+    for (uint32_t p = 0; p < by_producer.size(); ++p) {
+      if (empty(by_producer[p]))
+        continue;
+      stamp(by_producer[p]);
+      fn(plan_.exchange_id(producer_stage_, p), std::move(by_producer[p]));
+      by_producer[p] = Msg{};
+    }
+  }
+  void stamp(greeting_msg& g) const {
+    g.consumer_stage = stage_;
+    g.consumer_instance = instance_;
+  }
+  void stamp(frame_ack_msg& a) const {
+    a.consumer_stage = stage_;
+  }
 
   consumer* find(uint32_t index) {
     return range_.contains(index) ? &consumers_[index - range_.first] : nullptr;

@@ -38,13 +38,11 @@ void outbound::add(uint32_t producer, uint32_t flat, const batch_ptr& b) {
   if (!local(producer) || flat >= plan_.stage(stage_).flat_size || b->count == 0)
     return;
   auto& ch = channels_[key(producer, flat)];
-  if (ch.out.holds_batches() && b->last_seq() < ch.out.sent_next_seq())
+  if (ch.holds_batches() && b->last_seq() < ch.sent_next_seq())
     return; // held already
-  if (!ch.out.holds_batches())
-    ch.out.restore(b->first_seq, b->first_seq - 1);
-  ch.out.sent(b);
-  bytes_ += b->data.size();
-  ch.bytes = ch.out.unacked_bytes();
+  if (!ch.holds_batches())
+    ch.restore(b->first_seq, b->first_seq - 1);
+  ch.sent(b);
   push(producer, flat, b);
 }
 
@@ -87,7 +85,7 @@ void outbound::greet(const greeting_msg& m) {
       auto it = channels_.find(key(k, flat));
       if (it == channels_.end())
         continue;
-      for (auto& b : it->second.out.unacked_after(hw[k - producers_.first]))
+      for (auto& b : it->second.unacked_after(hw[k - producers_.first]))
         dests_[d].frame.batches.push_back({k, h.consumer, b});
     }
     dests_[d].frame.answers.push_back(h.consumer);
@@ -104,8 +102,8 @@ size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
   for (auto& [k, ch] : channels_) {
     auto flat = static_cast<uint32_t>(k & 0xffffffffu);
     auto d = dest_of(flat);
-    if (stalled[d] && ch.out.holds_batches()) {
-      push(static_cast<uint32_t>(k >> 32), flat, ch.out.oldest());
+    if (stalled[d] && ch.holds_batches()) {
+      push(static_cast<uint32_t>(k >> 32), flat, ch.oldest());
       ++n;
     }
   }

@@ -38,11 +38,8 @@ public:
         continue;
       auto it = channels_.find(key(a.producer, flat));
       if (it != channels_.end()) {
-        auto& ch = it->second;
-        ch.out.ack(a.seq);
-        bytes_ -= ch.bytes - ch.out.unacked_bytes();
-        ch.bytes = ch.out.unacked_bytes();
-        if (!ch.out.holds_batches())
+        it->second.ack(a.seq);
+        if (!it->second.holds_batches())
           channels_.erase(it);
       }
       dests_[dest_of(flat)].last_ack_ms = now_ms;
@@ -95,19 +92,11 @@ public:
 
   /// The minimum watermark over the local producers.
   int64_t instance_watermark() const noexcept;
-  /// Bytes held for redelivery.
-  size_t bytes() const noexcept {
-    return bytes_;
-  }
   bool end_sent() const noexcept {
     return end_sent_;
   }
 
 private:
-  struct channel {
-    channel_out out;
-    size_t bytes = 0;
-  };
   struct dest {
     uint32_t stage = 0;
     uint32_t instance = 0;
@@ -136,8 +125,7 @@ private:
   std::vector<char> ended_;         ///< by local producer
   std::vector<dest> dests_;
   std::vector<uint32_t> dest_base_; ///< by output edge: its first dest
-  std::unordered_map<uint64_t, channel> channels_; ///< only those holding batches
-  size_t bytes_ = 0;
+  std::unordered_map<uint64_t, channel_out> channels_; ///< only those holding batches
   bool end_sent_ = false;
 };
 

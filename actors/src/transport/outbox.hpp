@@ -80,14 +80,6 @@ public:
   size_t bytes() const noexcept {
     return bytes_;
   }
-  /// True when everything assigned is acknowledged.
-  bool drained() const {
-    for (uint32_t f = 0; f < next_.size(); ++f)
-      if (acked_[f] + 1 < next_[f])
-        return false;
-    return true;
-  }
-
 private:
   std::vector<uint64_t> next_;
   std::vector<uint64_t> acked_;
