@@ -1,17 +1,21 @@
 #include "plan.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "eddy/dataflow/graph.hpp"
 
 namespace eddy::actors {
 
-plan plan::of(const dataflow::graph& g, uint32_t max_key_groups, uint32_t parallelism) {
+plan plan::of(const dataflow::graph& g, uint32_t max_key_groups, uint32_t parallelism,
+             uint32_t source_splits, const std::vector<uint32_t>& sink_instances) {
   plan p;
   p.keyed_ = static_cast<uint32_t>(g.keyed.size());
   stage_plan src;
   src.kind = stage_plan::source;
   src.name = g.source ? g.source->name : "source";
+  src.indexes = std::max<uint32_t>(source_splits, 1);
+  src.instances = std::clamp<uint32_t>(parallelism, 1, src.indexes);
   p.stages_.push_back(src);
   for (auto& k : g.keyed) {
     stage_plan s;
@@ -25,6 +29,8 @@ plan plan::of(const dataflow::graph& g, uint32_t max_key_groups, uint32_t parall
     stage_plan s;
     s.kind = stage_plan::sink;
     s.name = k->name;
+    auto n = static_cast<size_t>(&k - g.sinks.data());
+    s.indexes = s.instances = n < sink_instances.size() ? std::max<uint32_t>(sink_instances[n], 1) : 1;
     p.stages_.push_back(s);
   }
   // Producers: the source (-1 in the graph) and every keyed stage.

@@ -23,7 +23,7 @@ struct stage_plan {
   enum kind_t : uint8_t { source, keyed, sink };
   kind_t kind = keyed;
   std::string name;
-  uint32_t indexes = 1;    ///< key groups of a keyed stage; instances of a source or sink
+  uint32_t indexes = 1;    ///< key groups of a keyed stage, splits of the source, instances of a sink
   uint32_t instances = 1;  ///< execution units: each has one exchange
   int32_t producer = -1;   ///< the stage feeding this one; -1 for the source
   std::vector<edge_plan> outputs; ///< main output first, then side outputs
@@ -42,9 +42,13 @@ class plan {
 public:
   plan() = default;
 
-  /// The plan of graph `g` with `max_key_groups` key groups and
-  /// `parallelism` instances for every keyed stage without its own.
-  static plan of(const dataflow::graph& g, uint32_t max_key_groups, uint32_t parallelism);
+  /// The plan of graph `g` with `max_key_groups` key groups, `parallelism`
+  /// instances for every keyed stage without its own, `source_splits`
+  /// source indexes (one per split, in at most `parallelism` instances) and
+  /// `sink_instances[k]` instances of sink k (1 where absent): the last two
+  /// are the job's layout, fixed at its first start (job_layout.hpp).
+  static plan of(const dataflow::graph& g, uint32_t max_key_groups, uint32_t parallelism,
+                 uint32_t source_splits = 1, const std::vector<uint32_t>& sink_instances = {});
 
   const std::vector<stage_plan>& stages() const noexcept {
     return stages_;

@@ -187,7 +187,7 @@ using failed_atom = caf::atom_constant<caf::atom("failed")>;
 /// (failed_atom, uint32 key group, std::string): a partition tells its supervisor why it quits.
 /// (restart_atom, uint32 key group): supervisor's backoff timer.
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
-/// (progress_atom, uint64 values): a source's count of values read in this run.
+/// (progress_atom, uint32 instance, uint64 values): a source instance's count of values read in this run.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
 /// Bytes all channels of one producing instance may hold unacknowledged;

@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <numeric>
 #include <thread>
 
 #include <caf/all.hpp>
 
 #include "exchange_actor.hpp"
+#include "job_layout.hpp"
 #include "journal_actor.hpp"
 #include "logging.hpp"
 #include "operator_supervisor.hpp"
@@ -68,6 +70,9 @@ run_result execute(job& j) {
   auto jn = open_state_dir(j);
   if (!jn)
     return bad_input(jn.error().message());
+  auto layout = settle_layout(j, **jn, "state directory '" + cfg.state_dir.string() + "'");
+  if (!layout)
+    return bad_input(layout.error().message());
 
   caf::actor_system_config sys_cfg;
   auto threads = cfg.threads ? cfg.threads : std::max(2u, std::thread::hardware_concurrency());
@@ -76,7 +81,8 @@ run_result execute(job& j) {
   caf::scoped_actor self{sys};
 
   auto keyed = static_cast<uint32_t>(g.keyed.size());
-  auto the_plan = std::make_shared<const plan>(plan::of(g, cfg.max_key_groups, cfg.parallelism));
+  auto the_plan = std::make_shared<const plan>(plan::of(
+    g, cfg.max_key_groups, cfg.parallelism, static_cast<uint32_t>(layout->splits.size()), layout->sink_instances));
   auto& pl = *the_plan;
   running_job rj;
   rj.journal = spawn_journal(sys, *jn);
@@ -89,7 +95,7 @@ run_result execute(job& j) {
   src.stage = g.source.get();
   src.the_plan = the_plan;
   src.chunk = cfg.source_chunk;
-  src.split_hint = cfg.parallelism;
+  src.splits = layout->splits;
   src.watermark_interval_ms = cfg.watermark_interval_ms;
   src.journal_actor = rj.journal;
   src.job = self;
@@ -162,12 +168,16 @@ run_result execute(job& j) {
   run_result result;
   bool running = true;
   size_t sinks_done = 0;
+  std::vector<uint64_t> read_by_instance; ///< values each source instance read in this run
   self->receive_while(running)(
     [&](done_atom, uint64_t records) {
       result.records_out += records;
       running = ++sinks_done < rj.sinks.size();
     },
-    [&](progress_atom, uint64_t values) {
+    [&](progress_atom, uint32_t instance, uint64_t values) {
+      read_by_instance.resize(std::max<size_t>(read_by_instance.size(), instance + 1));
+      read_by_instance[instance] = values;
+      values = std::accumulate(read_by_instance.begin(), read_by_instance.end(), uint64_t{0});
       auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       log::runtime()->info("job {}: read {} input values in {:.1f} s ({:.0f}/s)", cfg.name, values,
                            secs, values / std::max(secs, 1e-9));

@@ -1,6 +1,7 @@
 #include "source_actor.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <deque>
 
 #include "actor_support.hpp"
@@ -10,7 +11,6 @@
 #include "logging.hpp"
 #include "protocol.hpp"
 #include "records_codec.hpp"
-#include "split_positions.hpp"
 #include "transport/outbound.hpp"
 #include "transport/outbox.hpp"
 
@@ -18,40 +18,40 @@ namespace eddy::actors {
 
 namespace {
 
-/// A chunk boundary: the position after it and the next seq of each channel.
+/// A chunk boundary of one split: the position after it and the next seq of each channel.
 struct mark {
   std::string position;
   std::vector<uint64_t> next_seqs;
 };
 
-/// One split of the source: its runner with a port of its own, so that its
-/// chain keeps its own state and proposes its own watermark.
-struct split_reader {
+/// One split of the source: one index of stage 0, as a key group is one of a
+/// keyed stage, with its own reader, chain and port (its chain keeps its own
+/// state and proposes its own watermark), channels and checkpoint. A
+/// replay of a split alone reproduces its seqs, whatever else this
+/// instance reads, so splits may move between instances.
+struct split_index {
+  uint32_t index = 0;
   std::string split;
+  journal::partition_id pid = 0;
+  uint64_t epoch = 0;
+  uint64_t save_seq = 0;
   std::unique_ptr<batch_port> port;
   std::unique_ptr<dataflow::source_runner> runner;
   bool finished = false;
+  outbox outputs;                  ///< positions and credit, by flat consumer index
+  std::deque<mark> marks;          ///< boundaries not yet fully acknowledged
+  std::optional<mark> committable; ///< newest fully acknowledged, not saved yet
+  bool saving = false;
 };
 
 struct source_state {
   source_config cfg;
-  journal::partition_id pid = 0;
-  uint64_t epoch = 0;
-  uint64_t save_seq = 0;
-  uint32_t desired = 1;             ///< the hint the splits were enumerated for
-  std::vector<split_reader> splits; ///< all read here, round-robin
-  uint64_t turn = 0;                ///< values per split and turn (several splits)
-  size_t next_split = 0;            ///< whose turn is next
-  /// A fresh start of several splits: their layout (hint, turn) is being
-  /// saved before the first value, see start().
-  bool layout_pending = false;
-  outbox outputs;                   ///< positions and credit, by flat consumer index
-  std::unique_ptr<outbound> out;    ///< frames, redelivery
+  std::vector<split_index> splits; ///< this instance's indexes, read round-robin
+  size_t next_split = 0;           ///< whose turn is next
+  size_t recovering = 0;           ///< checkpoints not recovered yet
+  std::unique_ptr<outbound> out;   ///< frames, redelivery
   std::vector<caf::actor> exchanges;
-  std::vector<greeting_msg> early;  ///< greetings that came during recovery
-  std::deque<mark> marks;           ///< boundaries not yet fully acknowledged
-  std::optional<mark> committable;  ///< newest fully acknowledged, not saved yet
-  bool saving = false;
+  std::vector<greeting_msg> early; ///< greetings that came during recovery
   bool waiting_for_credit = false;
   bool ended = false;
   uint64_t values_read = 0;  ///< in this run, for progress reports
@@ -94,121 +94,107 @@ void send_frames(source_actor_t* self, bool timer) {
   }
 }
 
-void save(source_actor_t* self) {
-  auto& st = self->state;
-  if (st.saving || !st.committable)
+/// Saves the newest fully acknowledged boundary of `s`, one save at a time.
+void save(source_actor_t* self, split_index& s) {
+  if (s.saving || !s.committable)
     return;
   checkpoint_record c;
-  c.position = st.committable->position;
-  for (uint32_t t = 0; t < st.committable->next_seqs.size(); ++t)
-    if (st.committable->next_seqs[t] > 1)
-      c.channels.push_back({t, st.committable->next_seqs[t]});
-  st.committable.reset();
-  st.saving = true;
-  self->send(st.cfg.journal_actor, save_atom::value, st.pid, st.epoch, ++st.save_seq, encode(c));
+  c.position = s.committable->position;
+  for (uint32_t t = 0; t < s.committable->next_seqs.size(); ++t)
+    if (s.committable->next_seqs[t] > 1)
+      c.channels.push_back({t, s.committable->next_seqs[t]});
+  s.committable.reset();
+  s.saving = true;
+  self->send(self->state.cfg.journal_actor, save_atom::value, s.pid, s.epoch, ++s.save_seq, encode(c));
 }
 
-/// The position of all splits: a plain split position for a source without
-/// splits (the format from before splits), else split positions.
-std::string position_of(const source_state& st) {
-  if (st.splits.size() == 1 && st.splits[0].split.empty())
-    return st.splits[0].runner->position();
-  split_positions sp;
-  sp.desired = st.desired;
-  sp.turn = st.turn;
-  sp.next = st.next_split;
+size_t unacked_bytes(const source_state& st) {
+  size_t n = 0;
   for (auto& s : st.splits)
-    sp.splits.emplace_back(s.split, s.runner->position());
-  return encode(sp);
+    n += s.outputs.bytes();
+  return n;
 }
 
-/// The minimum over the splits still reading (each split's timestamps only
-/// bound its own data); once all have ended, the highest any proposed.
-int64_t watermark_of(const source_state& st) {
-  int64_t low = max_time, high = min_time;
-  for (auto& s : st.splits) {
-    high = std::max(high, s.port->watermark());
-    if (!s.finished)
-      low = std::min(low, s.port->watermark());
-  }
-  return low == max_time ? high : low;
-}
-
+/// Reads one chunk of the next split still reading (round-robin) and hands
+/// its batches to the outbound side.
 void pump(source_actor_t* self) {
   auto& st = self->state;
-  if (st.ended || st.layout_pending)
+  if (st.ended)
     return;
-  if (st.outputs.bytes() >= st.cfg.window_bytes) {
+  if (unacked_bytes(st) >= st.cfg.window_bytes) {
     st.waiting_for_credit = true;
     return;
   }
   st.waiting_for_credit = false;
-  // Round-robin over the splits still reading, `turn` values each. The
-  // splits share this actor's channels, so a replay must interleave them
-  // exactly as before: the cursor and turn are in the checkpoint, and a
-  // split's read(turn) must deliver min(turn, what is left).
   size_t k = st.next_split % st.splits.size();
   for (size_t i = 0; i < st.splits.size() && st.splits[k].finished; ++i)
     k = (k + 1) % st.splits.size();
   st.next_split = (k + 1) % st.splits.size();
-  auto& split = st.splits[k];
+  auto& s = st.splits[k];
   expected<size_t> n = size_t{0};
   try {
-    if (!split.finished)
-      n = split.runner->pump(st.splits.size() == 1 ? st.cfg.chunk : st.turn);
+    if (!s.finished)
+      n = s.runner->pump(st.cfg.chunk);
   } catch (const std::exception& e) {
     return fail(self, std::string{"a step of the source's chain threw: "} + e.what());
   }
   if (!n)
     return fail(self, n.error().message());
-  split.finished = split.runner->finished();
+  s.finished = s.runner->finished();
   st.values_read += *n;
   if (auto now = steady_ms(); now - st.last_report_ms >= 1000) {
     st.last_report_ms = now;
-    self->send(st.cfg.job, progress_atom::value, st.values_read);
+    self->send(st.cfg.job, progress_atom::value, st.cfg.instance, st.values_read);
   }
-  auto wm = watermark_of(st);
-  split.port->take([&](uint32_t target, dataflow::record_batch&& b) {
-    st.outputs.assign(target, b);
+  // A split's timestamps bound only its own data; the outbound side takes
+  // the minimum over the splits still reading.
+  auto wm = s.port->watermark();
+  s.port->take([&](uint32_t target, dataflow::record_batch&& b) {
+    s.outputs.assign(target, b);
     b.watermark = wm;
     auto ptr = std::make_shared<const dataflow::record_batch>(std::move(b));
-    st.outputs.sent(target, ptr);
-    st.out->add(st.cfg.instance, target, ptr);
+    s.outputs.sent(target, ptr);
+    st.out->add(s.index, target, ptr);
   });
-  st.out->watermark(st.cfg.instance, wm);
-  mark m{position_of(st), {}};
-  for (uint32_t t = 0; t < st.outputs.channels(); ++t)
-    m.next_seqs.push_back(st.outputs.next_seq(t));
-  st.marks.push_back(std::move(m));
-  bool all_finished = true;
-  for (auto& s : st.splits)
-    all_finished = all_finished && s.finished;
-  if (all_finished) {
-    st.ended = true;
-    st.out->ended(st.cfg.instance, true);
-    log::runtime()->debug("{} reached its end", who(st));
-  } else {
-    self->send(self, pump_atom::value);
+  st.out->watermark(s.index, wm);
+  mark m{s.runner->position(), {}};
+  for (uint32_t t = 0; t < s.outputs.channels(); ++t)
+    m.next_seqs.push_back(s.outputs.next_seq(t));
+  s.marks.push_back(std::move(m));
+  if (s.finished) {
+    st.out->ended(s.index, true);
+    log::runtime()->debug("{} reached the end of split {} '{}'", who(st), s.index, s.split);
   }
+  st.ended = std::all_of(st.splits.begin(), st.splits.end(), [](auto& x) { return x.finished; });
+  if (!st.ended)
+    self->send(self, pump_atom::value);
   send_frames(self, false);
 }
 
+/// Moves every split's fully acknowledged boundaries to its checkpoint.
 void on_ack(source_actor_t* self) {
   auto& st = self->state;
-  while (!st.marks.empty()) {
-    auto& m = st.marks.front();
-    bool done = true;
-    for (uint32_t t = 0; t < st.outputs.channels() && done; ++t)
-      done = st.outputs.acked(t) + 1 >= m.next_seqs[t];
-    if (!done)
-      break;
-    st.committable = std::move(m);
-    st.marks.pop_front();
+  for (auto& s : st.splits) {
+    while (!s.marks.empty()) {
+      auto& m = s.marks.front();
+      bool done = true;
+      for (uint32_t t = 0; t < s.outputs.channels() && done; ++t)
+        done = s.outputs.acked(t) + 1 >= m.next_seqs[t];
+      if (!done)
+        break;
+      s.committable = std::move(m);
+      s.marks.pop_front();
+    }
+    save(self, s);
   }
-  save(self);
   send_frames(self, false); // the end goes out once everything is acknowledged
   if (st.waiting_for_credit)
     pump(self);
+}
+
+split_index* split_of(source_state& st, uint32_t index) {
+  auto first = st.splits.front().index;
+  return index >= first && index - first < st.splits.size() ? &st.splits[index - first] : nullptr;
 }
 
 caf::behavior running(source_actor_t* self) {
@@ -216,7 +202,10 @@ caf::behavior running(source_actor_t* self) {
     [=](pump_atom) { pump(self); },
     [=](frame_ack_msg& a) {
       auto& st = self->state;
-      st.out->ack(a, steady_ms(), [&](uint32_t, uint32_t flat, uint64_t seq) { st.outputs.ack(flat, seq); });
+      st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
+        if (auto* s = split_of(st, producer))
+          s->outputs.ack(flat, seq);
+      });
       on_ack(self);
     },
     [=](greeting_msg& g) {
@@ -230,112 +219,74 @@ caf::behavior running(source_actor_t* self) {
       send_frames(self, false);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },
-    [=](durable_atom, uint64_t, uint64_t, uint8_t status) {
+    [=](durable_atom, uint64_t pid, uint64_t, uint8_t status) {
       auto& st = self->state;
       if (status != static_cast<uint8_t>(journal::write_status::written))
         return fail(self, "the journal refused its checkpoint");
-      st.saving = false;
-      save(self);
-      if (st.layout_pending) {
-        st.layout_pending = false;
-        pump(self);
-      }
+      auto* s = split_of(st, journal::index_of(pid));
+      if (!s || s->pid != pid)
+        return log::runtime()->warn("{} ignores a durable reply for partition {:#x}", who(st), pid);
+      s->saving = false;
+      save(self, *s);
     },
   };
 }
 
-/// Makes the readers of the source's splits and opens them at the recovered
-/// position: split positions, a plain position (one split, or a checkpoint
-/// from before splits) or nothing (a fresh job). Returns what went wrong.
-std::string open_splits(source_state& st, const std::string& position) {
-  std::optional<split_positions> stored;
-  st.desired = std::max<uint32_t>(st.cfg.split_hint, 1);
-  if (is_split_positions(position)) {
-    stored = decode_split_positions(position);
-    if (!stored)
-      return "its checkpoint's split positions are corrupt";
-    st.desired = stored->desired; // the same list as before, whatever the hint now
+/// Opens split `s` at the recovered checkpoint `c`. Returns what went wrong.
+std::string open_split(split_index& s, const checkpoint_record& c, const source_config& cfg) {
+  for (auto& p : c.channels) {
+    if (p.channel >= s.outputs.channels())
+      return "its checkpoint of split " + std::to_string(s.index) + " names consumer " + std::to_string(p.channel);
+    s.outputs.restore(static_cast<uint32_t>(p.channel), p.seq, p.seq - 1);
   }
-  st.turn = stored ? stored->turn : std::max<uint64_t>(st.cfg.chunk, 1);
-  st.next_split = stored ? stored->next : 0;
-  auto names = st.cfg.stage->splits(st.desired);
-  if (!names)
-    return names.error().message();
-  if (names->empty())
-    return "it has no splits";
-  if (stored) {
-    bool same = stored->splits.size() == names->size();
-    for (size_t i = 0; same && i < names->size(); ++i)
-      same = stored->splits[i].first == (*names)[i];
-    if (!same)
-      return "its splits differ from those of its checkpoint (" + std::to_string(names->size())
-             + " now, " + std::to_string(stored->splits.size())
-             + " then): its input or configuration changed";
-  } else if (!position.empty() && names->size() != 1) {
-    return "its checkpoint holds one position but it now has " + std::to_string(names->size())
-           + " splits";
-  }
-  auto& stage = st.cfg.the_plan->stage(0);
+  auto& stage = cfg.the_plan->stage(0);
   std::vector<uint32_t> offsets;
   for (auto& e : stage.outputs)
     offsets.push_back(e.first);
-  for (size_t i = 0; i < names->size(); ++i) {
-    split_reader r;
-    r.split = (*names)[i];
-    r.port = std::make_unique<batch_port>(offsets, stage.flat_size);
-    auto runner = st.cfg.stage->make_runner(*r.port, r.split);
-    if (!runner)
-      return runner.error().message();
-    r.runner = std::move(*runner);
-    auto& at = stored ? stored->splits[i].second : position;
-    if (auto err = r.runner->open(at))
-      return err.message();
-    r.finished = r.runner->finished();
-    st.splits.push_back(std::move(r));
-  }
+  s.port = std::make_unique<batch_port>(offsets, stage.flat_size);
+  auto runner = cfg.stage->make_runner(*s.port, s.split);
+  if (!runner)
+    return runner.error().message();
+  s.runner = std::move(*runner);
+  if (auto err = s.runner->open(c.position))
+    return err.message();
+  s.finished = s.runner->finished();
   return {};
 }
 
+/// Recovers every split's checkpoint, then starts reading; greetings that
+/// come meanwhile wait, as redelivery needs the recovered positions.
 void start(source_actor_t* self) {
   auto& st = self->state;
-  recover_checkpoint(
-    self, st.cfg.journal_actor, st.pid,
-    [=](uint64_t epoch, uint64_t snapshot_seq, const checkpoint_record& c) {
-      auto& st = self->state;
-      st.epoch = epoch;
-      st.save_seq = snapshot_seq;
-      for (auto& p : c.channels) {
-        if (p.channel >= st.outputs.channels())
-          return fail(self, "its checkpoint names consumer " + std::to_string(p.channel));
-        st.outputs.restore(static_cast<uint32_t>(p.channel), p.seq, p.seq - 1);
-      }
-      std::string problem;
-      try {
-        problem = open_splits(st, c.position);
-      } catch (const std::exception& e) {
-        problem = e.what();
-      }
-      if (!problem.empty())
-        return fail(self, problem);
-      log::runtime()->debug("{} resumes {} splits at position '{}'", who(st), st.splits.size(), c.position);
-      self->become(running(self));
-      for (auto& g : st.early)
-        st.out->greet(g);
-      st.early.clear();
-      self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
-      if (c.position.empty() && is_split_positions(position_of(st))) {
-        // Consumers keep marks of what they saw (a transactional sink keeps
-        // them even if this source never saved a checkpoint), so the split
-        // layout that assigns every seq must be durable before the first
-        // one: a restart at another parallelism must not deal them anew.
-        st.layout_pending = true;
-        st.committable = mark{position_of(st), std::vector<uint64_t>(st.outputs.channels(), 1)};
-        save(self);
-        return;
-      }
-      pump(self);
-    },
-    [=](const std::string& what) { fail(self, what); });
+  st.recovering = st.splits.size();
+  for (auto& split : st.splits) {
+    recover_checkpoint(
+      self, st.cfg.journal_actor, split.pid,
+      [=, index = split.index](uint64_t epoch, uint64_t snapshot_seq, const checkpoint_record& c) {
+        auto& st = self->state;
+        auto& s = *split_of(st, index);
+        s.epoch = epoch;
+        s.save_seq = snapshot_seq;
+        std::string problem;
+        try {
+          problem = open_split(s, c, st.cfg);
+        } catch (const std::exception& e) {
+          problem = e.what();
+        }
+        if (!problem.empty())
+          return fail(self, problem);
+        log::runtime()->debug("{} resumes split {} '{}' at position '{}'", who(st), s.index, s.split, c.position);
+        if (--st.recovering > 0)
+          return;
+        self->become(running(self));
+        for (auto& g : st.early)
+          st.out->greet(g);
+        st.early.clear();
+        self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
+        pump(self);
+      },
+      [=](const std::string& what) { fail(self, what); });
+  }
   self->become([=](greeting_msg& g) { self->state.early.push_back(std::move(g)); });
 }
 
@@ -343,10 +294,22 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   install_handlers(self, who(st));
-  auto& stage = st.cfg.the_plan->stage(0);
-  st.pid = journal::partition_id_of(0, st.cfg.instance);
-  st.outputs = outbox{stage.flat_size};
-  st.out = std::make_unique<outbound>(*st.cfg.the_plan, 0, st.cfg.instance);
+  auto& p = *st.cfg.the_plan;
+  auto& stage = p.stage(0);
+  auto range = p.indexes_of(0, st.cfg.instance);
+  if (range.size() == 0 || range.last >= st.cfg.splits.size()) {
+    fail(self, "the plan gives it no splits");
+    return {};
+  }
+  for (auto i = range.first; i <= range.last; ++i) {
+    split_index s;
+    s.index = i;
+    s.split = st.cfg.splits[i];
+    s.pid = journal::partition_id_of(0, i);
+    s.outputs = outbox{stage.flat_size};
+    st.splits.push_back(std::move(s));
+  }
+  st.out = std::make_unique<outbound>(p, 0, st.cfg.instance);
   return {
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);

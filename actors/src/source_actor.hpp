@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 
@@ -12,26 +14,27 @@ namespace eddy::actors {
 struct source_config {
   const dataflow::source_stage* stage = nullptr; ///< owned by the job, outlives the run
   std::shared_ptr<const plan> the_plan;
-  uint32_t instance = 0;       ///< its index in stage 0
+  uint32_t instance = 0;       ///< its instance of stage 0
+  std::vector<std::string> splits; ///< the job layout's splits, by stage-0 index
   size_t chunk = 32768;        ///< values read per pump
-  uint32_t split_hint = 1;     ///< `desired` for the source's splits on a fresh start
-  size_t window_bytes = size_t{4} << 20; ///< unacknowledged bytes before it pauses
+  size_t window_bytes = size_t{4} << 20; ///< unacknowledged bytes of the instance before it pauses
   int64_t watermark_interval_ms = 5; ///< watermark-only frames at most this often
   caf::actor journal_actor;
   caf::actor job;              ///< told (failed_atom, text) when the source fails
 };
 
 /// Spawns a source instance (detached: reading blocks); it is its own
-/// exchange. Once given the plan's exchanges (init_atom) it recovers its
-/// checkpoint — the read position and the next seq of every channel — from
-/// the journal, opens a reader per split of the source (all in this actor,
-/// read round-robin one chunk each, the watermark the minimum over the
-/// splits still reading; the position packs every split's and the
-/// round-robin cursor, see FORMAT.md), reads chunks while its window has room, routes records by
-/// key group into one batch per channel and sends them as one frame per
-/// consumer instance, and saves a new checkpoint once consumers have
-/// acknowledged everything up to a chunk boundary (DESIGN.md invariant 4).
-/// At the end of a bounded input it ends its links once all is acknowledged.
+/// exchange. It reads the splits the plan gives it (a contiguous range of
+/// stage-0 indexes, one per split), round-robin one chunk each. Once given
+/// the plan's exchanges (init_atom) it recovers each split's checkpoint —
+/// its read position and the next seq of each of its channels — from the
+/// journal, reads chunks while its window has room, routes records by key
+/// group into one batch per channel and sends them as one frame per
+/// consumer instance (its watermark: the minimum over its splits still
+/// reading), and saves a split's checkpoint once consumers have
+/// acknowledged everything up to one of its chunk boundaries (DESIGN.md
+/// invariant 4). At the end of a bounded input it ends its links once all is
+/// acknowledged.
 caf::actor spawn_source(caf::actor_system& sys, source_config cfg);
 
 } // namespace eddy::actors

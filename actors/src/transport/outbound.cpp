@@ -63,12 +63,17 @@ bool outbound::all_ended() const noexcept {
 }
 
 int64_t outbound::instance_watermark() const noexcept {
-  // An ended producer keeps its last watermark until the end itself goes out
-  // (after every ack): the end then raises the consumers' clocks to +inf.
-  int64_t wm = max_time;
-  for (auto w : watermarks_)
-    wm = std::min(wm, w);
-  return wm;
+  // An ended producer bounds nothing any more: all it sent went out before.
+  // Once all have ended the instance keeps the highest watermark any
+  // proposed until the end itself goes out (after every ack), which then
+  // raises the consumers' clocks to +inf.
+  int64_t low = max_time, high = min_time;
+  for (size_t i = 0; i < watermarks_.size(); ++i) {
+    high = std::max(high, watermarks_[i]);
+    if (!ended_[i])
+      low = std::min(low, watermarks_[i]);
+  }
+  return low == max_time ? high : low;
 }
 
 void outbound::greet(const greeting_msg& m) {

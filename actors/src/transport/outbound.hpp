@@ -90,7 +90,8 @@ public:
     return held;
   }
 
-  /// The minimum watermark over the local producers.
+  /// The minimum watermark over the local producers that have not ended (the
+  /// highest any proposed once all have).
   int64_t instance_watermark() const noexcept;
   bool end_sent() const noexcept {
     return end_sent_;

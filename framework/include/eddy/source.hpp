@@ -31,11 +31,9 @@ namespace eddy {
 /// position in the reader of the split it was stored for. A source without
 /// splits overrides neither: it is one split, "", read by the object itself.
 /// Readers are made and used on the source actor's thread; splits() and
-/// reader() are const and must not change the source. While the runtime
-/// reads all splits of a source in one actor over shared channels (today),
-/// a replay must interleave them as the first run did: a reader's read(max)
-/// must then deliver exactly min(max, values left), as bounded,
-/// deterministic readers do.
+/// reader() are const and must not change the source. The runtime fixes the
+/// list at a job's first start and gives every split its own channels and
+/// checkpoint, so splits may be read by any instance and in any order.
 template <class T>
 class source {
 public:
