@@ -499,10 +499,7 @@ caf::behavior partition_behavior(partition_actor_t* self,
   auto& stage = p.stage(cfg->stage);
   st.producer_stage = static_cast<uint32_t>(std::max(stage.producer, 0));
   st.pid = journal::partition_id_of(cfg->stage, cfg->key_group);
-  std::vector<uint32_t> offsets;
-  for (auto& e : stage.outputs)
-    offsets.push_back(e.first);
-  st.port = std::make_unique<batch_port>(std::move(offsets), stage.flat_size);
+  st.port = std::make_unique<batch_port>(p.port_offsets(cfg->stage, cfg->key_group), stage.flat_size);
   auto producers = p.stage(st.producer_stage).indexes;
   st.inputs.resize(producers);
   st.durable_hw.resize(producers);

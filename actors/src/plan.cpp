@@ -74,6 +74,19 @@ plan::consumer_ref plan::consumer(uint32_t s, uint32_t flat) const {
   throw std::out_of_range("stage " + std::to_string(s) + " has no consumer " + std::to_string(flat));
 }
 
+std::vector<uint32_t> plan::port_offsets(uint32_t s, uint32_t index) const {
+  auto& st = stages_.at(s);
+  std::vector<uint32_t> offsets;
+  for (auto& e : st.outputs) {
+    auto& to = stages_[e.stage];
+    uint32_t pinned = 0;
+    if (to.kind == stage_plan::sink)
+      pinned = to.indexes <= st.indexes ? eddy::instance_of(index, st.indexes, to.indexes) : index % to.indexes;
+    offsets.push_back(e.first + pinned);
+  }
+  return offsets;
+}
+
 uint32_t plan::flat_of(uint32_t s, uint32_t consumer_stage, uint32_t index) const {
   auto& st = stages_.at(s);
   for (auto& e : st.outputs)

@@ -81,6 +81,14 @@ public:
   /// `consumer_stage`, or stage(s).flat_size if that stage is not one of its outputs.
   uint32_t flat_of(uint32_t s, uint32_t consumer_stage, uint32_t index) const;
 
+  /// Where producer `index` of stage `s` pushes each output edge's target 0:
+  /// the edge's flat index 0 for a keyed edge (the key group is the
+  /// target), and for a sink edge, whose records carry no key, the flat
+  /// index of the one sink index this producer feeds (a contiguous share of
+  /// the producers per sink instance, Flink's forward/rescale), so replays
+  /// route a record to the same sink instance again.
+  std::vector<uint32_t> port_offsets(uint32_t s, uint32_t index) const;
+
   /// Exchanges of the whole plan, numbered (stage, instance) flat: the
   /// number of stage `s`'s instance 0.
   uint32_t exchange_id(uint32_t s, uint32_t instance) const {

@@ -239,11 +239,7 @@ std::string open_split(split_index& s, const checkpoint_record& c, const source_
       return "its checkpoint of split " + std::to_string(s.index) + " names consumer " + std::to_string(p.channel);
     s.outputs.restore(static_cast<uint32_t>(p.channel), p.seq, p.seq - 1);
   }
-  auto& stage = cfg.the_plan->stage(0);
-  std::vector<uint32_t> offsets;
-  for (auto& e : stage.outputs)
-    offsets.push_back(e.first);
-  s.port = std::make_unique<batch_port>(offsets, stage.flat_size);
+  s.port = std::make_unique<batch_port>(cfg.the_plan->port_offsets(0, s.index), cfg.the_plan->stage(0).flat_size);
   auto runner = cfg.stage->make_runner(*s.port, s.split);
   if (!runner)
     return runner.error().message();

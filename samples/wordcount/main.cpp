@@ -1,4 +1,4 @@
-// wordcount --input FILE --output FILE --state-dir DIR [--parallelism N] [--max-key-groups M]
+// wordcount --input FILE (--output FILE | --parts DIR) --state-dir DIR [--parallelism N] [--max-key-groups M]
 //
 // Counts words exactly once: for every occurrence of a word it writes
 // "word<TAB>count so far". Killed at any moment and run again with the same
@@ -10,7 +10,13 @@
 int main(int argc, char** argv) {
   eddy::job job{"wordcount", argc, argv};
   auto input = job.arg("input", "FILE   text to count (required)");
-  auto output = job.arg("output", "FILE   where 'word<TAB>count' lines go (required)");
-  wordcount::build(job, input, output);
+  auto output = job.arg("output", "", "FILE   where 'word<TAB>count' lines go");
+  auto parts = job.arg("parts", "",
+                       "DIR    instead of --output: one part file per sink instance in DIR "
+                       "(DIR/part-00000, ..., as many as --parallelism on the first run)");
+  if (output.empty() == parts.empty())
+    job.fail("give exactly one of --output FILE and --parts DIR");
+  else
+    wordcount::build(job, input, output.empty() ? wordcount::target{parts, true} : wordcount::target{output, false});
   return eddy::run(job);
 }

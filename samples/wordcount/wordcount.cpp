@@ -1,5 +1,7 @@
 #include "wordcount.hpp"
 
+#include <filesystem>
+
 #include "eddy/connectors/file/lines.hpp"
 #include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/state.hpp"
@@ -47,12 +49,19 @@ std::string format(const word_count& x) {
   return x.word + "\t" + std::to_string(x.count);
 }
 
-void build(eddy::job& job, const std::string& input, const std::string& output) {
-  job.source(eddy::connectors::file::lines(input))
-    .flat_map(split_words)
-    .key_by([](const std::string& w) -> const std::string& { return w; })
-    .process<counter>()
-    .sink(eddy::connectors::file::lines_out(output, format));
+void build(eddy::job& job, const std::string& input, const target& output) {
+  namespace file = eddy::connectors::file;
+  auto counts = job.source(file::lines(input))
+                  .flat_map(split_words)
+                  .key_by([](const std::string& w) -> const std::string& { return w; })
+                  .process<counter>();
+  if (output.parts) {
+    std::error_code ec; // a missing directory is created, as Flink's FileSink does; check() reports the rest
+    std::filesystem::create_directories(output.path, ec);
+    counts.sink(file::lines_out(file::part_files{output.path}, format));
+  } else {
+    counts.sink(file::lines_out(output.path, format));
+  }
 }
 
 } // namespace wordcount

@@ -25,8 +25,14 @@ void split_words(std::string_view line, eddy::collector<std::string>& out);
 /// "word<TAB>count".
 std::string format(const word_count& x);
 
-/// Builds the wordcount job: lines of `input` → words → count per word →
-/// one line per occurrence into `output`.
-void build(eddy::job& job, const std::string& input, const std::string& output);
+/// Where the counts go: one file, or part files in a directory (one per sink instance).
+struct target {
+  std::string path;
+  bool parts = false;
+};
+
+/// Builds the wordcount job: lines of `input` (read as splits, up to one per
+/// instance) → words → count per word → one line per occurrence into `output`.
+void build(eddy::job& job, const std::string& input, const target& output);
 
 } // namespace wordcount

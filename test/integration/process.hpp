@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -195,8 +196,26 @@ inline exit_status run(std::vector<std::string> argv, const std::filesystem::pat
   return p.wait(timeout);
 }
 
-/// The whole content of `file` ("" when it cannot be read).
+/// The regular files in directory `dir`, by name (a sink's part files).
+inline std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator{dir, ec})
+    if (e.is_regular_file())
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+/// The whole content of `file` ("" when it cannot be read); of a directory,
+/// its files' contents in name order.
 inline std::string slurp(const std::filesystem::path& file) {
+  if (std::filesystem::is_directory(file)) {
+    std::string all;
+    for (auto& f : files_in(file))
+      all += slurp(f);
+    return all;
+  }
   std::ifstream in{file, std::ios::binary};
   return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
 }
@@ -255,8 +274,14 @@ private:
   bool keep_ = false;
 };
 
-/// Size of `file`, 0 if it does not exist.
+/// Size of `file`, 0 if it does not exist; of a directory, of its files.
 inline uint64_t size_of(const std::filesystem::path& file) {
+  if (std::filesystem::is_directory(file)) {
+    uint64_t n = 0;
+    for (auto& f : files_in(file))
+      n += size_of(f);
+    return n;
+  }
   std::error_code ec;
   auto n = std::filesystem::file_size(file, ec);
   return ec ? 0 : n;

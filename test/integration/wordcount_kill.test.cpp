@@ -282,15 +282,24 @@ struct wordcount_job {
   }
 
   std::vector<std::string> args(const std::string& name, uint32_t parallelism) const {
-    return {wordcount_binary,        "--input",     input.string(),
-            "--output",              output(name).string(),
-            "--state-dir",           (dir / (name + ".state")).string(),
-            "--parallelism",         std::to_string(parallelism)};
+    std::vector<std::string> a{wordcount_binary,        "--input",     input.string(),
+                               parts ? "--parts" : "--output", output(name).string(),
+                               "--state-dir",           (dir / (name + ".state")).string(),
+                               "--parallelism",         std::to_string(parallelism)};
+    if (max_key_groups) {
+      a.push_back("--max-key-groups");
+      a.push_back(std::to_string(max_key_groups));
+    }
+    return a;
   }
 
+  /// The output file, or the directory of part files (slurp and size_of read them all).
   fs::path output(const std::string& name) const {
     return dir / (name + ".out");
   }
+
+  bool parts = false;          ///< one part file per sink instance
+  uint32_t max_key_groups = 0; ///< 0: the job's default
 
   /// Starts a run; its stdout and stderr go to run-<n>.stdout / .stderr.
   std::unique_ptr<process> start(const std::string& name, uint32_t parallelism) {
@@ -331,8 +340,11 @@ void complete_and_check(wordcount_job& job, const std::string& name, uint32_t pa
 /// Runs wordcount over ~300 k words at `parallelism`, SIGKILLs it at random
 /// moments until at least 10 kills have hit a process that had not finished
 /// the job, completes it, checks every count, and checks a rerun adds nothing.
-void kill_repeatedly_then_check(uint32_t parallelism, uint64_t seed) {
-  wordcount_job job{seed, 300'000};
+void kill_repeatedly_then_check(uint32_t parallelism, uint64_t seed, bool parts = false,
+                                uint32_t max_key_groups = 0, size_t words = 300'000) {
+  wordcount_job job{seed, words};
+  job.parts = parts;
+  job.max_key_groups = max_key_groups;
   auto expected_size = output_size(job.reference);
 
   // An uninterrupted run, and reruns of the finished job: a run of this job
@@ -428,6 +440,17 @@ BOOST_AUTO_TEST_CASE(wordcount_outputs_each_count_exactly_once_after_repeated_si
 
 BOOST_AUTO_TEST_CASE(wordcount_at_parallelism_4_outputs_each_count_exactly_once_after_repeated_sigkills) {
   kill_repeatedly_then_check(4, 20240602);
+}
+
+// Parallel sources (byte-range splits) and sinks (one part file per
+// instance) keep exactly-once: each split and each sink instance has its own
+// checkpoint and channels.
+BOOST_AUTO_TEST_CASE(wordcount_into_part_files_at_parallelism_2_outputs_each_count_exactly_once_after_repeated_sigkills) {
+  kill_repeatedly_then_check(2, 20240606, true);
+}
+
+BOOST_AUTO_TEST_CASE(wordcount_into_part_files_at_parallelism_4_and_1024_key_groups_outputs_each_count_exactly_once_after_repeated_sigkills) {
+  kill_repeatedly_then_check(4, 20240607, true, 1024, 150'000);
 }
 
 BOOST_AUTO_TEST_CASE(a_finished_job_changing_parallelism_adds_nothing) {

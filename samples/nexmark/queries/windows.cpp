@@ -33,8 +33,10 @@ constexpr int64_t two_seconds = 2'000;
 using auction_count = eddy::window_result<int64_t, int64_t>; ///< auction, window, bids
 
 /// Per auction: bids counted per 2 s pane (Flink's pane optimization of
-/// sliding windows: one count per bid instead of one per window), and one
-/// timer at the end of the next window that holds a counted pane. Each
+/// sliding windows: one count per bid instead of one per window), and a
+/// timer at the end of the next window that holds a counted pane (a new
+/// pane adds the timer of its first open window: panes need not come in
+/// time order, e.g. from parallel source splits; a timer fires once per ts). Each
 /// window [e - 10 s, e) is the sum of its five panes, emitted when the
 /// watermark reaches e - 1, if it holds any bid. Panes are map entries, so a
 /// bid journals one pane however many are open (before the watermark moves,
@@ -46,9 +48,9 @@ struct auction_panes {
     auto start = eddy::window_start(b.date_time, two_seconds);
     if (start + ten_seconds - 1 <= ctx.watermark())
       return; // late: every window of its pane has closed
-    if (panes.empty())
-      ctx.timers().at_event_time(first_open_end(start, ctx.watermark()) - 1);
     auto* count = panes.get(start);
+    if (!count)
+      ctx.timers().at_event_time(first_open_end(start, ctx.watermark()) - 1);
     panes.put(start, count ? *count + 1 : 1);
   }
 

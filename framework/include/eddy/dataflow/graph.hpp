@@ -95,7 +95,8 @@ struct sink_stage {
   uint32_t max_instances = 1;
   /// Makes the runner of instance `instance` of `instances` (1 <= instances
   /// <= max_instances); the instance count must stay the same across
-  /// restarts of a job.
+  /// restarts of a job (the runtime stores it in the job layout at the
+  /// first start).
   std::function<expected<std::unique_ptr<sink_runner>>(uint32_t instance, uint32_t instances)>
     make_runner;
 };

@@ -230,7 +230,7 @@ struct part_files {
 /// (detail::part_file), each part exactly like lines_out(file, format): its
 /// own committed length, truncated to it on open(). The directory must
 /// exist. The number of instances must stay the same across restarts of a
-/// job; parts of instances that no longer run are left as they are. Used
+/// job (the runtime keeps the count of the first start); parts of instances that no longer run are left as they are. Used
 /// directly (not through instance()), the sink is instance 0 of 1.
 template <class T, class F>
   requires detail::line_format<F, T>

@@ -18,9 +18,10 @@ struct numbered_line {
 
 /// The lines of `file` with their numbers (for dead letters that name the
 /// line). Position "<byte offset>:<line number>", so numbers stay right when
-/// a job resumes; otherwise like lines(). One split (the whole file): a line's
-/// number counts the lines before it, which a byte-range split could learn
-/// only by reading everything before its range.
+/// a job resumes; otherwise like lines(). Splits: those of lines(file), each
+/// descriptor prefixed with the number of lines before its byte range
+/// ("<n>#<split>"), which splits() counts in one pass over the file: a
+/// line's number counts the lines before it, which only those bytes tell.
 std::unique_ptr<eddy::source<numbered_line>> numbered_lines(std::filesystem::path file);
 
 } // namespace eddy::connectors::file
