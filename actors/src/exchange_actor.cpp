@@ -140,7 +140,7 @@ caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
   st.first = range.first;
   st.partitions.resize(range.size());
   st.acked.resize(range.size());
-  st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms);
+  st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms, steady_ms());
   st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance);
   return {
     [=](init_atom, std::vector<caf::actor>& exchanges) {

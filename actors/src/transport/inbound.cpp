@@ -11,13 +11,16 @@ uint32_t producer_stage_of(const plan& p, uint32_t stage) {
 
 } // namespace
 
-inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms)
+inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms,
+                 int64_t now_ms)
   : plan_(p),
     stage_(stage),
     instance_(instance),
     producer_stage_(producer_stage_of(p, stage)),
     range_(p.indexes_of(stage, instance)),
-    tracker_(p.stage(producer_stage_).instances, idle_timeout_ms) {
+    // The tracker's default start is the wall clock, callers pass the steady
+    // one: an instance never heard from then never turned idle.
+    tracker_(p.stage(producer_stage_).instances, idle_timeout_ms, now_ms) {
   auto producers = p.stage(producer_stage_).instances;
   ended_.assign(producers, 0);
   consumers_.resize(range_.size());

@@ -24,7 +24,10 @@ namespace eddy::actors {
 /// Plain C++, owned by one actor; not thread-safe.
 class inbound {
 public:
-  inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms);
+  /// `now_ms` is the clock of every later call: producer instances not heard
+  /// from since count as idle after `idle_timeout_ms` too.
+  inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms,
+          int64_t now_ms);
 
   /// Takes in a frame from a producer instance.
   void frame(frame_msg&& f, int64_t now_ms);
