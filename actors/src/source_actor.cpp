@@ -49,6 +49,7 @@ struct source_state {
   std::unique_ptr<outbound> out;    ///< frames, redelivery
   std::vector<caf::actor> exchanges;
   std::vector<greeting_msg> early;  ///< greetings that came during recovery
+  std::vector<frame_ack_msg> early_acks; ///< a consumer's hello acks its marks, maybe that early
   std::deque<mark> marks;           ///< boundaries not yet fully acknowledged
   std::optional<mark> committable;  ///< newest fully acknowledged, not saved yet
   bool saving = false;
@@ -322,6 +323,10 @@ void start(source_actor_t* self) {
       for (auto& g : st.early)
         st.out->greet(g);
       st.early.clear();
+      for (auto& a : st.early_acks)
+        st.out->ack(a, steady_ms(),
+                    [&](uint32_t, uint32_t flat, uint64_t seq) { st.outputs.ack(flat, seq); });
+      st.early_acks.clear();
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
       if (c.position.empty() && is_split_positions(position_of(st))) {
         // Consumers keep marks of what they saw (a transactional sink keeps
@@ -336,7 +341,8 @@ void start(source_actor_t* self) {
       pump(self);
     },
     [=](const std::string& what) { fail(self, what); });
-  self->become([=](greeting_msg& g) { self->state.early.push_back(std::move(g)); });
+  self->become([=](greeting_msg& g) { self->state.early.push_back(std::move(g)); },
+               [=](frame_ack_msg& a) { self->state.early_acks.push_back(std::move(a)); });
 }
 
 caf::behavior source_behavior(source_actor_t* self, source_config cfg) {

@@ -65,8 +65,18 @@ void inbound::hello(consumer_hello&& h) {
   c->watermark = min_time;
   c->end_delivered = false;
   std::vector<consumer_hello> per_producer(greetings_.size());
-  for (auto& hw : h.hws)
-    per_producer[plan_.instance_of(producer_stage_, hw.producer)].hws.push_back(hw);
+  for (auto& hw : h.hws) {
+    if (hw.producer >= plan_.stage(producer_stage_).indexes)
+      continue;
+    auto p = plan_.instance_of(producer_stage_, hw.producer);
+    per_producer[p].hws.push_back(hw);
+    // The marks are durable, so they acknowledge: a batch at or below them
+    // that never reached this incarnation (dropped by a sink still
+    // recovering, lost with the old incarnation's mailbox or pending
+    // deliveries) is not redelivered, and its producer kept it until a
+    // retransmit (a rerun of a finished job stalled on it).
+    acks_[p].acks.push_back({hw.producer, h.consumer, hw.seq});
+  }
   for (uint32_t p = 0; p < per_producer.size(); ++p) {
     per_producer[p].consumer = h.consumer;
     greetings_[p].hellos.push_back(std::move(per_producer[p]));

@@ -32,7 +32,8 @@ public:
   /// Takes in a frame from a producer instance.
   void frame(frame_msg&& f, int64_t now_ms);
 
-  /// Consumer `c` (re)started at these high-water marks.
+  /// Consumer `c` (re)started at these high-water marks. They are durable,
+  /// so they also go upstream as acknowledgements.
   void hello(consumer_hello&& h);
 
   /// Consumer `c` saw a gap after `after`: ask that producer's instance again.

@@ -179,6 +179,23 @@ BOOST_AUTO_TEST_CASE(a_restart_drops_what_waited_for_the_old_incarnation) {
   BOOST_TEST((test::seqs_of(d.at(0).batches, 0) == seqs{{4, 4}}));
 }
 
+BOOST_AUTO_TEST_CASE(a_hello_acknowledges_its_marks_for_what_its_incarnation_never_saw) {
+  // The marks are durable: a batch at or below them that was dropped before
+  // the hello (a sink recovering, a dead incarnation's mailbox, a delivery
+  // the restart dropped) is not redelivered, so only this ack releases it.
+  in.hello({1, {{0, 5}, {3, 7}}});
+  auto acks = test::take_acks(in);
+  BOOST_TEST_REQUIRE(acks.size() == 2u);
+  BOOST_TEST(acks.at(from_first).consumer_stage == 2u);
+  BOOST_TEST_REQUIRE(acks.at(from_first).acks.size() == 1u);
+  auto& a = acks.at(from_first).acks[0];
+  BOOST_TEST(a.producer == 0u);
+  BOOST_TEST(a.consumer == 1u);
+  BOOST_TEST(a.seq == 5u);
+  BOOST_TEST_REQUIRE(acks.at(from_second).acks.size() == 1u);
+  BOOST_TEST(acks.at(from_second).acks[0].seq == 7u);
+}
+
 BOOST_AUTO_TEST_CASE(a_gap_asks_the_producers_instance_to_redeliver_after_the_consumers_mark) {
   greeted(1);
   in.resend(1, {2, 7});
