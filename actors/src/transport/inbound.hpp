@@ -98,7 +98,12 @@ private:
     bool known = false;        ///< said hello
     bool ever_known = false;   ///< said hello once: batches before it wait
     uint32_t awaiting = 0;     ///< producer instances yet to answer its hello
-    std::vector<char> waits;   ///< by producer instance
+    /// By producer instance: answers it owes, to hellos and resends of this
+    /// and earlier incarnations, in the order they were asked (a link keeps order).
+    std::vector<uint32_t> unanswered;
+    /// By producer instance: answers still to come before it has answered the
+    /// latest hello (an older incarnation's answer must not release the newest).
+    std::vector<uint32_t> waits;
     int64_t watermark = min_time; ///< last given
     bool end_delivered = false;
     deliver_msg pending;
