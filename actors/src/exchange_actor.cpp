@@ -15,6 +15,7 @@ struct exchange_state {
   std::unique_ptr<outbound> out;
   std::vector<caf::actor> exchanges;  ///< by plan::exchange_id
   std::vector<caf::actor> partitions; ///< by local index: the incarnation that said hello
+  std::vector<uint64_t> epochs;       ///< by local index: that incarnation's epoch
   uint32_t first = 0;                 ///< first local key group
   std::vector<acked_msg> acked;       ///< by local index, sent at the group's close
   bool group_scheduled = false;
@@ -112,7 +113,15 @@ caf::behavior running(exchange_actor_t* self) {
       auto& st = self->state;
       if (!local(m.hello.consumer))
         return log::runtime()->warn("{} ignored a hello of foreign key group {}", who(st.cfg), m.hello.consumer);
-      st.partitions[m.hello.consumer - st.first] = caf::actor_cast<caf::actor>(self->current_sender());
+      // Only the newest incarnation may take the handle: an older one's
+      // hello that comes late (from another node) would send redeliveries
+      // to the dead.
+      auto i = m.hello.consumer - st.first;
+      if (m.epoch < st.epochs[i])
+        return log::runtime()->debug("{} ignored a hello of key group {} from epoch {} after epoch {}",
+                                     who(st.cfg), m.hello.consumer, m.epoch, st.epochs[i]);
+      st.epochs[i] = m.epoch;
+      st.partitions[i] = caf::actor_cast<caf::actor>(self->current_sender());
       st.in->hello(std::move(m.hello));
       schedule_group(self);
     },
@@ -139,8 +148,9 @@ caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
   auto range = p.indexes_of(st.cfg.stage, st.cfg.instance);
   st.first = range.first;
   st.partitions.resize(range.size());
+  st.epochs.resize(range.size());
   st.acked.resize(range.size());
-  st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms);
+  st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms, steady_ms());
   st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance);
   return {
     [=](init_atom, std::vector<caf::actor>& exchanges) {

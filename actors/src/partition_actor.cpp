@@ -415,6 +415,7 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
   self->send(st.cfg->exchange, std::move(handover));
   hello_msg hello;
   hello.hello.consumer = st.cfg->key_group;
+  hello.epoch = epoch;
   for (uint32_t i = 0; i < st.inputs.size(); ++i) {
     st.durable_hw[i] = st.inputs[i].hw();
     if (st.inputs[i].hw() > 0)

@@ -93,9 +93,11 @@ struct acks_msg {
 };
 
 /// A partition incarnation is ready at these high-water marks. The exchange
-/// learns the partition's current handle from the sender of this message.
+/// learns the partition's current handle from the sender of this message,
+/// unless an incarnation of a later `epoch` (its journal epoch) said hello.
 struct hello_msg {
   consumer_hello hello;
+  uint64_t epoch = 0;
 };
 
 /// A partition saw a gap on channel (producer → it) after `hw`: asks for redelivery.

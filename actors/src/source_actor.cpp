@@ -52,6 +52,7 @@ struct source_state {
   std::unique_ptr<outbound> out;   ///< frames, redelivery
   std::vector<caf::actor> exchanges;
   std::vector<greeting_msg> early; ///< greetings that came during recovery
+  std::vector<frame_ack_msg> early_acks; ///< a consumer's hello acks its marks, maybe that early
   bool waiting_for_credit = false;
   bool ended = false;
   uint64_t values_read = 0;  ///< in this run, for progress reports
@@ -197,15 +198,18 @@ split_index* split_of(source_state& st, uint32_t index) {
   return index >= first && index - first < st.splits.size() ? &st.splits[index - first] : nullptr;
 }
 
+void apply_acks(source_state& st, const frame_ack_msg& a) {
+  st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
+    if (auto* s = split_of(st, producer))
+      s->outputs.ack(flat, seq);
+  });
+}
+
 caf::behavior running(source_actor_t* self) {
   return {
     [=](pump_atom) { pump(self); },
     [=](frame_ack_msg& a) {
-      auto& st = self->state;
-      st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
-        if (auto* s = split_of(st, producer))
-          s->outputs.ack(flat, seq);
-      });
+      apply_acks(self->state, a);
       on_ack(self);
     },
     [=](greeting_msg& g) {
@@ -278,12 +282,16 @@ void start(source_actor_t* self) {
         for (auto& g : st.early)
           st.out->greet(g);
         st.early.clear();
+        for (auto& a : st.early_acks)
+          apply_acks(st, a);
+        st.early_acks.clear();
         self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
         pump(self);
       },
       [=](const std::string& what) { fail(self, what); });
   }
-  self->become([=](greeting_msg& g) { self->state.early.push_back(std::move(g)); });
+  self->become([=](greeting_msg& g) { self->state.early.push_back(std::move(g)); },
+               [=](frame_ack_msg& a) { self->state.early_acks.push_back(std::move(a)); });
 }
 
 caf::behavior source_behavior(source_actor_t* self, source_config cfg) {

@@ -11,18 +11,23 @@ uint32_t producer_stage_of(const plan& p, uint32_t stage) {
 
 } // namespace
 
-inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms)
+inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms,
+                 int64_t now_ms)
   : plan_(p),
     stage_(stage),
     instance_(instance),
     producer_stage_(producer_stage_of(p, stage)),
     range_(p.indexes_of(stage, instance)),
-    tracker_(p.stage(producer_stage_).instances, idle_timeout_ms) {
+    // The tracker's default start is the wall clock, callers pass the steady
+    // one: an instance never heard from then never turned idle.
+    tracker_(p.stage(producer_stage_).instances, idle_timeout_ms, now_ms) {
   auto producers = p.stage(producer_stage_).instances;
   ended_.assign(producers, 0);
   consumers_.resize(range_.size());
-  for (auto& c : consumers_)
+  for (auto& c : consumers_) {
+    c.unanswered.assign(producers, 0);
     c.waits.assign(producers, 0);
+  }
   greetings_.resize(producers);
   acks_.resize(producers);
 }
@@ -35,10 +40,12 @@ void inbound::frame(frame_msg&& f, int64_t now_ms) {
     if (auto* c = find(b.consumer); c && (c->known || !c->ever_known))
       c->pending.batches.push_back({b.producer, std::move(b.batch)});
   for (auto index : f.answers) {
-    if (auto* c = find(index); c && c->waits[p]) {
-      c->waits[p] = 0;
+    auto* c = find(index);
+    if (!c || c->unanswered[p] == 0)
+      continue;
+    --c->unanswered[p];
+    if (c->waits[p] > 0 && --c->waits[p] == 0)
       --c->awaiting;
-    }
   }
   if (f.watermark > min_time)
     tracker_.update(p, f.watermark, now_ms);
@@ -58,15 +65,25 @@ void inbound::hello(consumer_hello&& h) {
   c->known = true;
   c->ever_known = true;
   c->awaiting = static_cast<uint32_t>(c->waits.size());
-  std::fill(c->waits.begin(), c->waits.end(), 1);
   c->watermark = min_time;
   c->end_delivered = false;
   std::vector<consumer_hello> per_producer(greetings_.size());
-  for (auto& hw : h.hws)
-    per_producer[plan_.instance_of(producer_stage_, hw.producer)].hws.push_back(hw);
+  for (auto& hw : h.hws) {
+    if (hw.producer >= plan_.stage(producer_stage_).indexes)
+      continue;
+    auto p = plan_.instance_of(producer_stage_, hw.producer);
+    per_producer[p].hws.push_back(hw);
+    // The marks are durable, so they acknowledge: a batch at or below them
+    // that never reached this incarnation (dropped by a sink still
+    // recovering, lost with the old incarnation's mailbox or pending
+    // deliveries) is not redelivered, and its producer kept it until a
+    // retransmit (a rerun of a finished job stalled on it).
+    acks_[p].acks.push_back({hw.producer, h.consumer, hw.seq});
+  }
   for (uint32_t p = 0; p < per_producer.size(); ++p) {
     per_producer[p].consumer = h.consumer;
     greetings_[p].hellos.push_back(std::move(per_producer[p]));
+    c->waits[p] = ++c->unanswered[p];
   }
 }
 
@@ -75,6 +92,7 @@ void inbound::resend(uint32_t consumer, input_seq after) {
     return;
   auto p = plan_.instance_of(producer_stage_, after.producer);
   greetings_[p].hellos.push_back({consumer, {after}});
+  ++find(consumer)->unanswered[p];
 }
 
 void inbound::acks(const acks_msg& m) {

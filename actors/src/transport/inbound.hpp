@@ -24,12 +24,16 @@ namespace eddy::actors {
 /// Plain C++, owned by one actor; not thread-safe.
 class inbound {
 public:
-  inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms);
+  /// `now_ms` is the clock of every later call: producer instances not heard
+  /// from since count as idle after `idle_timeout_ms` too.
+  inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms,
+          int64_t now_ms);
 
   /// Takes in a frame from a producer instance.
   void frame(frame_msg&& f, int64_t now_ms);
 
-  /// Consumer `c` (re)started at these high-water marks.
+  /// Consumer `c` (re)started at these high-water marks. They are durable,
+  /// so they also go upstream as acknowledgements.
   void hello(consumer_hello&& h);
 
   /// Consumer `c` saw a gap after `after`: ask that producer's instance again.
@@ -94,7 +98,12 @@ private:
     bool known = false;        ///< said hello
     bool ever_known = false;   ///< said hello once: batches before it wait
     uint32_t awaiting = 0;     ///< producer instances yet to answer its hello
-    std::vector<char> waits;   ///< by producer instance
+    /// By producer instance: answers it owes, to hellos and resends of this
+    /// and earlier incarnations, in the order they were asked (a link keeps order).
+    std::vector<uint32_t> unanswered;
+    /// By producer instance: answers still to come before it has answered the
+    /// latest hello (an older incarnation's answer must not release the newest).
+    std::vector<uint32_t> waits;
     int64_t watermark = min_time; ///< last given
     bool end_delivered = false;
     deliver_msg pending;

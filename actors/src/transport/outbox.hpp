@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <unordered_map>
@@ -53,19 +54,24 @@ public:
   /// The consumer behind `flat` applied everything up to `seq`. Returns true
   /// if the acknowledged position moved.
   bool ack(uint32_t flat, uint64_t seq) {
-    if (flat >= acked_.size() || seq <= acked_[flat])
+    if (flat >= acked_.size())
       return false;
-    acked_[flat] = seq;
+    // The same or a lower ack still releases what was sent since: a consumer
+    // ahead of a source's checkpoint acks its mark for every replayed
+    // duplicate (as channel_out::ack; without it the replay's bytes stay, and
+    // a replay longer than the window ends in a source waiting for credit).
+    bool moved = seq > acked_[flat];
+    acked_[flat] = std::max(acked_[flat], seq);
     if (auto it = unacked_.find(flat); it != unacked_.end()) {
       auto& q = it->second;
-      while (!q.empty() && q.front()->last_seq() <= seq) {
+      while (!q.empty() && q.front()->last_seq() <= acked_[flat]) {
         bytes_ -= q.front()->data.size();
         q.pop_front();
       }
       if (q.empty())
         unacked_.erase(it);
     }
-    return true;
+    return moved;
   }
 
   /// Calls `fn(flat, batch_ptr)` for every unacknowledged batch.

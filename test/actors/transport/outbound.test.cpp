@@ -1,0 +1,229 @@
+// The producing side of an exchange (stage 1, instance 0 of the two-stage
+// plan: key groups 0..1 produce for stage 2's instances 0 and 1): frames per
+// destination instance, redelivery on greetings, retransmit after silence,
+// the instance watermark and the end.
+
+#include "transport/outbound.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include "actors/transport/fixtures.hpp"
+
+using namespace eddy;
+using eddy::test::batch;
+using eddy::test::take_frames;
+
+namespace {
+
+using seqs = std::vector<std::pair<uint64_t, uint64_t>>;
+
+struct producing_instance : test::two_stage_plan {
+  actors::outbound out{p, 1, 0};
+  uint32_t to_first = exchange(2, 0);  ///< owns flat 0..1
+  uint32_t to_second = exchange(2, 1); ///< owns flat 2..3
+
+  actors::greeting_msg greeting(uint32_t consumer, std::vector<actors::input_seq> hws) const {
+    return {2, p.instance_of(2, consumer), {{consumer, std::move(hws)}}};
+  }
+  void ack(uint32_t producer, uint32_t consumer, uint64_t seq, int64_t now_ms = 0) {
+    out.ack({2, {{producer, consumer, seq}}}, now_ms, [](uint32_t, uint32_t, uint64_t) {});
+  }
+  /// Adds batches 1..3, 4..6, 7..9 on channel (0 → 0) and 1..5 on (1 → 0), sent at `now_ms`.
+  void fill_channels_to_consumer_0(int64_t now_ms = 0) {
+    out.add(0, 0, batch(1, 3));
+    out.add(0, 0, batch(4, 3));
+    out.add(0, 0, batch(7, 3));
+    out.add(1, 0, batch(1, 5));
+    take_frames(out, false, now_ms);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(outbound, producing_instance)
+
+BOOST_AUTO_TEST_CASE(batches_travel_in_one_frame_per_consumer_instance) {
+  out.add(0, 0, batch(1, 2));
+  out.add(1, 1, batch(1, 3));
+  out.add(1, 3, batch(1, 1));
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.size() == 2u);
+  auto& first = frames.at(to_first);
+  BOOST_TEST(first.producer_stage == 1u);
+  BOOST_TEST(first.producer_instance == 0u);
+  BOOST_TEST_REQUIRE(first.batches.size() == 2u);
+  BOOST_TEST(first.batches[0].producer == 0u);
+  BOOST_TEST(first.batches[0].consumer == 0u);
+  BOOST_TEST(first.batches[1].producer == 1u);
+  BOOST_TEST(first.batches[1].consumer == 1u);
+  BOOST_TEST_REQUIRE(frames.at(to_second).batches.size() == 1u);
+  BOOST_TEST(frames.at(to_second).batches[0].consumer == 3u);
+  BOOST_TEST(take_frames(out, false, 0).empty()); // sent once
+}
+
+BOOST_AUTO_TEST_CASE(batches_of_foreign_producers_and_unknown_consumers_are_ignored) {
+  out.add(2, 0, batch(1, 2)); // key group 2 belongs to instance 1
+  out.add(0, 4, batch(1, 2)); // stage 2 has 4 key groups
+  out.add(0, 0, batch(1, 0)); // empty
+  BOOST_TEST(take_frames(out, false, 0).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_recovering_producers_handover_sends_only_what_the_exchange_does_not_hold) {
+  out.add(0, 0, batch(1, 3));
+  out.add(0, 0, batch(4, 3));
+  take_frames(out, false, 0);
+  // The partition restarted and hands over its whole unacknowledged outbox.
+  out.ended(0, false);
+  out.add(0, 0, batch(1, 3));
+  out.add(0, 0, batch(4, 3));
+  out.add(0, 0, batch(7, 3)); // released after its entry became durable: new
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 0) == seqs{{7, 9}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_greeting_redelivers_exactly_what_is_after_the_high_water_marks_and_answers) {
+  fill_channels_to_consumer_0();
+  out.add(0, 1, batch(1, 4)); // another consumer: not greeting
+  take_frames(out, false, 0);
+  out.greet(greeting(0, {{0, 5}})); // key group 1 absent: mark 0
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  auto& f = frames.at(to_first);
+  BOOST_TEST((test::seqs_of(f.batches, 0) == seqs{{4, 6}, {7, 9}})); // 4..6 straddles the mark
+  BOOST_TEST((test::seqs_of(f.batches, 1) == seqs{{1, 5}}));
+  for (auto& b : f.batches)
+    BOOST_TEST(b.consumer == 0u);
+  BOOST_TEST((f.answers == std::vector<uint32_t>{0}));
+}
+
+BOOST_AUTO_TEST_CASE(a_greeting_after_everything_was_acknowledged_only_answers) {
+  fill_channels_to_consumer_0();
+  ack(0, 0, 9);
+  ack(1, 0, 5);
+  out.greet(greeting(1, {}));
+  out.greet(greeting(0, {{0, 2}}));
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(frames.at(to_first).batches.empty());
+  BOOST_TEST((frames.at(to_first).answers == std::vector<uint32_t>{1, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(acks_release_batches_and_reach_the_producing_partitions) {
+  fill_channels_to_consumer_0();
+  std::vector<actors::channel_seq> reached;
+  auto collect = [&](uint32_t producer, uint32_t flat, uint64_t seq) {
+    reached.push_back({producer, flat, seq});
+  };
+  actors::frame_ack_msg m{2,
+                          {{0, 0, 6}, {2, 0, 9}, {1, 7, 1}}}; // foreign producer, unknown consumer
+  out.ack(m, 0, collect);
+  BOOST_TEST_REQUIRE(reached.size() == 1u);
+  BOOST_TEST(reached[0].producer == 0u);
+  BOOST_TEST(reached[0].consumer == 0u);
+  BOOST_TEST(reached[0].seq == 6u);
+  out.greet(greeting(0, {}));
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 0) == seqs{{7, 9}}));
+}
+
+BOOST_AUTO_TEST_CASE(the_end_goes_out_once_every_producer_ended_and_everything_is_acknowledged) {
+  fill_channels_to_consumer_0();
+  out.ended(0, true);
+  BOOST_TEST(take_frames(out, false, 0).empty()); // key group 1 goes on
+  out.ended(1, true);
+  ack(0, 0, 9);
+  BOOST_TEST(take_frames(out, false, 0).empty()); // 1 → 0 holds 1..5
+  BOOST_TEST(!out.end_sent());
+  ack(1, 0, 5);
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.size() == 2u); // every consumer instance, with data or not
+  BOOST_TEST(frames.at(to_first).end);
+  BOOST_TEST(frames.at(to_second).end);
+  BOOST_TEST(out.end_sent());
+  BOOST_TEST(take_frames(out, false, 0).empty()); // once
+}
+
+BOOST_AUTO_TEST_CASE(a_producer_that_restarted_holds_the_end_back_again) {
+  out.ended(0, true);
+  out.ended(0, false); // a new incarnation
+  out.ended(1, true);
+  BOOST_TEST(take_frames(out, false, 0).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_greeting_after_the_end_gets_the_end_again) {
+  out.ended(0, true);
+  out.ended(1, true);
+  take_frames(out, false, 0);
+  out.greet(greeting(3, {}));
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(frames.at(to_second).end);
+  BOOST_TEST((frames.at(to_second).answers == std::vector<uint32_t>{3}));
+}
+
+BOOST_AUTO_TEST_CASE(the_instance_watermark_is_the_minimum_over_its_producers) {
+  BOOST_TEST(out.instance_watermark() == min_time);
+  out.watermark(0, 100);
+  BOOST_TEST(out.instance_watermark() == min_time); // key group 1 has said nothing
+  out.watermark(1, 50);
+  BOOST_TEST(out.instance_watermark() == 50);
+  out.watermark(1, 300);
+  BOOST_TEST(out.instance_watermark() == 100);
+  out.watermark(0, 10); // a producer's watermark never goes back
+  BOOST_TEST(out.instance_watermark() == 100);
+  out.watermark(2, 1); // foreign
+  BOOST_TEST(out.instance_watermark() == 100);
+  out.ended(0, true); // an ended producer keeps its watermark until the end goes out
+  BOOST_TEST(out.instance_watermark() == 100);
+}
+
+BOOST_AUTO_TEST_CASE(watermark_only_frames_wait_until_due_and_batches_carry_the_watermark_anyway) {
+  out.watermark(0, 100);
+  out.watermark(1, 100);
+  bool held = false;
+  BOOST_TEST(take_frames(out, false, 0, &held).empty());
+  BOOST_TEST(held);
+  out.add(0, 0, batch(1, 1, 100));
+  auto frames = take_frames(out, false, 0, &held);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(frames.at(to_first).watermark == 100); // after its batches
+  BOOST_TEST(held);                                 // the other instance waits for it
+  frames = take_frames(out, true, 0, &held);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(frames.at(to_second).watermark == 100);
+  BOOST_TEST(frames.at(to_second).batches.empty());
+  BOOST_TEST(!held);
+  BOOST_TEST(take_frames(out, true, 0).empty()); // nothing new
+}
+
+BOOST_AUTO_TEST_CASE(a_silent_link_gets_the_first_unacknowledged_batch_of_each_channel_again) {
+  fill_channels_to_consumer_0(1000);
+  out.add(0, 3, batch(1, 2));
+  take_frames(out, false, 1100);
+  BOOST_TEST(out.retransmit(1199, 200) == 0u);
+  BOOST_TEST(out.retransmit(1200, 200) == 2u); // the first link: one batch per channel
+  auto frames = take_frames(out, false, 1200);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 0) == seqs{{1, 3}}));
+  BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 1) == seqs{{1, 5}}));
+  BOOST_TEST(out.retransmit(1300, 200) == 1u); // the second link's turn
+  BOOST_TEST(out.retransmit(1399, 200) == 0u); // once per silent interval
+  ack(0, 0, 3, 1450);                          // the first link speaks again
+  BOOST_TEST(out.retransmit(1500, 200) == 1u); // only the second link is silent
+  take_frames(out, false, 1500);
+  BOOST_TEST(out.retransmit(1649, 200) == 0u);
+  BOOST_TEST(out.retransmit(1650, 200) == 2u); // 0 → 0 now starts at 4..6
+  frames = take_frames(out, false, 1650);
+  BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 0) == seqs{{4, 6}}));
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_retransmitted_once_everything_is_acknowledged) {
+  fill_channels_to_consumer_0();
+  ack(0, 0, 9);
+  ack(1, 0, 5);
+  BOOST_TEST(out.retransmit(10'000, 200) == 0u);
+  BOOST_TEST(take_frames(out, false, 10'000).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
