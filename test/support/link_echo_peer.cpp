@@ -2,6 +2,9 @@
 // that answers every link message with itself, on 127.0.0.1 at a port the
 // OS chooses, prints that port on a line of stdout and serves until killed.
 
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include <iostream>
 
 #include <caf/all.hpp>
@@ -25,6 +28,9 @@ caf::behavior echo() {
 } // namespace
 
 int main() {
+  // The test's guard kills the peer, but not when the test itself crashes:
+  // then the kernel does (Linux only).
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   caf::actor_system_config cfg;
   add_link_message_types(cfg);
   cfg.load<caf::io::middleman>();
