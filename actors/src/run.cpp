@@ -11,6 +11,7 @@
 #include "exchange_actor.hpp"
 #include "job_layout.hpp"
 #include "journal_actor.hpp"
+#include "link_types.hpp"
 #include "logging.hpp"
 #include "operator_supervisor.hpp"
 #include "plan.hpp"
@@ -75,6 +76,7 @@ run_result execute(job& j) {
     return bad_input(layout.error().message());
 
   caf::actor_system_config sys_cfg;
+  add_link_message_types(sys_cfg);
   auto threads = cfg.threads ? cfg.threads : std::max(2u, std::thread::hardware_concurrency());
   sys_cfg.set("scheduler.max-threads", threads);
   caf::actor_system sys{sys_cfg};
