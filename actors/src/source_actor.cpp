@@ -162,11 +162,16 @@ void pump(source_actor_t* self) {
   for (uint32_t t = 0; t < s.outputs.channels(); ++t)
     m.next_seqs.push_back(s.outputs.next_seq(t));
   s.marks.push_back(std::move(m));
-  if (s.finished) {
-    st.out->ended(s.index, true);
+  if (s.finished)
     log::runtime()->debug("{} reached the end of split {} '{}'", who(st), s.index, s.split);
+  // Every finished split ends, also one that was finished when it opened
+  // and never had a turn (a restart after the job's end).
+  st.ended = true;
+  for (auto& x : st.splits) {
+    if (x.finished)
+      st.out->ended(x.index, true);
+    st.ended = st.ended && x.finished;
   }
-  st.ended = std::all_of(st.splits.begin(), st.splits.end(), [](auto& x) { return x.finished; });
   if (!st.ended)
     self->send(self, pump_atom::value);
   send_frames(self, false);

@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(a_greeting_after_the_end_gets_the_end_again) {
   BOOST_TEST((frames.at(to_second).answers == std::vector<uint32_t>{3}));
 }
 
-BOOST_AUTO_TEST_CASE(the_instance_watermark_is_the_minimum_over_its_producers) {
+BOOST_AUTO_TEST_CASE(the_instance_watermark_is_the_minimum_over_its_producers_that_have_not_ended) {
   BOOST_TEST(out.instance_watermark() == min_time);
   out.watermark(0, 100);
   BOOST_TEST(out.instance_watermark() == min_time); // key group 1 has said nothing
@@ -174,8 +174,13 @@ BOOST_AUTO_TEST_CASE(the_instance_watermark_is_the_minimum_over_its_producers) {
   BOOST_TEST(out.instance_watermark() == 100);
   out.watermark(2, 1); // foreign
   BOOST_TEST(out.instance_watermark() == 100);
-  out.ended(0, true); // an ended producer keeps its watermark until the end goes out
+  out.ended(0, true); // an ended producer bounds nothing any more (e.g. a finished split)
+  BOOST_TEST(out.instance_watermark() == 300);
+  out.ended(0, false); // it restarted
   BOOST_TEST(out.instance_watermark() == 100);
+  out.ended(0, true);
+  out.ended(1, true); // all ended: the highest any proposed, until the end goes out
+  BOOST_TEST(out.instance_watermark() == 300);
 }
 
 BOOST_AUTO_TEST_CASE(watermark_only_frames_wait_until_due_and_batches_carry_the_watermark_anyway) {
