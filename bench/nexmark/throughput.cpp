@@ -4,10 +4,11 @@
 // user + sys from wait4) and events per CPU-second ("per core"), next to the
 // published per-core figures of Flink and Feldera. Then q5 as a bare
 // single-threaded loop over the same events held in memory, the physical
-// limit, and the generator alone.
+// limit, and the generator alone. Several parallelisms (--parallelism 1,2)
+// run each query at each and add a table of their ratios to the first.
 //
 //   bench_nexmark [--queries q0,q5,...] [--scale F] [--events N] [--runs R]
-//                 [--modes on,off] [--seed S] [--parallelism P] [--binary PATH]
+//                 [--modes on,off] [--seed S] [--parallelism P[,P...]] [--binary PATH]
 //                 [--dir DIR] [--timeout SECONDS] [--bare-events N] [--no-bare-loop]
 //
 // Runs go to a fresh directory eddy-bench-nexmark-<pid> under --dir (default
@@ -265,7 +266,7 @@ int main(int argc, char** argv) {
   double scale = 1;
   uint64_t events_override = 0, bare_events = 0, seed = 1;
   int runs = 3, timeout_s = 300;
-  std::string parallelism;
+  std::vector<std::string> parallelisms = {""}; // "": the binary's default
   fs::path parent = fs::temp_directory_path();
   bool bare_loop = true;
   for (int i = 1; i < argc; ++i) {
@@ -290,7 +291,7 @@ int main(int argc, char** argv) {
     else if (flag == "--seed")
       seed = std::stoull(value());
     else if (flag == "--parallelism")
-      parallelism = value();
+      parallelisms = split(value(), ','); // several: each is run, the first fills the main table
     else if (flag == "--binary")
       binary = value();
     else if (flag == "--dir")
@@ -331,12 +332,18 @@ int main(int argc, char** argv) {
                  binary.c_str());
     chosen.clear();
   }
+  // The result key of a mode at the k-th parallelism: the mode for the first.
+  auto key_of = [&](const std::string& mode, size_t k) {
+    return k == 0 ? mode : mode + "@p" + parallelisms[k];
+  };
   for (auto& plan : chosen) {
+    for (size_t k = 0; k < parallelisms.size(); ++k)
     for (auto& mode : modes) {
+      auto& parallelism = parallelisms[k];
       std::vector<double> rates, cpus, per_cores;
       mode_result m;
       for (int r = 0; r < runs; ++r) {
-        auto run_dir = dir / (std::string{plan.name} + "-" + mode + "-" + std::to_string(r));
+        auto run_dir = dir / (std::string{plan.name} + "-" + key_of(mode, k) + "-" + std::to_string(r));
         fs::remove_all(run_dir);
         fs::create_directories(run_dir);
         std::vector<std::string> args = {"run",
@@ -358,9 +365,9 @@ int main(int argc, char** argv) {
         auto res = run_child(binary, args, run_dir, timeout_s);
         auto rate = static_cast<double>(plan.events) / res.wall;
         auto pc = res.cpu > 0 ? static_cast<double>(plan.events) / res.cpu : 0;
-        std::printf("  %-4s journal %-3s run %d: %s  wall %.2f s  cpu %.2f s  %s events/s  %s "
+        std::printf("  %-4s journal %-3s%s run %d: %s  wall %.2f s  cpu %.2f s  %s events/s  %s "
                     "events/cpu-s  %llu rows  rss %ld MB  load %s\n",
-                    plan.name, mode.c_str(), r + 1, res.ok ? "ok    " : "FAILED", res.wall, res.cpu,
+                    plan.name, mode.c_str(), parallelism.empty() ? "" : (" p" + parallelism).c_str(), r + 1, res.ok ? "ok    " : "FAILED", res.wall, res.cpu,
                     si(rate).c_str(), si(pc).c_str(), static_cast<unsigned long long>(res.rows),
                     res.max_rss_kb / 1024, load.c_str());
         if (!res.ok) {
@@ -381,7 +388,7 @@ int main(int argc, char** argv) {
         m.cpu = median(cpus);
         m.per_core = median(per_cores);
       }
-      results[plan.name][mode] = m;
+      results[plan.name][key_of(mode, k)] = m;
     }
   }
   fs::remove_all(dir);
@@ -420,6 +427,22 @@ int main(int argc, char** argv) {
           ratio(on.per_core, f1).c_str(), ratio(on.per_core, f2).c_str(),
           ratio(on.per_core, fe).c_str(), target.c_str());
     }
+    std::fflush(stdout);
+  }
+  if (!chosen.empty() && parallelisms.size() > 1) {
+    // Parallel sources and keyed instances against the first parallelism, same run.
+    std::printf("\n| query | journal | parallelism | events/s | CPU-s | events/s ÷ at p%s |\n"
+                "| --- | --- | ---: | ---: | ---: | ---: |\n", parallelisms[0].c_str());
+    for (auto& plan : chosen)
+      for (auto& mode : modes)
+        for (size_t k = 0; k < parallelisms.size(); ++k) {
+          auto& m = results[plan.name][key_of(mode, k)];
+          auto& first = results[plan.name][mode];
+          std::printf("| %s | %s | %s | %s | %s | %s |\n", plan.name, mode.c_str(),
+                      parallelisms[k].c_str(), m.measured ? si(m.events_per_s).c_str() : "failed",
+                      m.measured ? fixed(m.cpu, 2).c_str() : "—",
+                      m.measured && first.measured ? fixed(m.events_per_s / first.events_per_s, 2).c_str() : "—");
+        }
     std::fflush(stdout);
   }
 
@@ -493,7 +516,7 @@ int main(int argc, char** argv) {
   auto q5 = results.find("q5");
   if (q5 != results.end()) {
     for (auto& [mode, m] : q5->second)
-      if (m.measured)
+      if (m.measured && mode.find('@') == std::string::npos)
         std::printf("| Eddy q5, journal %s (%.2f%% of the bare loop per CPU-second) | %s | %s | "
                     "%llu |\n",
                     mode.c_str(), 100 * m.per_core / loop_per_core, si(m.events_per_s).c_str(),
