@@ -6,7 +6,6 @@
 // `run` runs one query (QUERIES.md) over a file or the in-process generator
 // and writes its rows as TSV, exactly once.
 
-#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -104,25 +103,8 @@ eddy::stream<nexmark::event> events(eddy::job& job, const std::string& output,
   return parsed;
 }
 
-/// `argv` with `--max-key-groups 32` added unless given: two keyed stages in
-/// a row exchange watermarks over (key groups)² channels, a cost per
-/// watermark step that 32 keeps to 1/16 of the runtime's default 128 while
-/// still allowing parallelism up to 32.
-std::vector<std::string> with_default_key_groups(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  if (std::find(args.begin(), args.end(), "--max-key-groups") == args.end()) {
-    args.push_back("--max-key-groups");
-    args.push_back("32");
-  }
-  return args;
-}
-
 int run(int argc, char** argv) {
-  auto args = with_default_key_groups(argc, argv);
-  std::vector<char*> arg_ptrs;
-  for (auto& a : args)
-    arg_ptrs.push_back(a.data());
-  eddy::job job{"nexmark", static_cast<int>(arg_ptrs.size()), arg_ptrs.data()};
+  eddy::job job{"nexmark", argc, argv};
   auto query = job.arg("query", "qN   the query to run (q0 … q22, see QUERIES.md)");
   auto output = job.arg("output", "FILE   where the query's rows go (TSV)");
   std::function<uint64_t()> count;
