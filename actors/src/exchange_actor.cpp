@@ -2,6 +2,7 @@
 
 #include "actor_support.hpp"
 #include "protocol.hpp"
+#include "send_upstream.hpp"
 #include "transport/inbound.hpp"
 #include "transport/outbound.hpp"
 
@@ -42,21 +43,25 @@ void close_group(exchange_actor_t* self, bool timer) {
   auto now = steady_ms();
   bool due = now - st.last_watermarks_ms >= st.cfg.watermark_interval_ms;
   bool held = st.in->take_deliveries(due, now, [&](uint32_t kg, deliver_msg&& m) {
-    if (auto& p = st.partitions[kg - st.first])
+    if (auto& p = st.partitions[kg - st.first]) {
+      st.cfg.counters->sent(message_counters::delivery, st.cfg.stage);
       self->send(p, std::move(m));
+    }
   });
   held = st.out->take(due, now, [&](uint32_t ex, frame_msg&& f) {
+    st.cfg.counters->sent(message_counters::frame, st.cfg.stage);
     self->send(st.exchanges[ex], std::move(f));
   }) || held;
   if (due)
     st.last_watermarks_ms = now;
-  st.in->take_greetings([&](uint32_t ex, greeting_msg&& g) { self->send(st.exchanges[ex], std::move(g)); });
-  st.in->take_acks([&](uint32_t ex, frame_ack_msg&& a) { self->send(st.exchanges[ex], std::move(a)); });
+  send_upstream(self, *st.in, st.exchanges, *st.cfg.counters, st.cfg.stage);
   for (uint32_t i = 0; i < st.acked.size(); ++i) {
     if (st.acked[i].acked.empty())
       continue;
-    if (st.partitions[i])
+    if (st.partitions[i]) {
+      st.cfg.counters->sent(message_counters::delivery, st.cfg.stage);
       self->send(st.partitions[i], std::move(st.acked[i]));
+    }
     st.acked[i] = acked_msg{};
   }
   if (held && (!st.watermark_scheduled || timer)) {

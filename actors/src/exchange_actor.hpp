@@ -4,6 +4,7 @@
 
 #include <caf/actor.hpp>
 
+#include "message_counters.hpp"
 #include "plan.hpp"
 
 namespace eddy::actors {
@@ -15,6 +16,7 @@ struct exchange_config {
   uint32_t instance = 0;
   int64_t idle_timeout_ms = 0;
   int64_t watermark_interval_ms = 5;
+  std::shared_ptr<message_counters> counters = std::make_shared<message_counters>(0); ///< counts nothing unless the run gives its own
 };
 
 /// Spawns the exchange of one keyed operator instance: the only way in and

@@ -87,6 +87,7 @@ run_result execute(job& j) {
     g, cfg.max_key_groups, cfg.parallelism, static_cast<uint32_t>(layout->splits.size()), layout->sink_instances));
   auto& pl = *the_plan;
   running_job rj;
+  auto counters = std::make_shared<message_counters>(static_cast<uint32_t>(pl.stages().size()));
   rj.journal = spawn_journal(sys, *jn);
   self->monitor(rj.journal);
   rj.exchanges.resize(pl.exchanges());
@@ -101,6 +102,7 @@ run_result execute(job& j) {
   src.watermark_interval_ms = cfg.watermark_interval_ms;
   src.journal_actor = rj.journal;
   src.job = self;
+  src.counters = counters;
   for (uint32_t i = 0; i < pl.stage(0).instances; ++i) {
     src.instance = i;
     auto a = spawn_source(sys, src);
@@ -110,7 +112,7 @@ run_result execute(job& j) {
   }
   for (uint32_t s = 1; s <= keyed; ++s) {
     for (uint32_t i = 0; i < pl.stage(s).instances; ++i) {
-      exchange_config ec{the_plan, s, i, cfg.idle_timeout_ms, cfg.watermark_interval_ms};
+      exchange_config ec{the_plan, s, i, cfg.idle_timeout_ms, cfg.watermark_interval_ms, counters};
       auto a = spawn_exchange(sys, ec);
       self->monitor(a);
       rj.exchanges[pl.exchange_id(s, i)] = a;
@@ -123,6 +125,7 @@ run_result execute(job& j) {
     sc.stage_index = pl.sink_stage(k);
     sc.journal_actor = rj.journal;
     sc.job = self;
+    sc.counters = counters;
     for (uint32_t i = 0; i < pl.stage(sc.stage_index).instances; ++i) {
       sc.instance = i;
       auto a = spawn_sink(sys, sc);
@@ -197,6 +200,7 @@ run_result execute(job& j) {
       running = false;
     });
   stop(self, rj);
+  result.messages = counters->snapshot();
   result.seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (result.exit_code == 0)

@@ -6,6 +6,7 @@
 #include "logging.hpp"
 #include "protocol.hpp"
 #include "records_codec.hpp"
+#include "send_upstream.hpp"
 #include "transport/inbound.hpp"
 
 namespace eddy::actors {
@@ -49,8 +50,7 @@ void fail(sink_actor_t* self, const std::string& what) {
 /// Sends greetings and acks gathered in the inbound side upstream.
 void send_upstream(sink_actor_t* self) {
   auto& st = self->state;
-  st.in->take_greetings([&](uint32_t ex, greeting_msg&& g) { self->send(st.exchanges[ex], std::move(g)); });
-  st.in->take_acks([&](uint32_t ex, frame_ack_msg&& a) { self->send(st.exchanges[ex], std::move(a)); });
+  actors::send_upstream(self, *st.in, st.exchanges, *st.cfg.counters, st.cfg.stage_index);
 }
 
 void check_done(sink_actor_t* self) {

@@ -5,6 +5,7 @@
 #include <caf/actor.hpp>
 
 #include "eddy/dataflow/graph.hpp"
+#include "message_counters.hpp"
 #include "plan.hpp"
 
 namespace eddy::actors {
@@ -16,6 +17,7 @@ struct sink_config {
   uint32_t instance = 0;
   caf::actor journal_actor;
   caf::actor job;              ///< told (done_atom, records) or (failed_atom, text)
+  std::shared_ptr<message_counters> counters = std::make_shared<message_counters>(0); ///< counts nothing unless the run gives its own
 };
 
 /// Spawns a sink instance (detached: writing blocks); it is its own

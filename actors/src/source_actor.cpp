@@ -83,6 +83,7 @@ void send_frames(source_actor_t* self, bool timer) {
   bool due = now - st.last_watermarks_ms >= st.cfg.watermark_interval_ms;
   bool held = st.out->take(due, now, [&](uint32_t ex, frame_msg&& f) {
     log::runtime()->trace("{} frame to {}: {} batches, {} answers, wm {}, end {}", who(st), ex, f.batches.size(), f.answers.size(), f.watermark, f.end);
+    st.cfg.counters->sent(message_counters::frame, 0);
     self->send(st.exchanges[ex], std::move(f));
   });
   if (due)

@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include "eddy/dataflow/graph.hpp"
+#include "message_counters.hpp"
 #include "plan.hpp"
 
 namespace eddy::actors {
@@ -21,6 +22,7 @@ struct source_config {
   int64_t watermark_interval_ms = 5; ///< watermark-only frames at most this often
   caf::actor journal_actor;
   caf::actor job;              ///< told (failed_atom, text) when the source fails
+  std::shared_ptr<message_counters> counters = std::make_shared<message_counters>(0); ///< counts nothing unless the run gives its own
 };
 
 /// Spawns a source instance (detached: reading blocks); it is its own

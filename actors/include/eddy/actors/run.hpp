@@ -2,10 +2,19 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "eddy/job.hpp"
 
 namespace eddy::actors {
+
+/// Messages the runtime's exchanges sent in a run, by sending stage (0 the
+/// source, 1..n the keyed operators, then the sinks): frames, frame acks and
+/// greetings between instances, and deliveries (with acked positions) from
+/// an exchange to its own partitions.
+struct message_counts {
+  std::vector<uint64_t> frames, frame_acks, greetings, deliveries;
+};
 
 /// What a run did.
 struct run_result {
@@ -13,6 +22,7 @@ struct run_result {
   std::string error;       ///< one line naming what failed, when exit_code != 0
   uint64_t records_out = 0; ///< records the sink wrote in this run
   double seconds = 0;
+  message_counts messages;
 };
 
 /// Runs `j` on this node (the `local` mode: every actor in one process) until
