@@ -20,6 +20,7 @@ struct exchange_state {
   uint32_t first = 0;                 ///< first local key group
   std::vector<acked_msg> acked;       ///< by local index, sent at the group's close
   bool group_scheduled = false;
+  int64_t last_close_ms = 0;
   bool watermark_scheduled = false;
   int64_t last_watermarks_ms = 0;
   static inline const char* name = "exchange";
@@ -27,11 +28,22 @@ struct exchange_state {
 
 using exchange_actor_t = caf::stateful_actor<exchange_state>;
 
+/// An exchange closes a group at most once per linger (Flink's buffer
+/// timeout, 1 ms): the outputs of one journal commit reach it as a burst
+/// spread over many mailbox turns, and closing on every turn made frames
+/// grow with the partitions per instance (bench_messages).
+constexpr int64_t linger_ms = 1;
+
 void schedule_group(exchange_actor_t* self) {
-  if (!self->state.group_scheduled) {
-    self->state.group_scheduled = true;
+  auto& st = self->state;
+  if (st.group_scheduled)
+    return;
+  st.group_scheduled = true;
+  auto since = steady_ms() - st.last_close_ms;
+  if (since >= linger_ms)
     self->send(self, close_group_atom::value);
-  }
+  else
+    self->delayed_send(self, std::chrono::milliseconds(linger_ms - since), close_group_atom::value);
 }
 
 /// Sends everything gathered since the last close: deliveries to the local
@@ -41,6 +53,7 @@ void close_group(exchange_actor_t* self, bool timer) {
   auto& st = self->state;
   st.group_scheduled = false;
   auto now = steady_ms();
+  st.last_close_ms = now;
   bool due = now - st.last_watermarks_ms >= st.cfg.watermark_interval_ms;
   bool held = st.in->take_deliveries(due, now, [&](uint32_t kg, deliver_msg&& m) {
     if (auto& p = st.partitions[kg - st.first]) {
