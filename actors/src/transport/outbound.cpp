@@ -101,9 +101,16 @@ void outbound::greet(const greeting_msg& m) {
 
 size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
   size_t n = 0;
+  // A link silent for its interval (after_ms, doubled per retry without an
+  // ack, up to 16×) gets its first unacknowledged batches again: a slow
+  // consumer (1024 partitions committing) is not flooded with duplicates.
   std::vector<char> stalled(dests_.size(), 0);
-  for (size_t d = 0; d < dests_.size(); ++d)
-    stalled[d] = now_ms - std::max(dests_[d].last_ack_ms, dests_[d].last_sent_ms) >= after_ms;
+  for (size_t d = 0; d < dests_.size(); ++d) {
+    auto& dst = dests_[d];
+    if (dst.last_ack_ms >= dst.last_retry_ms)
+      dst.retry_interval_ms = after_ms; // acked since the last retry
+    stalled[d] = now_ms - std::max(dst.last_ack_ms, dst.last_sent_ms) >= dst.retry_interval_ms;
+  }
   for (auto& [k, ch] : channels_) {
     auto flat = static_cast<uint32_t>(k & 0xffffffffu);
     auto d = dest_of(flat);
@@ -112,9 +119,14 @@ size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
       ++n;
     }
   }
-  for (auto& d : dests_)
-    if (now_ms - std::max(d.last_ack_ms, d.last_sent_ms) >= after_ms)
-      d.last_sent_ms = now_ms; // one retry per silent interval
+  for (size_t d = 0; d < dests_.size(); ++d) {
+    if (!stalled[d])
+      continue;
+    auto& dst = dests_[d];
+    dst.last_sent_ms = now_ms; // one retry per silent interval
+    dst.last_retry_ms = now_ms;
+    dst.retry_interval_ms = std::min(dst.retry_interval_ms * 2, after_ms * 16);
+  }
   return n;
 }
 

@@ -52,8 +52,9 @@ public:
   void greet(const greeting_msg& m);
 
   /// Sends again the first unacknowledged batch of every channel to
-  /// instances that have not acknowledged anything for `after_ms`. Returns
-  /// how many batches it sent again.
+  /// instances that have not acknowledged anything for `after_ms`, or, after
+  /// retries without an ack, for twice as long per retry (at most 16 ×
+  /// `after_ms`). Returns how many batches it sent again.
   size_t retransmit(int64_t now_ms, int64_t after_ms);
 
   /// Calls `fn(exchange id, frame_msg&&)` for each frame to send: every one
@@ -106,6 +107,8 @@ private:
     int64_t sent_watermark = min_time;
     int64_t last_ack_ms = 0;
     int64_t last_sent_ms = 0;
+    int64_t last_retry_ms = -1;     ///< when it was last retransmitted to
+    int64_t retry_interval_ms = 0;  ///< silence before the next retry (backs off)
   };
 
   static uint64_t key(uint32_t producer, uint32_t flat) noexcept {

@@ -202,7 +202,7 @@ BOOST_AUTO_TEST_CASE(watermark_only_frames_wait_until_due_and_batches_carry_the_
   BOOST_TEST(take_frames(out, true, 0).empty()); // nothing new
 }
 
-BOOST_AUTO_TEST_CASE(a_silent_link_gets_the_first_unacknowledged_batch_of_each_channel_again) {
+BOOST_AUTO_TEST_CASE(a_silent_link_gets_the_first_unacknowledged_batch_of_each_channel_again_less_often_while_it_stays_silent) {
   fill_channels_to_consumer_0(1000);
   out.add(0, 3, batch(1, 2));
   take_frames(out, false, 1100);
@@ -215,12 +215,17 @@ BOOST_AUTO_TEST_CASE(a_silent_link_gets_the_first_unacknowledged_batch_of_each_c
   BOOST_TEST(out.retransmit(1300, 200) == 1u); // the second link's turn
   BOOST_TEST(out.retransmit(1399, 200) == 0u); // once per silent interval
   ack(0, 0, 3, 1450);                          // the first link speaks again
-  BOOST_TEST(out.retransmit(1500, 200) == 1u); // only the second link is silent
-  take_frames(out, false, 1500);
+  BOOST_TEST(out.retransmit(1500, 200) == 0u); // the second backs off: 400 ms after its retry
   BOOST_TEST(out.retransmit(1649, 200) == 0u);
-  BOOST_TEST(out.retransmit(1650, 200) == 2u); // 0 → 0 now starts at 4..6
+  BOOST_TEST(out.retransmit(1650, 200) == 2u); // acked, so 200 ms again: 0 → 0 now starts at 4..6
   frames = take_frames(out, false, 1650);
   BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 0) == seqs{{4, 6}}));
+  // That take sent both links' retries; both stay silent and back off.
+  BOOST_TEST(out.retransmit(2049, 200) == 0u);
+  BOOST_TEST(out.retransmit(2050, 200) == 3u); // both links, 400 ms after their retries
+  take_frames(out, false, 2050);
+  BOOST_TEST(out.retransmit(2849, 200) == 0u); // then 800 ms
+  BOOST_TEST(out.retransmit(2850, 200) == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(nothing_is_retransmitted_once_everything_is_acknowledged) {
