@@ -13,20 +13,20 @@
 
 namespace eddy::test {
 
-inline dataflow::output_edge keyed_edge(uint32_t keyed_index, uint32_t side_id = 0) {
+inline dataflow::output_edge edge(dataflow::output_edge::kind_t kind, uint32_t index, uint32_t side_id) {
   dataflow::output_edge e;
-  e.kind = dataflow::output_edge::keyed;
-  e.index = keyed_index;
+  e.kind = kind;
+  e.index = index;
   e.side_id = side_id;
   return e;
 }
 
+inline dataflow::output_edge keyed_edge(uint32_t keyed_index, uint32_t side_id = 0) {
+  return edge(dataflow::output_edge::keyed, keyed_index, side_id);
+}
+
 inline dataflow::output_edge sink_edge(uint32_t sink_index, uint32_t side_id = 0) {
-  dataflow::output_edge e;
-  e.kind = dataflow::output_edge::sink;
-  e.index = sink_index;
-  e.side_id = side_id;
-  return e;
+  return edge(dataflow::output_edge::sink, sink_index, side_id);
 }
 
 inline void add_sink(dataflow::graph& g, std::string name) {

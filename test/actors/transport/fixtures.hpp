@@ -29,10 +29,13 @@ inline actors::batch_ptr batch(uint64_t first_seq, uint32_t count, int64_t water
   return std::make_shared<const dataflow::record_batch>(std::move(b));
 }
 
+/// (first, last) seqs of batches, as tests compare them.
+using seqs = std::vector<std::pair<uint64_t, uint64_t>>;
+
 /// The (first, last) seqs of every batch of `m` for channel (producer → consumer).
 template <class Batches>
-std::vector<std::pair<uint64_t, uint64_t>> seqs_of(const Batches& batches, uint32_t producer) {
-  std::vector<std::pair<uint64_t, uint64_t>> result;
+seqs seqs_of(const Batches& batches, uint32_t producer) {
+  seqs result;
   for (auto& b : batches)
     if (b.producer == producer)
       result.emplace_back(b.batch->first_seq, b.batch->last_seq());

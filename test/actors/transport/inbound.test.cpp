@@ -16,7 +16,7 @@ using eddy::test::take_deliveries;
 
 namespace {
 
-using seqs = std::vector<std::pair<uint64_t, uint64_t>>;
+using eddy::test::seqs;
 
 struct consuming_instance : test::two_stage_plan {
   actors::inbound in{p, 2, 0, 0, 0};

@@ -15,7 +15,7 @@ using eddy::test::take_frames;
 
 namespace {
 
-using seqs = std::vector<std::pair<uint64_t, uint64_t>>;
+using eddy::test::seqs;
 
 struct producing_instance : test::two_stage_plan {
   actors::outbound out{p, 1, 0};

@@ -21,7 +21,7 @@ using eddy::test::take_deliveries;
 
 namespace {
 
-using seqs = std::vector<std::pair<uint64_t, uint64_t>>;
+using eddy::test::seqs;
 
 /// Stage 2, instance 0 of the two-stage plan, as its exchange keeps it.
 struct consuming_instance : test::two_stage_plan {
