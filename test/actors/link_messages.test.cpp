@@ -2,7 +2,6 @@
 // io middleman on loopback: each one goes to test/support/link_echo_peer.cpp
 // and comes back field for field; a stopped peer makes a request time out.
 
-#include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -291,7 +290,7 @@ BOOST_FIXTURE_TEST_CASE(a_stopped_peer_makes_a_request_time_out_instead_of_hangi
                         peer_fixture) {
   auto greeting = sample_greetings().front();
   check_round_trip(greeting);
-  BOOST_REQUIRE(::kill(peer->pid(), SIGSTOP) == 0);
+  BOOST_REQUIRE_MESSAGE(peer->stop(), "the peer did not stop within 5 s");
   auto started = std::chrono::steady_clock::now();
   auto back = ask(greeting, 1s);
   auto waited = std::chrono::steady_clock::now() - started;
@@ -301,7 +300,7 @@ BOOST_FIXTURE_TEST_CASE(a_stopped_peer_makes_a_request_time_out_instead_of_hangi
   BOOST_TEST(waited_ms >= 900);
   BOOST_TEST(waited_ms < 5000);
   // The link survives the pause: once the peer runs again, it answers.
-  BOOST_REQUIRE(::kill(peer->pid(), SIGCONT) == 0);
+  BOOST_REQUIRE(peer->resume());
   check_round_trip(greeting);
 }
 

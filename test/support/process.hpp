@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -122,6 +124,26 @@ public:
     }
   }
 
+  /// Sends SIGSTOP and waits (up to `timeout`) until every thread of the
+  /// process has stopped: kill(2) returns before a multi-threaded process
+  /// is actually paused. Returns false if it did not stop in time.
+  bool stop(std::chrono::steady_clock::duration timeout = std::chrono::seconds{5}) {
+    if (::kill(pid_, SIGSTOP) != 0)
+      return false;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!stopped()) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+    return true;
+  }
+
+  /// Sends SIGCONT to a process stop() paused.
+  bool resume() {
+    return ::kill(pid_, SIGCONT) == 0;
+  }
+
   /// Sends SIGKILL unless the process has ended, and returns how it ended:
   /// `killed()` is true only when the signal hit a running process.
   exit_status kill() {
@@ -143,6 +165,14 @@ public:
   }
 
 private:
+  /// True if /proc says the process is stopped (state 'T' after its name).
+  bool stopped() const {
+    std::ifstream in{"/proc/" + std::to_string(pid_) + "/stat"};
+    std::string stat{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+    auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T';
+  }
+
   static void close_fds(int a, int b) {
     if (a >= 0)
       ::close(a);
