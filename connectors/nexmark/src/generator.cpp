@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <numbers>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -153,7 +154,8 @@ std::string next_extra(random& rng, int64_t current_size, int64_t desired_averag
 
 /// PriceGenerator.nextPrice: round(10^(6u) * 100), in cents, 100 … 10^8.
 int64_t next_price(random& rng) {
-  return static_cast<int64_t>(std::floor(std::pow(10.0, rng.next_double() * 6.0) * 100.0 + 0.5));
+  // exp(6u ln 10) = 10^(6u); glibc's exp costs half its pow.
+  return static_cast<int64_t>(std::floor(std::exp(rng.next_double() * 6.0 * std::numbers::ln10) * 100.0 + 0.5));
 }
 
 /// PersonGenerator.lastBase0PersonId: the id of the last person generated at
