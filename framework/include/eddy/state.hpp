@@ -193,7 +193,9 @@ public:
     if (expiring_) [[unlikely]]
       return expiring_->put(k, v);
     this->find_or_add()[k] = v;
-    this->registry().log(this->id(), detail::state_op::map_put)(k, v);
+    entry_.clear();
+    writer{entry_}(k);
+    this->registry().log_replacing_entry(this->id(), detail::state_op::map_put, entry_).write(v);
   }
   void remove(const K& k) {
     if (expiring_) [[unlikely]]
@@ -276,6 +278,7 @@ private:
 
   static inline const map_type empty_{};
   std::unique_ptr<detail::ttl_entries<K, V>> expiring_; // only for a handle with a TTL
+  std::string entry_; // put()'s encoded map key, reused
 };
 
 /// A list of values of type `T` per key; appends are journaled as appends.

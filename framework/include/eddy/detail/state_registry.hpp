@@ -113,6 +113,7 @@ public:
     last_id_ = state_id;
     last_op_ = op;
     last_key_.assign(key);
+    last_has_entry_ = false;
     writer w{log_};
     w.varint(state_id);
     w.write(static_cast<uint8_t>(op));
@@ -130,6 +131,22 @@ public:
         && last_key_ == current_key_)
       log_.resize(last_start_);
     return log(state_id, op);
+  }
+
+  /// Like log_replacing(), for an operation on one entry of a map (`entry`,
+  /// the encoded map key, is written here; the caller appends the value):
+  /// the previous record is dropped if it was the same operation on the
+  /// same handle, key and entry. Bids on a hot auction counted in a row
+  /// then cost the journal one record per group, not one per bid.
+  writer log_replacing_entry(uint32_t state_id, state_op op, std::string_view entry) {
+    if (logging_ && last_start_ != no_record && last_has_entry_ && last_id_ == state_id
+        && last_op_ == op && last_key_ == current_key_ && last_entry_ == entry)
+      log_.resize(last_start_);
+    auto w = log(state_id, op);
+    w.bytes(entry.data(), entry.size());
+    last_entry_.assign(entry);
+    last_has_entry_ = true;
+    return w;
   }
 
   /// Moves the change log accumulated since the last call into `out`.
@@ -193,6 +210,8 @@ private:
   uint32_t last_id_ = 0;          ///< ... its handle, operation and key
   state_op last_op_{};
   std::string last_key_;
+  std::string last_entry_;      ///< the map entry of the last record, if last_has_entry_
+  bool last_has_entry_ = false;
 
   std::optional<int64_t> now_for_testing_;
 };
