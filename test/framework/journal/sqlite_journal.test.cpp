@@ -744,4 +744,39 @@ BOOST_AUTO_TEST_CASE(a_snapshot_that_cuts_a_run_leaves_the_rest_replayable_after
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(entries_a_snapshot_covers_are_deleted_with_the_next_checkpoint) {
+  temp_dir dir;
+  auto j = open_ok(dir.file(), open_options{.synchronous_full = false});
+  auto a = partition_id_of(1, 0);
+  auto b = partition_id_of(1, 1);
+  for (uint64_t seq = 1; seq <= 10; ++seq)
+    j->stage_append(a, 0, seq, "a");
+  commit_ok(*j);
+  j->stage_snapshot(a, 0, 10, "state of a"); // covers all of a: deleted later
+  commit_ok(*j);
+  BOOST_TEST(replay_all(*j, a).empty());
+  // Enough groups for a checkpoint; b snapshots as it goes, so it pins nothing.
+  for (uint64_t seq = 1; seq <= 300; ++seq) {
+    j->stage_append(b, 0, seq, "b");
+    j->stage_snapshot(b, 0, seq, "state of b");
+    commit_ok(*j);
+  }
+  j->stage_append(a, 0, 11, "a11");
+  commit_ok(*j);
+  j.reset();
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(dir.file().c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* count = nullptr;
+  BOOST_REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM entries", -1, &count, nullptr) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_step(count) == SQLITE_ROW);
+  auto rows = sqlite3_column_int64(count, 0);
+  sqlite3_finalize(count);
+  sqlite3_close(db);
+  // Of 311 entries, only those after the last checkpoint may be left.
+  BOOST_TEST(rows < 64);
+  j = open_ok(dir.file());
+  BOOST_TEST(seqs_of(replay_all(*j, a)) == std::vector<uint64_t>{11}, boost::test_tools::per_element());
+  BOOST_TEST(replay_all(*j, b).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
