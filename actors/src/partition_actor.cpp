@@ -364,15 +364,15 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
     outbox[tb.target].push_back(std::move(tb.batch));
   };
   auto set_input = [&](const position& p) {
-    auto idx = journal::index_of(p.channel);
+    auto idx = journal::index_of(p.peer);
     if (idx >= st.inputs.size())
       throw decode_error("input from producer " + std::to_string(idx));
     st.inputs[idx].hw(std::max(st.inputs[idx].hw(), p.seq));
   };
   auto set_acked = [&](const position& p) {
-    if (p.channel >= channels)
-      throw decode_error("ack of consumer " + std::to_string(p.channel));
-    acked[p.channel] = std::max(acked[p.channel], p.seq);
+    if (p.peer >= channels)
+      throw decode_error("ack of consumer " + std::to_string(p.peer));
+    acked[p.peer] = std::max(acked[p.peer], p.seq);
   };
   if (!snapshot.empty()) {
     auto s = decode_snapshot(snapshot);
@@ -380,9 +380,9 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
     for (auto& p : s.inputs)
       set_input(p);
     for (auto& p : s.next_seqs) {
-      if (p.channel >= channels)
-        throw decode_error("next seq of consumer " + std::to_string(p.channel));
-      next[p.channel] = std::max(next[p.channel], p.seq);
+      if (p.peer >= channels)
+        throw decode_error("next seq of consumer " + std::to_string(p.peer));
+      next[p.peer] = std::max(next[p.peer], p.seq);
     }
     for (auto& p : s.acked)
       set_acked(p);

@@ -245,9 +245,9 @@ caf::behavior running(source_actor_t* self) {
 /// Opens split `s` at the recovered checkpoint `c`. Returns what went wrong.
 std::string open_split(split_index& s, const checkpoint_record& c, const source_config& cfg) {
   for (auto& p : c.channels) {
-    if (p.channel >= s.outputs.channels())
-      return "its checkpoint of split " + std::to_string(s.index) + " names consumer " + std::to_string(p.channel);
-    s.outputs.restore(static_cast<uint32_t>(p.channel), p.seq, p.seq - 1);
+    if (p.peer >= s.outputs.channels())
+      return "its checkpoint of split " + std::to_string(s.index) + " names consumer " + std::to_string(p.peer);
+    s.outputs.restore(static_cast<uint32_t>(p.peer), p.seq, p.seq - 1);
   }
   s.port = std::make_unique<batch_port>(cfg.the_plan->port_offsets(0, s.index), cfg.the_plan->stage(0).flat_size);
   auto runner = cfg.stage->make_runner(*s.port, s.split);
