@@ -6,8 +6,12 @@
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("eddy::actors::schema");
 
+# A logical channel's position, kept by one of its ends: `peer` names the
+# channel by its other end (each list below says which number it holds).
+# Renamed from `channel` without a change on disk: Cap'n Proto stores
+# ordinals, not names.
 struct Position {
-  channel @0 :UInt64;   # a producer's partition id, or a consumer's index
+  peer @0 :UInt64;
   seq @1 :UInt64;
 }
 
@@ -21,23 +25,23 @@ struct Batch {
 # One journal entry of a keyed partition: what one group of inputs changed.
 struct Entry {
   stateLog @0 :Data;            # state operations or domain events
-  inputs @1 :List(Position);    # producer -> highest applied seq
+  inputs @1 :List(Position);    # peer: producer partition id; highest applied seq
   outputs @2 :List(Batch);      # the outbox, with channel seqs
-  acked @3 :List(Position);     # consumer index -> highest acknowledged seq
+  acked @3 :List(Position);     # peer: consumer index; highest acknowledged seq
 }
 
 # The whole state of a keyed partition as of its journal entry `seq`.
 struct Snapshot {
   state @0 :Data;
-  inputs @1 :List(Position);
-  nextSeqs @2 :List(Position);  # consumer index -> next seq to assign
-  acked @3 :List(Position);
+  inputs @1 :List(Position);    # as in Entry
+  nextSeqs @2 :List(Position);  # peer: consumer index; next seq to assign
+  acked @3 :List(Position);     # as in Entry
   outbox @4 :List(Batch);       # outputs not acknowledged yet
 }
 
 # A source's read position, or a sink's committed position, with its channels:
-# for a source the next seq per consumer, for a sink the highest written seq
-# per producer.
+# for a source peer = consumer index and the next seq, for a sink peer =
+# producer index and the highest written seq.
 struct Checkpoint {
   position @0 :Data;
   channels @1 :List(Position);

@@ -5,6 +5,7 @@
 #include "send_upstream.hpp"
 #include "transport/inbound.hpp"
 #include "transport/outbound.hpp"
+#include "transport/watermark_pacer.hpp"
 
 namespace eddy::actors {
 
@@ -21,8 +22,7 @@ struct exchange_state {
   std::vector<acked_msg> acked;       ///< by local index, sent at the group's close
   bool group_scheduled = false;
   int64_t last_close_ms = 0;
-  bool watermark_scheduled = false;
-  int64_t last_watermarks_ms = 0;
+  watermark_pacer pacer; ///< watermark-only deliveries and frames
   static inline const char* name = "exchange";
 };
 
@@ -49,12 +49,12 @@ void schedule_group(exchange_actor_t* self) {
 /// Sends everything gathered since the last close: deliveries to the local
 /// partitions, frames downstream, greetings and acks upstream, acked
 /// positions to the partitions. Watermark-only messages at most once per interval.
-void close_group(exchange_actor_t* self, bool timer) {
+void close_group(exchange_actor_t* self) {
   auto& st = self->state;
   st.group_scheduled = false;
   auto now = steady_ms();
   st.last_close_ms = now;
-  bool due = now - st.last_watermarks_ms >= st.cfg.watermark_interval_ms;
+  bool due = st.pacer.due(now);
   bool held = st.in->take_deliveries(due, now, [&](uint32_t kg, deliver_msg&& m) {
     if (auto& p = st.partitions[kg - st.first]) {
       st.cfg.counters->sent(message_counters::delivery, st.cfg.stage);
@@ -66,7 +66,7 @@ void close_group(exchange_actor_t* self, bool timer) {
     self->send(st.exchanges[ex], std::move(f));
   }) || held;
   if (due)
-    st.last_watermarks_ms = now;
+    st.pacer.sent(now);
   send_upstream(self, *st.in, st.exchanges, *st.cfg.counters, st.cfg.stage);
   for (uint32_t i = 0; i < st.acked.size(); ++i) {
     if (st.acked[i].acked.empty())
@@ -77,13 +77,8 @@ void close_group(exchange_actor_t* self, bool timer) {
     }
     st.acked[i] = acked_msg{};
   }
-  if (held && (!st.watermark_scheduled || timer)) {
-    st.watermark_scheduled = true;
-    auto wait = std::max<int64_t>(1, st.cfg.watermark_interval_ms - (now - st.last_watermarks_ms));
-    self->delayed_send(self, std::chrono::milliseconds(wait), wmflush_atom::value);
-  } else if (timer) {
-    st.watermark_scheduled = false;
-  }
+  if (auto wait = held ? st.pacer.hold(now) : std::nullopt)
+    self->delayed_send(self, std::chrono::milliseconds(*wait), wmflush_atom::value);
 }
 
 std::string who(const exchange_config& cfg) {
@@ -147,12 +142,15 @@ caf::behavior running(exchange_actor_t* self) {
       self->state.in->resend(m.consumer, m.after);
       schedule_group(self);
     },
-    [=](close_group_atom) { close_group(self, false); },
-    [=](wmflush_atom) { close_group(self, true); },
+    [=](close_group_atom) { close_group(self); },
+    [=](wmflush_atom) {
+      self->state.pacer.fired();
+      close_group(self);
+    },
     [=](retransmit_atom) {
       if (auto n = self->state.out->retransmit(steady_ms(), retransmit_after_ms))
         log::runtime()->warn("{} sent {} batches again: their links were silent for {} ms", who(self->state.cfg), n, retransmit_after_ms);
-      close_group(self, false);
+      close_group(self);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },
   };
@@ -170,6 +168,7 @@ caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
   st.acked.resize(range.size());
   st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms, steady_ms());
   st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance);
+  st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
   return {
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);

@@ -23,7 +23,7 @@ std::string_view as_view(capnp::Data::Reader d) {
 template <class Builder>
 void set_positions(Builder list_builder, const std::vector<position>& xs) {
   for (size_t i = 0; i < xs.size(); ++i) {
-    list_builder[i].setChannel(xs[i].channel);
+    list_builder[i].setPeer(xs[i].peer);
     list_builder[i].setSeq(xs[i].seq);
   }
 }
@@ -33,7 +33,7 @@ std::vector<position> get_positions(Reader list) {
   std::vector<position> result;
   result.reserve(list.size());
   for (auto p : list)
-    result.push_back({p.getChannel(), p.getSeq()});
+    result.push_back({p.getPeer(), p.getSeq()});
   return result;
 }
 

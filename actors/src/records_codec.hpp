@@ -12,8 +12,11 @@
 
 namespace eddy::actors {
 
+/// One logical channel's position as one of its ends keeps it: `peer` names
+/// the channel by its other end (a producer's partition id or index for an
+/// input, a consumer's flat index for an output), `seq` the channel's seq.
 struct position {
-  uint64_t channel = 0;
+  uint64_t peer = 0;
   uint64_t seq = 0;
 };
 

@@ -181,11 +181,11 @@ void start(sink_actor_t* self) {
       }
       consumer_hello hello{st.cfg.instance, {}};
       for (auto& p : marks) {
-        if (p.channel >= st.inputs.size())
-          return fail(self, "its checkpoint names producer " + std::to_string(p.channel));
-        st.inputs[p.channel].hw(p.seq);
-        st.durable_hw[p.channel] = p.seq;
-        hello.hws.push_back({static_cast<uint32_t>(p.channel), p.seq});
+        if (p.peer >= st.inputs.size())
+          return fail(self, "its checkpoint names producer " + std::to_string(p.peer));
+        st.inputs[p.peer].hw(p.seq);
+        st.durable_hw[p.peer] = p.seq;
+        hello.hws.push_back({static_cast<uint32_t>(p.peer), p.seq});
       }
       st.in->hello(std::move(hello));
       send_upstream(self);

@@ -13,6 +13,7 @@
 #include "records_codec.hpp"
 #include "transport/outbound.hpp"
 #include "transport/outbox.hpp"
+#include "transport/watermark_pacer.hpp"
 
 namespace eddy::actors {
 
@@ -56,8 +57,7 @@ struct source_state {
   bool waiting_for_credit = false;
   bool ended = false;
   uint64_t values_read = 0;  ///< in this run, for progress reports
-  int64_t last_watermarks_ms = 0;
-  bool watermark_scheduled = false;
+  watermark_pacer pacer;     ///< watermark-only frames
   int64_t last_report_ms = steady_ms();
   static inline const char* name = "source";
 };
@@ -77,23 +77,19 @@ void fail(source_actor_t* self, const std::string& what) {
 }
 
 /// Sends the frames gathered so far; watermark-only ones at most once per interval.
-void send_frames(source_actor_t* self, bool timer) {
+void send_frames(source_actor_t* self) {
   auto& st = self->state;
   auto now = steady_ms();
-  bool due = now - st.last_watermarks_ms >= st.cfg.watermark_interval_ms;
+  bool due = st.pacer.due(now);
   bool held = st.out->take(due, now, [&](uint32_t ex, frame_msg&& f) {
     log::runtime()->trace("{} frame to {}: {} batches, {} answers, wm {}, end {}", who(st), ex, f.batches.size(), f.answers.size(), f.watermark, f.end);
     st.cfg.counters->sent(message_counters::frame, 0);
     self->send(st.exchanges[ex], std::move(f));
   });
   if (due)
-    st.last_watermarks_ms = now;
-  if (held && (!st.watermark_scheduled || timer)) {
-    st.watermark_scheduled = true;
-    self->delayed_send(self, std::chrono::milliseconds(st.cfg.watermark_interval_ms), wmflush_atom::value);
-  } else if (timer) {
-    st.watermark_scheduled = false;
-  }
+    st.pacer.sent(now);
+  if (auto wait = held ? st.pacer.hold(now) : std::nullopt)
+    self->delayed_send(self, std::chrono::milliseconds(*wait), wmflush_atom::value);
 }
 
 /// Saves the newest fully acknowledged boundary of `s`, one save at a time.
@@ -175,7 +171,7 @@ void pump(source_actor_t* self) {
   }
   if (!st.ended)
     self->send(self, pump_atom::value);
-  send_frames(self, false);
+  send_frames(self);
 }
 
 /// Moves every split's fully acknowledged boundaries to its checkpoint.
@@ -194,7 +190,7 @@ void on_ack(source_actor_t* self) {
     }
     save(self, s);
   }
-  send_frames(self, false); // the end goes out once everything is acknowledged
+  send_frames(self); // the end goes out once everything is acknowledged
   if (st.waiting_for_credit)
     pump(self);
 }
@@ -220,13 +216,16 @@ caf::behavior running(source_actor_t* self) {
     },
     [=](greeting_msg& g) {
       self->state.out->greet(g);
-      send_frames(self, false);
+      send_frames(self);
     },
-    [=](wmflush_atom) { send_frames(self, true); },
+    [=](wmflush_atom) {
+      self->state.pacer.fired();
+      send_frames(self);
+    },
     [=](retransmit_atom) {
       if (auto n = self->state.out->retransmit(steady_ms(), retransmit_after_ms))
         log::runtime()->warn("{} sent {} batches again: their links were silent for {} ms", who(self->state), n, retransmit_after_ms);
-      send_frames(self, false);
+      send_frames(self);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },
     [=](durable_atom, uint64_t pid, uint64_t, uint8_t status) {
@@ -245,9 +244,9 @@ caf::behavior running(source_actor_t* self) {
 /// Opens split `s` at the recovered checkpoint `c`. Returns what went wrong.
 std::string open_split(split_index& s, const checkpoint_record& c, const source_config& cfg) {
   for (auto& p : c.channels) {
-    if (p.channel >= s.outputs.channels())
-      return "its checkpoint of split " + std::to_string(s.index) + " names consumer " + std::to_string(p.channel);
-    s.outputs.restore(static_cast<uint32_t>(p.channel), p.seq, p.seq - 1);
+    if (p.peer >= s.outputs.channels())
+      return "its checkpoint of split " + std::to_string(s.index) + " names consumer " + std::to_string(p.peer);
+    s.outputs.restore(static_cast<uint32_t>(p.peer), p.seq, p.seq - 1);
   }
   s.port = std::make_unique<batch_port>(cfg.the_plan->port_offsets(0, s.index), cfg.the_plan->stage(0).flat_size);
   auto runner = cfg.stage->make_runner(*s.port, s.split);
@@ -320,6 +319,7 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
     st.splits.push_back(std::move(s));
   }
   st.out = std::make_unique<outbound>(p, 0, st.cfg.instance);
+  st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
   return {
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);
