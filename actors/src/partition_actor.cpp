@@ -4,7 +4,6 @@
 
 #include "partition_actor.hpp"
 
-#include <cmath>
 #include <algorithm>
 #include <chrono>
 
@@ -221,17 +220,6 @@ void release(partition_actor_t* self, in_flight_entry& e) {
   }
 }
 
-/// Partitions started together would snapshot together, every interval, in
-/// one journal transaction of all their states (1.7 MB, 100–170 ms for
-/// nexmark q5 at 300 K events/s: every write of the node waited for it).
-/// Each partition starts a different share of the way into its interval and
-/// its entry count (key group × the golden ratio, mod 1), so they spread.
-void stagger_snapshots(partition_state& st) {
-  auto share = std::fmod(static_cast<double>(st.cfg->key_group) * 0.6180339887498949, 1.0);
-  st.last_snapshot_ms -= static_cast<int64_t>(share * static_cast<double>(st.cfg->snapshot_interval_ms));
-  st.entries_since_snapshot = static_cast<uint64_t>(share * static_cast<double>(st.cfg->snapshot_every_entries));
-}
-
 void write_snapshot(partition_actor_t* self) {
   auto& st = self->state;
   auto s = snapshot_of(*st.logic, st.inputs, st.outputs, st.in_flight);
@@ -357,7 +345,6 @@ caf::behavior partition_behavior(partition_actor_t* self,
   auto& stage = p.stage(cfg->stage);
   auto producer_stage = static_cast<uint32_t>(std::max(stage.producer, 0));
   st.pid = journal::partition_id_of(cfg->stage, cfg->key_group);
-  stagger_snapshots(st);
   st.port = std::make_unique<batch_port>(p.port_offsets(cfg->stage, cfg->key_group), stage.flat_size);
   auto producers = p.stage(producer_stage).indexes;
   st.inputs = input_channels{producer_stage, producers};
@@ -366,6 +353,7 @@ caf::behavior partition_behavior(partition_actor_t* self,
   st.clock = event_clock{producers};
   st.report_pacer = watermark_pacer{cfg->watermark_interval_ms};
   st.snapshots = snapshot_policy{cfg->snapshot_every_entries, cfg->snapshot_interval_ms, steady_ms()};
+  st.snapshots.stagger(cfg->key_group);
   try {
     st.logic = cfg->make_logic(*st.port);
     st.logic->logging(cfg->journal);

@@ -5,6 +5,7 @@
 // on a timer too, so one idle key group never pins the journal.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 namespace eddy::actors {
@@ -19,6 +20,17 @@ public:
   snapshot_policy(uint64_t every_entries, uint64_t interval_ms, int64_t now_ms)
     : every_entries_(every_entries), interval_ms_(static_cast<int64_t>(interval_ms)),
       last_ms_(now_ms) {
+  }
+
+  /// Partitions started together would snapshot together, every interval,
+  /// in one journal transaction of all their states (1.7 MB, 100–170 ms for
+  /// nexmark q5 at 300 K events/s: every write of the node waited for it).
+  /// Index i starts a different share of the way into its interval and its
+  /// entry count (i × the golden ratio, mod 1), so they spread.
+  void stagger(uint32_t index) noexcept {
+    auto share = std::fmod(static_cast<double>(index) * 0.6180339887498949, 1.0);
+    last_ms_ -= static_cast<int64_t>(share * static_cast<double>(interval_ms_));
+    entries_ = static_cast<uint64_t>(share * static_cast<double>(every_entries_));
   }
 
   /// An entry was closed at `now_ms`. Returns true if a snapshot is due.

@@ -6,6 +6,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <vector>
+
 using policy = eddy::actors::snapshot_policy;
 
 BOOST_AUTO_TEST_SUITE(snapshot_policy)
@@ -38,6 +41,25 @@ BOOST_AUTO_TEST_CASE(a_quiet_partition_snapshots_its_tail_on_the_timer) {
 BOOST_AUTO_TEST_CASE(the_timer_ticks_with_the_interval_but_not_below_ten_ms) {
   BOOST_TEST((policy{1, 250, 0}.tick_ms()) == 250);
   BOOST_TEST((policy{1, 0, 0}.tick_ms()) == 10);
+}
+
+BOOST_AUTO_TEST_CASE(partitions_started_together_snapshot_at_spread_times) {
+  // 16 partitions, 1 s interval: the first snapshot of each falls in its own
+  // part of the interval, not all at once.
+  std::vector<int64_t> due;
+  for (uint32_t kg = 0; kg < 16; ++kg) {
+    policy p{1'000'000, 1000, 0};
+    p.stagger(kg);
+    int64_t t = 0;
+    while (!p.entry_closed(t))
+      t += 10;
+    due.push_back(t);
+  }
+  std::sort(due.begin(), due.end());
+  for (size_t i = 1; i < due.size(); ++i)
+    BOOST_TEST(due[i] > due[i - 1]);
+  BOOST_TEST(due.front() < 250);
+  BOOST_TEST(due.back() > 750);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
