@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -89,7 +88,7 @@ public:
 private:
   std::vector<uint64_t> next_;
   std::vector<uint64_t> acked_;
-  std::unordered_map<uint32_t, std::deque<batch_ptr>> unacked_;
+  std::unordered_map<uint32_t, batch_queue> unacked_;
   size_t bytes_ = 0;
 };
 
