@@ -74,7 +74,7 @@ private:
   /// Empties open_; a group that touched many targets does not leave its
   /// capacity behind in every partition.
   void reset() {
-    if (open_.capacity() > 64)
+    if (open_.capacity() > 16)
       open_ = {};
     else
       open_.clear();
