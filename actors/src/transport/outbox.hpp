@@ -15,7 +15,10 @@ namespace eddy::actors {
 /// deliveries. Between two keyed stages at 1024 key groups most batches hold
 /// one or two records of ~30 bytes, so credit that counted record bytes
 /// alone let each partition keep ~500 batches and the job ~300 MiB
-/// (bench_memory, heaptrack). Measured there: 250–400 bytes per batch.
+/// (bench_memory, heaptrack). Estimated from the allocations heaptrack
+/// shows per batch: ~80 for the batch and its control block, ~100 for its
+/// exchange's channel entry, ~60 for the outbox's, ~50 in frames and
+/// deliveries, a heap buffer for records past 15 bytes.
 inline constexpr size_t batch_overhead_bytes = 256;
 
 /// The output channels of one producer index (a partition or a source
