@@ -9,11 +9,13 @@
 //
 //   bench_memory [--records N] [--keys K] [--parallelism P] [--runs R]
 //                [--key-groups 128,1024] [--sink-delay-us U] [--commit-delay-ms C]
-//                [--budget-mib B]
+//                [--budget-mib B] [--channel-budget-mib M]
 //
 // The slow sink sleeps C ms per commit plus U µs per record the commit
 // covers (at most 1 / U records per second). --budget-mib is the peak RSS
-// the table checks each run against (issue 8: 256 MiB).
+// the table checks each run against (issue 8: 256 MiB); --channel-budget-mib
+// sets job_config::channel_budget_bytes (default: the runtime's, 16 MiB),
+// what the job's channels may hold unacknowledged.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -97,6 +99,7 @@ struct settings {
   std::vector<uint32_t> key_groups = {128, 1024};
   int64_t sink_delay_us = 5, commit_delay_ms = 2;
   uint64_t budget_mib = 256;
+  uint64_t channel_budget_mib = 0; ///< 0: the runtime's default
 };
 
 long vm_hwm_kib() {
@@ -117,6 +120,8 @@ int run_child(const settings& s, uint32_t key_groups, bool slow) {
   j.config().log_level = "warn";
   j.config().max_key_groups = key_groups;
   j.config().parallelism = s.parallelism;
+  if (s.channel_budget_mib > 0)
+    j.config().channel_budget_bytes = s.channel_budget_mib << 20;
   auto keys = s.keys;
   j.source(connectors::memory::generate(s.records, [keys](uint64_t i) {
      return std::pair<std::string, int64_t>{"k" + std::to_string(i * 2654435761u % keys), static_cast<int64_t>(i / 100)};
@@ -158,7 +163,8 @@ measured run_once(const char* self, const settings& s, uint32_t key_groups, bool
                                    "--key-groups", std::to_string(key_groups),
                                    "--sink-delay-us", std::to_string(s.sink_delay_us),
                                    "--commit-delay-ms", std::to_string(s.commit_delay_ms),
-                                   "--budget-mib", std::to_string(s.budget_mib)};
+                                   "--budget-mib", std::to_string(s.budget_mib),
+                                   "--channel-budget-mib", std::to_string(s.channel_budget_mib)};
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -246,6 +252,8 @@ int main(int argc, char** argv) {
       s.commit_delay_ms = std::stoll(value);
     else if (flag == "--budget-mib")
       s.budget_mib = std::stoull(value);
+    else if (flag == "--channel-budget-mib")
+      s.channel_budget_mib = std::stoull(value);
     else if (flag == "--child")
       child_slow = value == "slow";
     else {
@@ -258,10 +266,13 @@ int main(int argc, char** argv) {
 
   bench::print_header(argc, argv);
   std::printf("%llu records, %llu keys, parallelism %u, journal on, two keyed stages; slow sink: "
-              "%lld ms per commit + %lld µs per record; one child process per run, medians of %d runs\n\n",
+              "%lld ms per commit + %lld µs per record; channel budget %s; one child process per run, "
+              "medians of %d runs\n\n",
               static_cast<unsigned long long>(s.records), static_cast<unsigned long long>(s.keys),
               s.parallelism, static_cast<long long>(s.commit_delay_ms),
-              static_cast<long long>(s.sink_delay_us), s.runs);
+              static_cast<long long>(s.sink_delay_us),
+              s.channel_budget_mib ? (std::to_string(s.channel_budget_mib) + " MiB").c_str() : "default",
+              s.runs);
   std::printf("| key groups | sink | peak RSS MiB | VmHWM MiB | records/s | commits | budget MiB | met |\n"
               "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
   for (auto kg : s.key_groups) {
