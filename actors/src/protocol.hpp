@@ -22,6 +22,7 @@
 // process: they stay CAF_ALLOW_UNSAFE_MESSAGE_TYPE and unregistered (sent
 // to another node, one would arrive as an empty message).
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -198,10 +199,16 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 /// (progress_atom, uint32 instance, uint64 values): a source instance's count of values read in this run.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
-/// Bytes all channels of one producing instance may hold unacknowledged;
-/// each of its indexes gets an equal share (at least `min_index_window_bytes`).
-inline constexpr size_t instance_window_bytes = size_t{2} << 20;
-inline constexpr size_t min_index_window_bytes = size_t{16} << 10;
+/// The least credit a keyed partition gets, whatever its instance's share
+/// of job_config::channel_budget_bytes: room for a handful of batches, so a
+/// partition never waits for an ack after every single output.
+inline constexpr size_t min_index_window_bytes = size_t{4} << 10;
+
+/// The credit of each producing instance (source or keyed operator
+/// instance): `channel_budget` split evenly over them all.
+inline size_t instance_window_bytes(uint64_t channel_budget, uint32_t producing_instances) {
+  return static_cast<size_t>(channel_budget / std::max<uint32_t>(producing_instances, 1));
+}
 
 /// How long a batch may wait for its ack before its exchange sends it again
 /// (a lost message must never stall a channel).

@@ -92,9 +92,17 @@ run_result execute(job& j) {
   self->monitor(rj.journal);
   rj.exchanges.resize(pl.exchanges());
 
+  // Credit: the job's channel budget, split evenly over the instances that
+  // produce into channels (sources and keyed operators).
+  uint32_t producing = pl.stage(0).instances;
+  for (uint32_t s = 1; s <= keyed; ++s)
+    producing += pl.stage(s).instances;
+  auto instance_window = instance_window_bytes(cfg.channel_budget_bytes, producing);
+
   // Every (stage, instance) has one exchange: a source, a keyed exchange, a
   // sink. All exist and know each other before any partition says hello.
   source_config src;
+  src.window_bytes = instance_window;
   src.stage = g.source.get();
   src.the_plan = the_plan;
   src.chunk = cfg.source_chunk;
@@ -153,7 +161,7 @@ run_result execute(job& j) {
         pc->journal = cfg.journal;
         pc->snapshot_every_entries = cfg.snapshot_every_entries;
         pc->snapshot_interval_ms = cfg.snapshot_interval_ms;
-        pc->window_bytes = std::max(min_index_window_bytes, instance_window_bytes / range.size());
+        pc->window_bytes = std::max(min_index_window_bytes, instance_window / range.size());
         pc->watermark_interval_ms = cfg.watermark_interval_ms;
         pc->make_logic = stage.make_logic;
         pc->exchange = rj.exchanges[pl.exchange_id(s, i)];

@@ -19,6 +19,7 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"restart-budget", "N   restarts of one partition per minute before the job fails (default 5)"},
   {"idle-timeout-ms", "T   an input silent for T ms stops holding the watermark back (default 0: never)"},
   {"watermark-interval-ms", "T   the source and keyed operators send watermarks without data at most every T ms (default 5)"},
+  {"channel-budget-mib", "M   MiB all channels together may hold unacknowledged before producers pause (default 16)"},
   {"threads", "N   scheduler threads (default: cores)"},
   {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
 };
@@ -73,6 +74,8 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
   config_.restart_budget = static_cast<uint32_t>(int_arg("restart-budget", 5, 0, 1000));
   config_.idle_timeout_ms = int_arg("idle-timeout-ms", 0, 0, 86'400'000);
   config_.watermark_interval_ms = int_arg("watermark-interval-ms", 5, 0, 60'000);
+  config_.channel_budget_bytes =
+    static_cast<uint64_t>(int_arg("channel-budget-mib", 16, 1, 1 << 20)) << 20;
   config_.threads = static_cast<uint32_t>(int_arg("threads", 0, 0, 256));
   config_.log_level = arg("log-level", "info", "");
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};

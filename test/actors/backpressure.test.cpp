@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(a_slow_sink_keeps_memory_bounded_while_the_source_waits) {
     job j{"backpressure"};
     j.config().state_dir = dir.path;
     j.config().log_level = "off";
-    j.config().max_key_groups = 16; // 16 partitions: their windows add up to 4 MiB
+    j.config().max_key_groups = 16; // 16 partitions: their windows add up to 8 MiB
     auto before = peak_rss_kib();
     j.source(connectors::memory::generate(records, [](uint64_t i) {
          return std::to_string(i % 1000) + std::string(250, 'x');
@@ -94,8 +94,9 @@ BOOST_AUTO_TEST_CASE(a_slow_sink_keeps_memory_bounded_while_the_source_waits) {
   BOOST_TEST_MESSAGE("peak RSS grew by " << growth / 1024 << " MiB for 200 MB of input");
   BOOST_TEST(growth > 0);
   // Without credit the mailboxes would take in most of the 200 MB. With it:
-  // 16 MiB at the source, 256 KiB per partition, plus malloc's per-thread
-  // arenas (measured: 37-41 MiB with MALLOC_ARENA_MAX=1, 47-68 MiB without).
+  // the channel budget (16 MiB: 8 at the source, 512 KiB per partition),
+  // plus malloc's per-thread arenas (measured with the former 4 MiB source
+  // window: 37-41 MiB with MALLOC_ARENA_MAX=1, 47-68 MiB without).
   BOOST_TEST(growth < 100 * 1024);
 }
 

@@ -10,16 +10,14 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "eddy/dataflow/batch.hpp"
+#include "transport/batch_queue.hpp"
 
 namespace eddy::actors {
-
-using batch_ptr = std::shared_ptr<const dataflow::record_batch>;
 
 /// Producer side of one channel.
 class channel_out {
@@ -116,7 +114,7 @@ private:
   uint64_t sent_next_ = 1;
   uint64_t acked_ = 0;
   size_t bytes_ = 0;
-  std::deque<batch_ptr> unacked_;
+  batch_queue unacked_;
 };
 
 /// Consumer side of one channel: the high-water mark of applied records.

@@ -2,13 +2,24 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
 #include "transport/channel.hpp"
 
 namespace eddy::actors {
+
+/// What the runtime holds for one unacknowledged batch beyond its record
+/// bytes: the record_batch and its shared control block, its entries in the
+/// producer's outbox and its exchange's channel, and its place in frames and
+/// deliveries. Between two keyed stages at 1024 key groups most batches hold
+/// one or two records of ~30 bytes, so credit that counted record bytes
+/// alone let each partition keep ~500 batches and the job ~300 MiB
+/// (bench_memory, heaptrack). Estimated from the allocations heaptrack
+/// shows per batch: ~80 for the batch and its control block, ~100 for its
+/// exchange's channel entry, ~60 for the outbox's, ~50 in frames and
+/// deliveries, a heap buffer for records past 15 bytes.
+inline constexpr size_t batch_overhead_bytes = 256;
 
 /// The output channels of one producer index (a partition or a source
 /// instance), by flat consumer index: the seqs it assigned, what its
@@ -45,9 +56,15 @@ public:
     acked_[flat] = acked;
   }
 
+  /// What batch `b` costs of a producer's credit: its record bytes plus
+  /// batch_overhead_bytes.
+  static size_t cost(const dataflow::record_batch& b) noexcept {
+    return b.data.size() + batch_overhead_bytes;
+  }
+
   /// Keeps the released batch `b` of channel `flat` until it is acknowledged.
   void sent(uint32_t flat, batch_ptr b) {
-    bytes_ += b->data.size();
+    bytes_ += cost(*b);
     unacked_[flat].push_back(std::move(b));
   }
 
@@ -65,7 +82,7 @@ public:
     if (auto it = unacked_.find(flat); it != unacked_.end()) {
       auto& q = it->second;
       while (!q.empty() && q.front()->last_seq() <= acked_[flat]) {
-        bytes_ -= q.front()->data.size();
+        bytes_ -= cost(*q.front());
         q.pop_front();
       }
       if (q.empty())
@@ -82,14 +99,15 @@ public:
         fn(flat, b);
   }
 
-  /// Bytes released and not yet acknowledged.
+  /// What the batches released and not yet acknowledged cost (cost()):
+  /// the producer's credit in use.
   size_t bytes() const noexcept {
     return bytes_;
   }
 private:
   std::vector<uint64_t> next_;
   std::vector<uint64_t> acked_;
-  std::unordered_map<uint32_t, std::deque<batch_ptr>> unacked_;
+  std::unordered_map<uint32_t, batch_queue> unacked_;
   size_t bytes_ = 0;
 };
 

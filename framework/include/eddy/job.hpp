@@ -55,6 +55,16 @@ struct job_config {
   int64_t watermark_interval_ms = 5;      ///< the source and keyed partitions send
                                           ///< watermarks that ride on no batch at most
                                           ///< this often
+  /// Credit: what all channels of the job together may hold unacknowledged,
+  /// records plus a fixed cost per batch (DESIGN.md, "Execution and
+  /// transport"). Shared evenly by the producing instances (source and keyed
+  /// operator instances); a keyed instance splits its share evenly over its
+  /// key groups, at least 4 KiB each, so it does not grow with key groups
+  /// until they are more than share / 4 KiB per instance. A producer pauses
+  /// while its share is spent, so this bounds what a slow sink makes the
+  /// job buffer; state, the journal's pages and the allocator's arenas come
+  /// on top (bench_memory).
+  uint64_t channel_budget_bytes = uint64_t{16} << 20;
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
 };
