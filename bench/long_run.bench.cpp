@@ -18,19 +18,23 @@
 //   snapshot of every partition is encoded and written to the journal
 //   (stage_snapshot + commit, which also deletes the entries it covers).
 //
-// The baseline is the first sample of the same run: the end/start ratio of
-// each figure is printed and called flat within 1.5×.
+// The baseline is the start of the same run: each figure's median over the
+// first third of the samples against its median over the last third
+// (single samples move with the phase of the partitions' snapshot cycles),
+// called flat when end/start <= 1.5.
 //
 //   bench_long_run [--seconds S | --minutes M] [--rate R] [--width W] [--rotation N]
-//                  [--ttl-ms T] [--sample-seconds S] [--restarts R] [--key-groups K]
-//                  [--parallelism P] [--snapshot-interval-ms T] [--dir DIR]
+//                  [--ttl-ms T] [--live-groups G] [--sample-seconds S] [--restarts R]
+//                  [--key-groups K] [--parallelism P] [--snapshot-interval-ms T] [--dir DIR]
 //
 // Keys: record i has key (i / rotation) * width + i % width, so `width` keys
-// are live at a time and the window moves on every `rotation` records.
-// Defaults: 3 minutes, 50 000 records/s, 25 000 live keys, a new window
-// every 250 000 records (5 s), TTL 5 s, 128 key groups, parallelism 2,
-// samples every 30 s (a third of the run when it is shorter than 90 s),
-// 3 restarts per sample. `--seconds 30` makes a quick run.
+// are live at a time and the window moves on every `rotation` records
+// (`--live-groups G`: the windows' keys fall in G key groups at a time,
+// which take turns; see rotating_keys). Defaults: 3 minutes, 50 000
+// records/s, 25 000 live keys, a new window every 250 000 records (5 s),
+// TTL 5 s, all 128 key groups live, parallelism 2, samples every 15 s (a
+// third of the run when it is shorter than 90 s), 3 restarts per sample.
+// `--seconds 30` makes a quick run.
 //
 // The job runs as a child process of this binary (`--child run`), and so
 // does each restart (`--child restart`); their files go to a fresh directory
@@ -60,6 +64,8 @@
 #include <utility>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "eddy/actors/run.hpp"
 #include "eddy/connectors/memory/memory.hpp"
 #include "eddy/context.hpp"
@@ -84,12 +90,49 @@ struct params {
   double sample_seconds = 0; ///< 0: 30 s, or a third of a run shorter than 90 s
   int restarts = 3;
   uint32_t key_groups = 128;
+  uint32_t live_groups = 0; ///< key groups with live keys at a time; 0: all
   uint32_t parallelism = 2;
   uint64_t snapshot_interval_ms = 10'000;
   fs::path dir = fs::temp_directory_path();
 };
 
-using output_t = std::pair<uint64_t, int64_t>; ///< (record index, count of its key so far)
+using record_t = std::pair<uint64_t, uint64_t>; ///< (key, record index)
+using output_t = std::pair<uint64_t, int64_t>;  ///< (record index, count of its key so far)
+
+/// The key of record i: (i / rotation) * width + i % width, so `width` keys
+/// are live at a time and every key group keeps getting new ones. With
+/// `live_groups` below the job's key groups, the keys of window w = i /
+/// rotation are instead the first `width` numbers from w << 32 on whose key
+/// group lies in the w-th block of `live_groups` groups (cyclically), so the
+/// key groups themselves take turns: each goes quiet for all but one window
+/// of every key_groups / live_groups, with a tail and expired TTL state left
+/// behind. Deterministic in i (it runs again on replay); the table of a
+/// window is built once per thread.
+struct rotating_keys {
+  uint64_t width, rotation;
+  uint32_t key_groups, live_groups;
+
+  record_t operator()(const uint64_t& i) const {
+    auto w = i / rotation, j = i % width;
+    if (live_groups == 0 || live_groups >= key_groups)
+      return {w * width + j, i};
+    thread_local uint64_t window = UINT64_MAX;
+    thread_local std::vector<uint64_t> keys;
+    if (window != w) {
+      window = w;
+      keys.clear();
+      auto first = static_cast<uint32_t>(w * live_groups % key_groups);
+      std::string bytes;
+      for (uint64_t c = w << 32; keys.size() < width; ++c) {
+        bytes.clear();
+        append_key_bytes(bytes, c);
+        if ((key_group_of(bytes, key_groups) + key_groups - first) % key_groups < live_groups)
+          keys.push_back(c);
+      }
+    }
+    return {keys[j], i};
+  }
+};
 
 /// The keyed function: a count per key and the last record index per
 /// (key, index mod 4), both with a TTL, so a key that goes quiet leaves
@@ -102,7 +145,8 @@ struct rotating_counter {
   value_state<int64_t> count;
   map_state<uint32_t, uint64_t> last;
 
-  void on_record(const uint64_t& i, context<output_t>& ctx) {
+  void on_record(const record_t& r, context<output_t>& ctx) {
+    auto i = r.second;
     count = count.value_or(0) + 1;
     last.put(static_cast<uint32_t>(i % 4), i);
     ctx.emit({i, *count});
@@ -183,8 +227,8 @@ private:
   int64_t start_ms_ = 0;
 };
 
-/// The same job for the run and every restart: paced indexes → key by the
-/// rotating key → rotating_counter → a counting sink.
+/// The same job for the run and every restart: paced indexes → their
+/// rotating keys → key_by → rotating_counter → a counting sink.
 void build(job& j, const params& p, const fs::path& state_dir, uint64_t count, int64_t until_ms,
            std::shared_ptr<uint64_t> committed) {
   j.config().state_dir = state_dir;
@@ -192,9 +236,9 @@ void build(job& j, const params& p, const fs::path& state_dir, uint64_t count, i
   j.config().max_key_groups = p.key_groups;
   j.config().parallelism = p.parallelism;
   j.config().snapshot_interval_ms = p.snapshot_interval_ms;
-  auto width = p.width, rotation = p.rotation;
   j.source(std::unique_ptr<source<uint64_t>>(new paced_indexes(p.rate, count, until_ms)))
-    .key_by([width, rotation](const uint64_t& i) { return (i / rotation) * width + i % width; })
+    .map(rotating_keys{p.width, p.rotation, p.key_groups, p.live_groups})
+    .key_by([](const record_t& r) { return r.first; })
     .process<rotating_counter>(p.ttl_ms)
     .sink(connectors::memory::count_into<output_t>(std::move(committed)));
 }
@@ -230,6 +274,7 @@ std::vector<std::string> child_args(const params& p, const std::string& mode, co
           "--rotation",  std::to_string(p.rotation),
           "--ttl-ms",    std::to_string(p.ttl_ms),
           "--key-groups", std::to_string(p.key_groups),
+          "--live-groups", std::to_string(p.live_groups),
           "--parallelism", std::to_string(p.parallelism),
           "--snapshot-interval-ms", std::to_string(p.snapshot_interval_ms)};
 }
@@ -388,15 +433,38 @@ struct state_figures {
   uint64_t entries = 0;          ///< entries after the snapshots
   uint64_t max_entries = 0;      ///< ... of the partition with the most
   uint64_t keys = 0;             ///< live state keys after the rebuild (both handles)
+  double journal_live_mib = 0;   ///< pages of the journal in use (file pages less free ones)
   uint64_t snapshot_bytes = 0;   ///< of a fresh snapshot of every partition
   double snapshot_encode_ms = 0; ///< taking them (state + Cap'n Proto), all partitions
   double snapshot_write_ms = 0;  ///< staging and committing them, deleting what they cover
 };
 
+/// Bytes of the pages an SQLite file uses (with its WAL applied): the
+/// journal's live data, where the file's size is its high-water mark.
+double live_mib(const fs::path& db) {
+  sqlite3* h = nullptr;
+  double out = 0;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    auto pragma = [&](const char* sql) {
+      sqlite3_stmt* st = nullptr;
+      int64_t v = 0;
+      if (sqlite3_prepare_v2(h, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+      sqlite3_finalize(st);
+      return v;
+    };
+    auto pages = pragma("PRAGMA page_count"), free = pragma("PRAGMA freelist_count");
+    out = static_cast<double>((pages - free) * pragma("PRAGMA page_size")) / (1024.0 * 1024.0);
+  }
+  sqlite3_close(h);
+  return out;
+}
+
 state_figures measure_state(const params& p, const fs::path& image, const fs::path& work, int64_t image_ms) {
   auto state = work / "state-image";
   copy_dir(image, state);
   state_figures f;
+  f.journal_live_mib = live_mib(state / "journal.db");
   journal::open_options options;
   options.create = false;
   auto jn = journal::sqlite_journal::open(state / "journal.db", options);
@@ -511,8 +579,8 @@ sample take_sample(const params& p, pid_t job, const fs::path& state, const fs::
 }
 
 void print_row(const sample& s) {
-  std::printf("| %.0f | %.1f | %.1f | %.1f | %.0f | %zu | %llu | %llu | %llu | %.2f | %.2f | %.0f | %llu | %.0f | %.1f | %.1f |\n",
-              s.t, s.rss_mib, s.journal_mib, s.wal_mib, s.pause_ms, s.warnings,
+  std::printf("| %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %zu | %llu | %llu | %llu | %.2f | %.2f | %.0f | %llu | %.0f | %.1f | %.1f |\n",
+              s.t, s.rss_mib, s.journal_mib, s.wal_mib, s.state.journal_live_mib, s.pause_ms, s.warnings,
               static_cast<unsigned long long>(s.restart.entries),
               static_cast<unsigned long long>(s.state.max_entries),
               static_cast<unsigned long long>(s.restart.keys), s.restart.execute_s, s.restart.wall_s,
@@ -533,6 +601,7 @@ struct figure {
 const std::vector<figure> figures = {
   {"RSS of the job MiB", [](const sample& s) { return s.rss_mib; }},
   {"journal on disk MiB", [](const sample& s) { return s.journal_mib; }},
+  {"journal pages in use MiB", [](const sample& s) { return s.state.journal_live_mib; }},
   {"restart until caught up s", [](const sample& s) { return s.restart.execute_s; }},
   {"entries replayed after snapshots", [](const sample& s) { return static_cast<double>(s.restart.entries); }},
   {"rebuild of all partitions ms", [](const sample& s) { return s.state.rebuild_ms; }},
@@ -590,6 +659,8 @@ bool parse(int argc, char** argv, params& p, std::string& child, fs::path& state
       p.restarts = std::max(1, std::stoi(v));
     else if (flag == "--key-groups")
       p.key_groups = static_cast<uint32_t>(std::stoul(v));
+    else if (flag == "--live-groups")
+      p.live_groups = static_cast<uint32_t>(std::stoul(v));
     else if (flag == "--parallelism")
       p.parallelism = static_cast<uint32_t>(std::stoul(v));
     else if (flag == "--snapshot-interval-ms")
@@ -634,13 +705,16 @@ int main(int argc, char** argv) {
   auto interval = p.sample_seconds > 0 ? p.sample_seconds : (p.seconds >= 90 ? 15.0 : p.seconds / 3);
   auto samples = std::max(1, static_cast<int>(p.seconds / interval + 1e-9));
   std::printf("%.0f s at %llu records/s; key = (i / %llu) * %llu + i %% %llu (%llu live keys, a new "
-              "window every %.1f s); value_state + map_state with TTL %lld ms; %u key groups, "
+              "window every %.1f s%s); value_state + map_state with TTL %lld ms; %u key groups, "
               "parallelism %u, journal on, snapshot interval %llu ms; a sample every %.0f s, "
               "restarts: median of %d\n\n",
               p.seconds, static_cast<unsigned long long>(p.rate),
               static_cast<unsigned long long>(p.rotation), static_cast<unsigned long long>(p.width),
               static_cast<unsigned long long>(p.width), static_cast<unsigned long long>(p.width),
               static_cast<double>(p.rotation) / static_cast<double>(p.rate),
+              p.live_groups && p.live_groups < p.key_groups
+                ? (", in " + std::to_string(p.live_groups) + " key groups at a time").c_str()
+                : "",
               static_cast<long long>(p.ttl_ms), p.key_groups, p.parallelism,
               static_cast<unsigned long long>(p.snapshot_interval_ms), interval, p.restarts);
   auto work = p.dir / ("eddy-bench-long-run-" + std::to_string(getpid()));
@@ -652,10 +726,10 @@ int main(int argc, char** argv) {
   auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
   auto job = spawn(child_args(p, "run", state, 0), job_out, job_err, nullptr);
 
-  std::printf("| t s | RSS MiB | journal MiB | of it WAL MiB | pause ms | warnings | entries replayed | most of one "
+  std::printf("| t s | RSS MiB | journal MiB | of it WAL MiB | in use MiB | pause ms | warnings | entries replayed | most of one "
               "partition | keys restored | restart s | restart wall s | rebuild ms | live keys | snapshots KiB | "
               "snapshot encode ms | snapshot write ms |\n"
-              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   std::fflush(stdout);
   std::vector<sample> taken;
   std::vector<double> rss;
