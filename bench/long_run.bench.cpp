@@ -633,7 +633,13 @@ bool print_summary(const std::vector<sample>& taken) {
     auto ratio = start > 0 ? end / start : (end > 0 ? 99.0 : 1.0);
     bool flat = ratio <= 1.5;
     all_flat = all_flat && flat;
-    std::printf("| %s | %.1f | %.1f | %.2f | %s |\n", f.name, start, end, ratio, flat ? "flat" : "**grows**");
+    auto fmt = [](double x) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, x < 100 ? "%.2f" : "%.0f", x);
+      return std::string{buf};
+    };
+    std::printf("| %s | %s | %s | %.2f | %s |\n", f.name, fmt(start).c_str(), fmt(end).c_str(), ratio,
+                flat ? "flat" : "**grows**");
   }
   return all_flat;
 }
