@@ -32,6 +32,7 @@ namespace {
 
 /// State entries a partition visits for expired TTL values per group.
 constexpr size_t ttl_cleanup_per_group = 64;
+constexpr size_t ttl_cleanup_per_tick = 4096; ///< a quiet partition's sweep per snapshot tick
 
 struct partition_state {
   std::shared_ptr<const partition_config> cfg;
@@ -315,6 +316,12 @@ caf::behavior running(partition_actor_t* self) {
     },
     [=](snaptick_atom) {
       auto& st = self->state;
+      // A partition without input closes no group, so its expired TTL
+      // values would stay until its next record; the tick sweeps them, and
+      // a group journals the erasures.
+      if (!st.group_scheduled && st.in_flight.empty()
+          && st.logic->cleanup_expired(processing_time_now(), ttl_cleanup_per_tick) > 0)
+        schedule_group(self);
       if (st.snapshots.quiet(steady_ms(), !st.in_flight.empty()))
         write_snapshot(self);
       self->delayed_send(self, std::chrono::milliseconds(st.snapshots.tick_ms()),
