@@ -216,19 +216,6 @@ measured run_once(const char* self, const settings& s, uint32_t key_groups, bool
           static_cast<double>(commits)};
 }
 
-std::vector<uint32_t> parse_list(const std::string& s) {
-  std::vector<uint32_t> out;
-  size_t at = 0;
-  while (at <= s.size()) {
-    auto comma = s.find(',', at);
-    out.push_back(static_cast<uint32_t>(std::stoul(s.substr(at, comma - at))));
-    if (comma == std::string::npos)
-      break;
-    at = comma + 1;
-  }
-  return out;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -245,7 +232,7 @@ int main(int argc, char** argv) {
     else if (flag == "--runs")
       s.runs = std::stoi(value);
     else if (flag == "--key-groups")
-      s.key_groups = parse_list(value);
+      s.key_groups = bench::parse_list(value);
     else if (flag == "--sink-delay-us")
       s.sink_delay_us = std::stoll(value);
     else if (flag == "--commit-delay-ms")

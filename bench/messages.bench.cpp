@@ -73,19 +73,6 @@ counts run_once(uint64_t records, uint64_t keys, uint32_t key_groups, uint32_t p
   return c;
 }
 
-std::vector<uint32_t> parse_list(const std::string& s) {
-  std::vector<uint32_t> out;
-  size_t at = 0;
-  while (at <= s.size()) {
-    auto comma = s.find(',', at);
-    out.push_back(static_cast<uint32_t>(std::stoul(s.substr(at, comma - at))));
-    if (comma == std::string::npos)
-      break;
-    at = comma + 1;
-  }
-  return out;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -104,7 +91,7 @@ int main(int argc, char** argv) {
     else if (flag == "--runs")
       runs = std::stoi(value);
     else if (flag == "--key-groups")
-      key_groups = parse_list(value);
+      key_groups = bench::parse_list(value);
     else {
       std::fprintf(stderr, "bench_messages: unknown flag %s (see the head of messages.bench.cpp)\n", flag.c_str());
       return 2;

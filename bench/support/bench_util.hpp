@@ -4,6 +4,7 @@
 // medians of repeated runs, a timer.
 
 #include <algorithm>
+#include <cstdint>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -45,5 +46,19 @@ public:
 private:
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+/// "32,128,1024" as numbers (a benchmark's list flag).
+inline std::vector<uint32_t> parse_list(const std::string& s) {
+  std::vector<uint32_t> out;
+  size_t at = 0;
+  while (at <= s.size()) {
+    auto comma = s.find(',', at);
+    out.push_back(static_cast<uint32_t>(std::stoul(s.substr(at, comma - at))));
+    if (comma == std::string::npos)
+      break;
+    at = comma + 1;
+  }
+  return out;
+}
 
 } // namespace eddy::bench
