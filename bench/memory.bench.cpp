@@ -41,7 +41,7 @@
 #include "eddy/connectors/memory/memory.hpp"
 #include "eddy/sink.hpp"
 #include "support/bench_util.hpp"
-#include "support/word_counter.hpp"
+#include "support/two_keyed_counts.hpp"
 
 using namespace eddy;
 
@@ -122,17 +122,7 @@ int run_child(const settings& s, uint32_t key_groups, bool slow) {
   j.config().parallelism = s.parallelism;
   if (s.channel_budget_mib > 0)
     j.config().channel_budget_bytes = s.channel_budget_mib << 20;
-  auto keys = s.keys;
-  j.source(connectors::memory::generate(s.records, [keys](uint64_t i) {
-     return std::pair<std::string, int64_t>{"k" + std::to_string(i * 2654435761u % keys), static_cast<int64_t>(i / 100)};
-   }))
-    .with_timestamps([](const std::pair<std::string, int64_t>& r) { return r.second; }, std::chrono::milliseconds{0})
-    .map([](const std::pair<std::string, int64_t>& r) { return r.first; })
-    .key_by([](const std::string& w) -> const std::string& { return w; })
-    .process<bench::word_counter>()
-    .map([](const std::pair<std::string, int64_t>& r) { return r.first + "#" + std::to_string(r.second % 7); })
-    .key_by([](const std::string& w) -> const std::string& { return w; })
-    .process<bench::word_counter>()
+  bench::two_keyed_counts(j, s.records, s.keys)
     .sink(std::make_unique<slow_sink<std::pair<std::string, int64_t>>>(
       std::chrono::microseconds{slow ? s.sink_delay_us : 0},
       std::chrono::milliseconds{slow ? s.commit_delay_ms : 0}, committed, commits));

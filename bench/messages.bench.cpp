@@ -21,7 +21,7 @@
 #include "eddy/actors/run.hpp"
 #include "eddy/connectors/memory/memory.hpp"
 #include "support/bench_util.hpp"
-#include "support/word_counter.hpp"
+#include "support/two_keyed_counts.hpp"
 
 using namespace eddy;
 
@@ -42,16 +42,7 @@ counts run_once(uint64_t records, uint64_t keys, uint32_t key_groups, uint32_t p
   j.config().log_level = "warn";
   j.config().max_key_groups = key_groups;
   j.config().parallelism = parallelism;
-  j.source(connectors::memory::generate(records, [keys](uint64_t i) {
-     return std::pair<std::string, int64_t>{"k" + std::to_string(i * 2654435761u % keys), static_cast<int64_t>(i / 100)};
-   }))
-    .with_timestamps([](const std::pair<std::string, int64_t>& r) { return r.second; }, std::chrono::milliseconds{0})
-    .map([](const std::pair<std::string, int64_t>& r) { return r.first; })
-    .key_by([](const std::string& w) -> const std::string& { return w; })
-    .process<bench::word_counter>()
-    .map([](const std::pair<std::string, int64_t>& r) { return r.first + "#" + std::to_string(r.second % 7); })
-    .key_by([](const std::string& w) -> const std::string& { return w; })
-    .process<bench::word_counter>()
+  bench::two_keyed_counts(j, records, keys)
     .sink(connectors::memory::count_into<std::pair<std::string, int64_t>>(committed));
   bench::stopwatch sw;
   auto result = actors::execute(j);
