@@ -171,8 +171,9 @@ struct partition_state {
   uint64_t stored_highest_seq = 0; ///< as in its `partitions` row
   /// No live entry of the partition has a lower id: its first live entry
   /// when the journal was opened, raised by each snapshot to the first entry
-  /// it left (or to the next id when it left none). Replay and snapshot
-  /// deletes start here, not at the oldest entry of any partition.
+  /// it left (or to no_live_entry when it left none, until the next
+  /// append). Replay and snapshot deletes start here, not at the oldest
+  /// entry of any partition; the dead prefix ends at the lowest of them.
   int64_t first_id = 1;
 };
 
@@ -227,8 +228,8 @@ struct sqlite_journal::impl {
 
   ~impl() {
     // Statements must be finalized before the connection closes.
-    for (auto* s : {&begin, &commit, &rollback, &insert_entry, &delete_entries, &delete_prefix, &select_snapshot_seq,
-                    &upsert_snapshot, &select_snapshot, &set_highest, &set_epoch,
+    for (auto* s : {&begin, &commit, &rollback, &insert_entry, &delete_entries, &delete_prefix,
+                    &select_snapshot_seq, &upsert_snapshot, &select_snapshot, &set_highest, &set_epoch,
                     &select_partitions, &select_tail, &select_ids, &select_runs,
                     &select_from, &mark_run, &select_first_ids, &get_meta, &set_meta})
       *s = statement{};
@@ -591,7 +592,8 @@ struct sqlite_journal::impl {
     return write_append(g, w, part);
   }
 
-  /// Replaces the partition's snapshot and deletes the entries it covers.
+  /// Replaces the partition's snapshot; the entries it covers are dead, and
+  /// deleted now or with the next dead prefix.
   error write_snapshot(group& g, const staged_write& w, touched& part) {
     auto seq = std::min(w.seq, max_sql_seq);
     auto previous = snapshot_seq(w.partition);
@@ -608,18 +610,16 @@ struct sqlite_journal::impl {
       // here on and go with the next dead prefix, which the partition no
       // longer holds back until it appends again.
       part.first_id = no_live_entry;
-    } else if (seq < *previous) {
-      // Lower than the snapshot it replaces: the dead entries up to that
-      // one would come back into view at the next open (which finds a
-      // partition's live entries above its snapshot), so they go now,
-      // searched from the oldest entry left. Not done by the runtime.
-      auto first_left = delete_through(w.partition, *previous, std::max<int64_t>(dead_below, 1), g.next_id);
-      if (!first_left)
-        return first_left.error();
-      part.first_id = *first_left;
     } else {
-      // It cuts the partition's entries: delete the ones it covers now.
-      auto first_left = delete_through(w.partition, seq, part.first_id, g.next_id);
+      // It cuts the partition's entries, or it is lower than the snapshot it
+      // replaces, whose dead entries would come back into view at the next
+      // open (which finds a partition's live entries above its snapshot):
+      // the entries the higher of the two covers go now. A lower snapshot
+      // (not done by the runtime) searches from the oldest entry left.
+      bool lower = seq < *previous;
+      auto first_left = delete_through(w.partition, lower ? *previous : seq,
+                                       lower ? std::max<int64_t>(dead_below, 1) : part.first_id,
+                                       g.next_id);
       if (!first_left)
         return first_left.error();
       part.first_id = *first_left;
