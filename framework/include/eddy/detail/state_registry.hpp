@@ -127,8 +127,7 @@ public:
   /// again): the previous record is dropped. A hot key written by several
   /// records in a row then costs the journal one record.
   writer log_replacing(uint32_t state_id, state_op op) {
-    if (logging_ && last_start_ != no_record && last_id_ == state_id && last_op_ == op
-        && last_key_ == current_key_)
+    if (repeats(state_id, op))
       log_.resize(last_start_);
     return log(state_id, op);
   }
@@ -139,8 +138,7 @@ public:
   /// same handle, key and entry. Bids on a hot auction counted in a row
   /// then cost the journal one record per group, not one per bid.
   writer log_replacing_entry(uint32_t state_id, state_op op, std::string_view entry) {
-    if (logging_ && last_start_ != no_record && last_has_entry_ && last_id_ == state_id
-        && last_op_ == op && last_key_ == current_key_ && last_entry_ == entry)
+    if (repeats(state_id, op) && last_has_entry_ && last_entry_ == entry)
       log_.resize(last_start_);
     auto w = log(state_id, op);
     w.bytes(entry.data(), entry.size());
@@ -205,6 +203,13 @@ private:
   std::string log_;
   std::string scratch_;
   bool logging_ = true;
+  /// Whether the last record of the log is `op` on handle `state_id` and
+  /// the current key.
+  bool repeats(uint32_t state_id, state_op op) const noexcept {
+    return logging_ && last_start_ != no_record && last_id_ == state_id && last_op_ == op
+           && last_key_ == current_key_;
+  }
+
   static constexpr size_t no_record = SIZE_MAX;
   size_t last_start_ = no_record; ///< where the last record of log_ starts
   uint32_t last_id_ = 0;          ///< ... its handle, operation and key
