@@ -25,7 +25,10 @@ namespace eddy::actors {
 namespace {
 
 run_result bad_input(std::string what) {
-  return {2, std::move(what), 0, 0};
+  run_result r;
+  r.exit_code = 2;
+  r.error = std::move(what);
+  return r;
 }
 
 /// Every actor of the running job, so that shutdown can stop them all.
