@@ -169,8 +169,18 @@ void pump(source_actor_t* self) {
       st.out->ended(x.index, true);
     st.ended = st.ended && x.finished;
   }
-  if (!st.ended)
-    self->send(self, pump_atom::value);
+  if (!st.ended) {
+    // A source that gave less than a chunk has caught up with its input
+    // (an open-loop generator, a tailed file): pumping again at once spun a
+    // core on reads of a few values, each a frame of tiny batches to every
+    // key group. It reads again after one watermark interval: windows close
+    // on watermarks, which go out no more often, so no window closes later.
+    if (*n < st.cfg.chunk)
+      self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(1, st.cfg.watermark_interval_ms)),
+                         pump_atom::value);
+    else
+      self->send(self, pump_atom::value);
+  }
   send_frames(self);
 }
 

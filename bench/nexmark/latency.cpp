@@ -9,12 +9,13 @@
 //   bench_nexmark_latency --rate R [--seconds D] [--queries q5,q7] [--runs N]
 //                         [--seed S] [--parallelism P] [--key-groups K] [--tick-us T]
 //                         [--watermark-interval-ms T]
-//                         [--warmup S] [--dir DIR]
+//                         [--warmup S] [--dir DIR] [--journal on|off]
 //
 // --tick-us releases the source's events in groups, one per T µs (default 0:
 // each as soon as it is due); --key-groups sets the job's max key groups
 // (default: the job's, 128, as `nexmark run`); --watermark-interval-ms the job's
-// watermark interval (default: the job's, 5 ms).
+// watermark interval (default: the job's, 5 ms); --journal off runs without
+// exactly-once, to see what the journal adds.
 
 #include <unistd.h>
 
@@ -201,6 +202,7 @@ int main(int argc, char** argv) {
   uint32_t parallelism = 1, key_groups = 0; // 0: the job's default (128), as `nexmark run`
   int64_t watermark_interval_ms = -1;         // -1: the job's default
   int64_t tick_us = 0;
+  bool journal = true;
   std::vector<std::string> queries = {"q5", "q7"};
   fs::path parent = fs::temp_directory_path();
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -225,6 +227,8 @@ int main(int argc, char** argv) {
       warmup_ms = static_cast<int64_t>(std::stod(value) * 1000);
     else if (flag == "--dir")
       parent = value;
+    else if (flag == "--journal")
+      journal = value != "off";
     else if (flag == "--queries") {
       queries.clear();
       std::stringstream in{value};
@@ -239,7 +243,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: bench_nexmark_latency --rate EVENTS_PER_S [--seconds D] "
                          "[--queries q5,q7] [--runs N] [--seed S] [--parallelism P] "
                          "[--key-groups K] [--watermark-interval-ms T] [--tick-us T] [--warmup S]\n"
-                         "[--dir DIR]\n"
+                         "[--dir DIR] [--journal on|off]\n"
                          "(take --rate as half of the query's max events/s from bench_nexmark)\n");
     return 2;
   }
@@ -250,13 +254,13 @@ int main(int argc, char** argv) {
   std::printf(
       "open-loop paced source: %llu events/s of wall time for %.1f s (%llu events), "
       "event time = wall time, watermark delay 0 (the source is in time order); "
-      "journal on (exactly-once), file sink with fdatasync per commit; parallelism %u, "
+      "journal %s, file sink with fdatasync per commit; parallelism %u, "
       "%u key groups, watermark interval %s, source tick %lld µs\n"
       "latency = sink commit() returned − window end (q5: window_end; q7: window_start "
       "+ 10 s), per row; rows of windows closed by the end of the input are not "
       "measured%s\n\n",
       static_cast<unsigned long long>(rate), seconds, static_cast<unsigned long long>(events),
-      parallelism, key_groups ? key_groups : eddy::default_max_key_groups,
+      journal ? "on (exactly-once)" : "off (snapshots only, not exactly-once)", parallelism, key_groups ? key_groups : eddy::default_max_key_groups,
       watermark_interval_ms >= 0 ? (std::to_string(watermark_interval_ms) + " ms").c_str()
                                  : "the job's default",
       static_cast<long long>(tick_us),
@@ -283,6 +287,7 @@ int main(int argc, char** argv) {
       job.config().state_dir = run_dir / "state";
       job.config().log_level = "warn";
       job.config().parallelism = parallelism;
+      job.config().journal = journal;
       if (key_groups)
         job.config().max_key_groups = key_groups;
       if (watermark_interval_ms >= 0)

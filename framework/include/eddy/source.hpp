@@ -74,7 +74,10 @@ public:
   [[nodiscard]] virtual error open(std::string_view position) = 0;
 
   /// Calls `fn` for up to `max` next values and returns how many it delivered.
-  /// A value passed to `fn` is valid only during that call.
+  /// A value passed to `fn` is valid only during that call. Fewer than `max`
+  /// means the source has caught up with its input for now: the runtime
+  /// reads it again after one watermark interval, not at once. Never block
+  /// long here: the source's acknowledgements wait behind the call.
   [[nodiscard]] virtual expected<size_t> read(size_t max,
                                               const std::function<void(const T&)>& fn) = 0;
 
