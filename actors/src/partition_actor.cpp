@@ -96,6 +96,8 @@ void check_end(partition_actor_t* self) {
   self->send(st.cfg->exchange, std::move(m));
 }
 
+void close_group(partition_actor_t* self);
+
 /// Moves the operator's watermark to what its input allows and fires the
 /// event-time timers it passes. Returns false if user code threw.
 bool advance(partition_actor_t* self) {
@@ -111,7 +113,12 @@ bool advance(partition_actor_t* self) {
     fail(self, std::string{"user code threw in on_timer: "} + e.what());
     return false;
   }
-  schedule_group(self);
+  // Timers that emitted are a window's results: they go out in a journal
+  // entry of their own, not behind the deliveries queued after this one.
+  if (!st.port->empty())
+    close_group(self);
+  else
+    schedule_group(self);
   return true;
 }
 
