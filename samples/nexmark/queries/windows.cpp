@@ -118,13 +118,7 @@ private:
       return pane_start >= end - ten_seconds && pane_start < end;
     }
     void add(int64_t auction, int64_t n) {
-      auto c = bids[auction] += n;
-      if (c > most) {
-        most = c;
-        leaders.clear();
-      }
-      if (c == most)
-        leaders.push_back(auction);
+      lead(auction, bids[auction] += n);
     }
     /// Recounts the leaders (after counts went down) and drops zeros.
     void recount() {
@@ -133,16 +127,22 @@ private:
       for (auto it = bids.begin(); it != bids.end();) {
         if (it->second == 0) {
           it = bids.erase(it);
-          continue;
+        } else {
+          lead(it->first, it->second);
+          ++it;
         }
-        if (it->second > most) {
-          most = it->second;
-          leaders.clear();
-        }
-        if (it->second == most)
-          leaders.push_back(it->first);
-        ++it;
       }
+    }
+
+  private:
+    /// `auction` now has `count` bids, which only grew since it was last led.
+    void lead(int64_t auction, int64_t count) {
+      if (count > most) {
+        most = count;
+        leaders.clear();
+      }
+      if (count == most)
+        leaders.push_back(auction);
     }
   };
 
@@ -166,8 +166,8 @@ private:
       add_pane(w.end, +1);
     } else {
       w.bids.clear();
-      for (auto it = all.lower_bound({end - ten_seconds, INT64_MIN}); it != all.end() && it->first.first < end; ++it)
-        w.bids[it->first.second] += it->second;
+      for (auto start = end - ten_seconds; start < end; start += two_seconds)
+        add_pane(start, +1);
     }
     w.end = end;
     w.recount();
