@@ -107,6 +107,7 @@ bool advance(partition_actor_t* self) {
   if (!wm)
     return true;
   log::runtime()->trace("{} watermark {} -> {}", who(*st.cfg), before, *wm);
+  auto collected = st.port->bytes();
   try {
     st.logic->advance_watermark(*wm);
   } catch (const std::exception& e) {
@@ -115,7 +116,8 @@ bool advance(partition_actor_t* self) {
   }
   // Timers that emitted are a window's results: they go out in a journal
   // entry of their own, not behind the deliveries queued after this one.
-  if (!st.port->empty())
+  // (Outputs of the records before stay in the group as they would.)
+  if (st.port->bytes() != collected)
     close_group(self);
   else
     schedule_group(self);
