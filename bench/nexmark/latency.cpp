@@ -227,8 +227,13 @@ int main(int argc, char** argv) {
       warmup_ms = static_cast<int64_t>(std::stod(value) * 1000);
     else if (flag == "--dir")
       parent = value;
-    else if (flag == "--journal")
-      journal = value != "off";
+    else if (flag == "--journal") {
+      if (value != "on" && value != "off") {
+        std::fprintf(stderr, "bench_nexmark_latency: --journal takes on or off, not '%s'\n", value.c_str());
+        return 2;
+      }
+      journal = value == "on";
+    }
     else if (flag == "--queries") {
       queries.clear();
       std::stringstream in{value};
