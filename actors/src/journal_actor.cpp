@@ -115,8 +115,11 @@ bool commit(journal_actor_t* self) {
   auto& statuses = *result;
   for (size_t i = 0; i < st.waiting.size(); ++i) {
     auto& w = st.waiting[i];
-    self->send(caf::actor_cast<caf::actor>(w.sender), durable_atom::value, w.pid, w.seq,
-               static_cast<uint8_t>(statuses[i]));
+    // Urgent: a writer takes it before the deliveries queued since, so what
+    // the entry held back leaves without waiting behind them.
+    self->send<caf::message_priority::high>(caf::actor_cast<caf::actor>(w.sender),
+                                            durable_atom::value, w.pid, w.seq,
+                                            static_cast<uint8_t>(statuses[i]));
   }
   st.waiting.clear();
   st.staged_bytes = 0;

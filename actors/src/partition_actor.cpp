@@ -205,25 +205,32 @@ void report_watermark(partition_actor_t* self) {
   self->send(st.cfg->exchange, std::move(m));
 }
 
-/// Sends what a durable entry held back: outputs downstream, acks upstream.
+/// Sends outputs downstream with the watermark `wm` they were produced at,
+/// or the watermark alone (at most once per watermark interval).
+void release_outputs(partition_actor_t* self, std::vector<target_batch>& outputs, int64_t wm) {
+  auto& st = self->state;
+  st.clock.released(wm);
+  if (outputs.empty())
+    return report_watermark(self);
+  outputs_msg m;
+  m.producer = st.cfg->key_group;
+  m.watermark = st.clock.released();
+  for (auto& tb : outputs) {
+    tb.batch.watermark = wm;
+    auto ptr = std::make_shared<const dataflow::record_batch>(std::move(tb.batch));
+    st.outputs.sent(tb.target, ptr);
+    m.batches.push_back({tb.target, std::move(ptr)});
+  }
+  outputs.clear();
+  st.clock.reported();
+  self->send(st.cfg->exchange, std::move(m));
+}
+
+/// Sends what a durable entry held back: outputs downstream (unless they
+/// left early), acks upstream.
 void release(partition_actor_t* self, in_flight_entry& e) {
   auto& st = self->state;
-  st.clock.released(e.watermark);
-  if (!e.outputs.empty()) {
-    outputs_msg m;
-    m.producer = st.cfg->key_group;
-    m.watermark = st.clock.released();
-    for (auto& tb : e.outputs) {
-      tb.batch.watermark = e.watermark;
-      auto ptr = std::make_shared<const dataflow::record_batch>(std::move(tb.batch));
-      st.outputs.sent(tb.target, ptr);
-      m.batches.push_back({tb.target, std::move(ptr)});
-    }
-    st.clock.reported();
-    self->send(st.cfg->exchange, std::move(m));
-  } else {
-    report_watermark(self);
-  }
+  release_outputs(self, e.outputs, e.watermark);
   if (!e.acks.empty()) {
     st.inputs.durable(e.acks);
     self->send(st.cfg->exchange, acks_msg{st.cfg->key_group, std::move(e.acks)});
@@ -249,17 +256,21 @@ void close_group(partition_actor_t* self) {
   st.logic->take_log(log);
   auto e = st.entries.close(std::move(log), st.inputs, *st.port, st.outputs, st.clock.watermark());
   if (!e) {
-    // Nothing to journal; the watermark may still have moved.
-    if (!st.in_flight.carry(st.clock.watermark())) {
-      in_flight_entry none;
-      none.watermark = st.clock.watermark();
-      release(self, none);
+    // Nothing to journal; the watermark may still have moved. It rides on
+    // the newest entry in flight unless that entry's outputs left already.
+    if (st.cfg->release_early || !st.in_flight.carry(st.clock.watermark())) {
+      std::vector<target_batch> none;
+      release_outputs(self, none, st.clock.watermark());
     }
     return check_end(self);
   }
   if (st.cfg->journal) {
     self->send(st.cfg->journal_actor, append_atom::value, st.pid, st.epoch, e->held.seq,
                std::move(e->body));
+    // Sent after the entry: the consumers' entries reach the same journal
+    // later, so they commit in the same transaction or a later one.
+    if (st.cfg->release_early)
+      release_outputs(self, e->held.outputs, e->held.watermark);
     st.in_flight.push(std::move(e->held));
   } else {
     release(self, e->held);

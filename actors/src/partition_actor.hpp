@@ -19,6 +19,9 @@ struct partition_config {
   uint32_t key_group = 0;   ///< its index within the stage
   std::string op_name;      ///< for logs and errors
   bool journal = true;      ///< false: snapshots only
+  /// Outputs leave before their entry is durable: every consumer is a
+  /// partition on the same journal (see spawn_partition).
+  bool release_early = false;
   uint64_t snapshot_every_entries = 1000;
   uint64_t snapshot_interval_ms = 10'000; ///< also when it has gone quiet
   size_t window_bytes = size_t{256} << 10; ///< outputs unacknowledged before it pauses
@@ -34,7 +37,15 @@ struct partition_config {
 /// its high-water marks, then processes the deliveries of its exchange. Each
 /// group of inputs becomes one journal entry holding the state changes, the
 /// outputs with their channel seqs, and the new input positions; acks and
-/// outputs leave only once the entry is durable. When user code throws, it
+/// outputs leave only once the entry is durable. With `release_early` the
+/// outputs leave as soon as the entry is on its way to the journal: a
+/// consumer on the same journal journals their effect in the same SQLite
+/// transaction or a later one, so nothing durable can depend on an entry
+/// that is not; acks, and outputs to sinks or to other journals, still
+/// wait for durability (DESIGN.md invariant 2). The journal cannot refuse
+/// such an entry: a successor is spawned only once its predecessor is down,
+/// so the predecessor's entries reach the journal before the successor's
+/// recovery takes a new epoch. When user code throws, it
 /// tells `supervisor` (failed_atom, key group, text) and exits with an error.
 caf::actor spawn_partition(caf::actor_system& sys, std::shared_ptr<const partition_config> cfg,
                            caf::actor supervisor);

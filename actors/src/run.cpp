@@ -152,6 +152,11 @@ run_result execute(job& j) {
   for (uint32_t s = 1; s <= keyed; ++s) {
     auto& stage = g.keyed[s - 1];
     auto instances = pl.stage(s).instances;
+    // One journal serves every partition of this node: a stage whose
+    // outputs all go to keyed stages may release them before they are durable.
+    bool release_early = cfg.journal;
+    for (auto& edge : pl.stage(s).outputs)
+      release_early = release_early && pl.stage(edge.stage).kind == stage_plan::keyed;
     for (uint32_t i = 0; i < instances; ++i) {
       auto range = pl.indexes_of(s, i);
       std::vector<std::shared_ptr<const partition_config>> cfgs;
@@ -162,6 +167,7 @@ run_result execute(job& j) {
         pc->key_group = kg;
         pc->op_name = stage.name;
         pc->journal = cfg.journal;
+        pc->release_early = release_early;
         pc->snapshot_every_entries = cfg.snapshot_every_entries;
         pc->snapshot_interval_ms = cfg.snapshot_interval_ms;
         pc->window_bytes = std::max(min_index_window_bytes, instance_window / range.size());
