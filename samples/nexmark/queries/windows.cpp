@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <unordered_map>
@@ -60,13 +62,13 @@ int64_t bucket_of(const bid_core& b) {
 /// A window's end does no work that grows with its bids. Summing five panes
 /// per auction there, and removing the oldest pane, cost ~300 ns per (pane,
 /// auction) at the moment every bucket's window closed: most of q5's
-/// latency. Instead each bucket keeps the counts of its first open window
-/// and their leaders as bids arrive (`open_window`: not state, rebuilt from
-/// the panes when an incarnation first touches the bucket); the window's
-/// end only emits its leaders, and the window moves on by one pane at the
-/// bucket's next bid, after the result has left (the partition closes a
-/// journal group when timers emit). Expired panes leave the state a few
-/// entries per bid.
+/// latency. Instead each bucket keeps its first open window counted, with
+/// its leaders, as bids arrive, and counts the window after it ahead of
+/// time, a few pane entries per bid (`bucket_windows`: not state, rebuilt
+/// from the panes when an incarnation first touches the bucket). The
+/// window's end only emits its leaders; at the bucket's next bid the
+/// counted next window takes over. Expired panes, and the counts of a
+/// window that closed, leave a few entries per bid.
 struct bucket_panes {
   using pane_auction = std::pair<int64_t, int64_t>; ///< pane start, auction
   eddy::map_state<pane_auction, int64_t> panes;     ///< -> bids
@@ -77,22 +79,22 @@ struct bucket_panes {
     if (expired(start, wm))
       return; // late: every window of its pane has closed
     // Before any watermark no window has an end yet: the first timer counts the panes.
-    auto* w = wm == eddy::min_time ? nullptr : &window_ending(ctx, first_open_end(wm));
+    auto* w = wm == eddy::min_time ? nullptr : &windows_ending(ctx, first_open_end(wm));
     pane_auction at{start, b.auction};
     auto* count = panes.get(at);
     if (!count && !holds_pane(start))
       ctx.timers().at_event_time(first_open_end(start, wm) - 1);
     panes.put(at, count ? *count + 1 : 1);
     if (w) {
-      if (w->holds(start))
-        w->add(b.auction, 1);
-      drop_panes_before(w->end - ten_seconds, 2);
+      w->bid(at);
+      w->count_ahead(panes.entries(), ahead_per_bid);
+      drop_panes_before(w->now.end - ten_seconds, 2);
     }
   }
 
   void on_timer(int64_t ts, eddy::context<auction_count>& ctx) {
     auto end = ts + 1;
-    auto& w = window_ending(ctx, end);
+    auto& w = windows_ending(ctx, end).now;
     for (auto auction : w.leaders)
       ctx.emit(auction_count{auction, {end - ten_seconds, end}, w.most}, ts);
     // The next window holding a pane that is not expired: skips idle stretches.
@@ -107,7 +109,14 @@ struct bucket_panes {
   }
 
 private:
+  /// Pane entries a bid adds to the next window (and counts of a closed
+  /// window it frees): a bucket's bids in one pane outnumber the entries of
+  /// the four panes the next window shares with the current one, so the
+  /// count is done before the window it counts is due.
+  static constexpr size_t ahead_per_bid = 2;
+
   /// A window's counts per auction so far and the auctions with the most.
+  /// Counts only grow: a window is counted from its panes, never shifted.
   struct open_window {
     int64_t end = INT64_MIN;
     std::unordered_map<int64_t, int64_t> bids; ///< auction -> bids in the window
@@ -120,18 +129,11 @@ private:
     void add(int64_t auction, int64_t n) {
       lead(auction, bids[auction] += n);
     }
-    /// Recounts the leaders (after counts went down) and drops zeros.
     void recount() {
       most = 0;
       leaders.clear();
-      for (auto it = bids.begin(); it != bids.end();) {
-        if (it->second == 0) {
-          it = bids.erase(it);
-        } else {
-          lead(it->first, it->second);
-          ++it;
-        }
-      }
+      for (auto& [auction, n] : bids)
+        lead(auction, n);
     }
 
   private:
@@ -146,31 +148,74 @@ private:
     }
   };
 
+  /// A bucket's first open window, counted, and the one after it, counted
+  /// ahead from the pane entries up to `ahead` (entries past it are counted
+  /// when the count reaches them; bids to entries before it go straight in).
+  struct bucket_windows {
+    open_window now;
+    open_window next;                   ///< ends 2 s after `now`
+    std::optional<pane_auction> ahead;  ///< next's first entry not counted; none: done
+    std::unordered_map<int64_t, int64_t> closed; ///< counts of the window before `now`, being freed
+
+    void bid(const pane_auction& at) {
+      if (now.holds(at.first))
+        now.add(at.second, 1);
+      if (next.holds(at.first) && (!ahead || at < *ahead))
+        next.add(at.second, 1);
+    }
+
+    /// Counts up to `budget` entries of `all` into the next window, and
+    /// frees as many counts of the closed one.
+    template <class Panes>
+    void count_ahead(const Panes& all, size_t budget) {
+      for (size_t i = 0; i < budget && !closed.empty(); ++i)
+        closed.erase(closed.begin());
+      if (!ahead)
+        return;
+      auto it = all.lower_bound(*ahead);
+      for (; it != all.end() && it->first.first < next.end && budget > 0; ++it, --budget)
+        next.bids[it->first.second] += it->second;
+      if (it == all.end() || it->first.first >= next.end) {
+        ahead.reset();
+        next.recount();
+      } else {
+        ahead = it->first;
+      }
+    }
+
+    /// `now` is counted for the window ending at `end`: the next one starts counting.
+    void count_next() {
+      next = open_window{};
+      next.end = now.end + two_seconds;
+      ahead = pane_auction{next.end - ten_seconds, INT64_MIN};
+    }
+  };
+
   static bool expired(int64_t pane_start, int64_t watermark) {
     return pane_start + ten_seconds - 1 <= watermark;
   }
 
-  /// This bucket's window ending at `end`: the one it holds moved on by a
-  /// pane (its oldest out, the next in), or counted from the panes.
-  open_window& window_ending(eddy::context<auction_count>& ctx, int64_t end) {
+  /// This bucket's windows, the first ending at `end`: the next window
+  /// counted ahead takes over, or the window is counted from the panes.
+  bucket_windows& windows_ending(eddy::context<auction_count>& ctx, int64_t end) {
     auto& w = windows_[ctx.key<int64_t>()];
-    if (w.end == end)
+    if (w.now.end == end)
       return w;
     auto& all = panes.entries();
-    auto add_pane = [&](int64_t start, int64_t sign) {
-      for (auto it = all.lower_bound({start, INT64_MIN}); it != all.end() && it->first.first == start; ++it)
-        w.bids[it->first.second] += sign * it->second;
-    };
-    if (w.end != INT64_MIN && end == w.end + two_seconds) {
-      add_pane(w.end - ten_seconds, -1);
-      add_pane(w.end, +1);
+    if (w.now.end != INT64_MIN && end == w.next.end) {
+      w.count_ahead(all, SIZE_MAX); // what its bids left to count
+      w.closed.clear();             // rare: the bids did not free it all
+      w.closed = std::move(w.now.bids);
+      w.now = std::move(w.next);
     } else {
-      w.bids.clear();
-      for (auto start = end - ten_seconds; start < end; start += two_seconds)
-        add_pane(start, +1);
+      w.now = open_window{};
+      w.now.end = end;
+      for (auto it = all.lower_bound({end - ten_seconds, INT64_MIN});
+           it != all.end() && it->first.first < end; ++it)
+        w.now.bids[it->first.second] += it->second;
+      w.now.recount();
     }
-    w.end = end;
-    w.recount();
+    w.count_next();
     return w;
   }
 
@@ -201,7 +246,7 @@ private:
     return end;
   }
 
-  std::unordered_map<int64_t, open_window> windows_; ///< by bucket
+  std::unordered_map<int64_t, bucket_windows> windows_; ///< by bucket
 };
 
 /// Per window: the auctions with the most bids, emitted when it closes.
