@@ -95,4 +95,10 @@ uint32_t plan::flat_of(uint32_t s, uint32_t consumer_stage, uint32_t index) cons
   return st.flat_size;
 }
 
+bool plan::feeds_only_keyed_stages(uint32_t s) const {
+  auto& outputs = stage(s).outputs;
+  return std::all_of(outputs.begin(), outputs.end(),
+                     [&](const edge_plan& e) { return stage(e.stage).kind == stage_plan::keyed; });
+}
+
 } // namespace eddy::actors

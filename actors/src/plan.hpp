@@ -89,6 +89,11 @@ public:
   /// route a record to the same sink instance again.
   std::vector<uint32_t> port_offsets(uint32_t s, uint32_t index) const;
 
+  /// Whether every output edge of stage `s` goes to a keyed stage (none to
+  /// a sink): on one journal, such a stage's outputs may leave before their
+  /// entry is durable (partition_config::release_early).
+  bool feeds_only_keyed_stages(uint32_t s) const;
+
   /// Exchanges of the whole plan, numbered (stage, instance) flat: the
   /// number of stage `s`'s instance 0.
   uint32_t exchange_id(uint32_t s, uint32_t instance) const {

@@ -154,9 +154,7 @@ run_result execute(job& j) {
     auto instances = pl.stage(s).instances;
     // One journal serves every partition of this node: a stage whose
     // outputs all go to keyed stages may release them before they are durable.
-    bool release_early = cfg.journal;
-    for (auto& edge : pl.stage(s).outputs)
-      release_early = release_early && pl.stage(edge.stage).kind == stage_plan::keyed;
+    bool release_early = cfg.journal && pl.feeds_only_keyed_stages(s);
     for (uint32_t i = 0; i < instances; ++i) {
       auto range = pl.indexes_of(s, i);
       std::vector<std::shared_ptr<const partition_config>> cfgs;

@@ -95,9 +95,11 @@ BOOST_AUTO_TEST_CASE(a_slow_sink_keeps_memory_bounded_while_the_source_waits) {
   BOOST_TEST(growth > 0);
   // Without credit the mailboxes would take in most of the 200 MB. With it:
   // the channel budget (16 MiB: 8 at the source, 512 KiB per partition),
-  // plus malloc's per-thread arenas (measured with the former 4 MiB source
-  // window: 37-41 MiB with MALLOC_ARENA_MAX=1, 47-68 MiB without).
-  BOOST_TEST(growth < 100 * 1024);
+  // the entries not yet durable that hold outputs, plus malloc's per-thread
+  // arenas (measured with the former 4 MiB source window: 37-41 MiB with
+  // MALLOC_ARENA_MAX=1, 47-68 MiB without; on 2026-12-02 at 33e272e and
+  // after it alike: 77-85 MiB with MALLOC_ARENA_MAX=1, 88-109 MiB without).
+  BOOST_TEST(growth < 128 * 1024);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -145,6 +145,16 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(few.stage(3).instances == 4u); // capped at the key groups
 }
 
+BOOST_AUTO_TEST_CASE(only_a_keyed_stage_whose_outputs_all_go_to_keyed_stages_feeds_only_keyed_stages) {
+  auto chained = test::chain(3);
+  auto p = actors::plan::of(chained, 128, 2);
+  BOOST_TEST(p.feeds_only_keyed_stages(1));
+  BOOST_TEST(p.feeds_only_keyed_stages(2));
+  BOOST_TEST(!p.feeds_only_keyed_stages(3)); // into the sink
+  auto sides = test::with_side_outputs();
+  BOOST_TEST(!actors::plan::of(sides, 128, 2).feeds_only_keyed_stages(1)); // side outputs to sinks
+}
+
 BOOST_AUTO_TEST_CASE(instances_own_contiguous_ranges_that_cover_every_index_once) {
   for_every_plan([](const actors::plan& p, const setting&) {
     for (uint32_t s = 0; s < p.stages().size(); ++s) {

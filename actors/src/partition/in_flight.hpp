@@ -3,6 +3,8 @@
 // Persist before effect (DESIGN.md invariant 2): the acks and outputs of a
 // group of inputs leave only once its journal entry is durable, so they
 // wait here with the entry, in the order the journal makes them durable.
+// (Outputs to keyed stages on the same journal leave at once and wait
+// nowhere: partition_actor.hpp, release_early.)
 
 #include <cstdint>
 #include <deque>
