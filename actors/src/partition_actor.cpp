@@ -205,13 +205,19 @@ void report_watermark(partition_actor_t* self) {
   self->send(st.cfg->exchange, std::move(m));
 }
 
-/// Sends outputs downstream with the watermark `wm` they were produced at,
-/// or the watermark alone (at most once per watermark interval).
+/// Releases watermark `wm` with no outputs before it: reported at most once
+/// per watermark interval.
+void release_watermark(partition_actor_t* self, int64_t wm) {
+  self->state.clock.released(wm);
+  report_watermark(self);
+}
+
+/// Sends outputs downstream with the watermark `wm` they were produced at.
 void release_outputs(partition_actor_t* self, std::vector<target_batch>& outputs, int64_t wm) {
   auto& st = self->state;
-  st.clock.released(wm);
   if (outputs.empty())
-    return report_watermark(self);
+    return release_watermark(self, wm);
+  st.clock.released(wm);
   outputs_msg m;
   m.producer = st.cfg->key_group;
   m.watermark = st.clock.released();
@@ -258,10 +264,8 @@ void close_group(partition_actor_t* self) {
   if (!e) {
     // Nothing to journal; the watermark may still have moved. It rides on
     // the newest entry in flight unless that entry's outputs left already.
-    if (st.cfg->release_early || !st.in_flight.carry(st.clock.watermark())) {
-      std::vector<target_batch> none;
-      release_outputs(self, none, st.clock.watermark());
-    }
+    if (st.cfg->release_early || !st.in_flight.carry(st.clock.watermark()))
+      release_watermark(self, st.clock.watermark());
     return check_end(self);
   }
   if (st.cfg->journal) {

@@ -183,11 +183,11 @@ private:
       }
     }
 
-    /// `now` is counted for the window ending at `end`: the next one starts counting.
-    void count_next() {
+    /// Starts counting the window ending at `end` as the next one.
+    void count_next(int64_t end) {
       next = open_window{};
-      next.end = now.end + two_seconds;
-      ahead = pane_auction{next.end - ten_seconds, INT64_MIN};
+      next.end = end;
+      ahead = pane_auction{end - ten_seconds, INT64_MIN};
     }
   };
 
@@ -196,26 +196,19 @@ private:
   }
 
   /// This bucket's windows, the first ending at `end`: the next window
-  /// counted ahead takes over, or the window is counted from the panes.
+  /// counted ahead takes over, or (first touch, idle stretch) the window is
+  /// counted from the panes here.
   bucket_windows& windows_ending(eddy::context<auction_count>& ctx, int64_t end) {
     auto& w = windows_[ctx.key<int64_t>()];
     if (w.now.end == end)
       return w;
-    auto& all = panes.entries();
-    if (w.now.end != INT64_MIN && end == w.next.end) {
-      w.count_ahead(all, SIZE_MAX); // what its bids left to count
-      w.closed.clear();             // rare: the bids did not free it all
-      w.closed = std::move(w.now.bids);
-      w.now = std::move(w.next);
-    } else {
-      w.now = open_window{};
-      w.now.end = end;
-      for (auto it = all.lower_bound({end - ten_seconds, INT64_MIN});
-           it != all.end() && it->first.first < end; ++it)
-        w.now.bids[it->first.second] += it->second;
-      w.now.recount();
-    }
-    w.count_next();
+    if (end != w.next.end)
+      w.count_next(end);
+    // What the bids left to count, and every count of the closed window.
+    w.count_ahead(panes.entries(), SIZE_MAX);
+    w.closed = std::move(w.now.bids);
+    w.now = std::move(w.next);
+    w.count_next(end + two_seconds);
     return w;
   }
 
