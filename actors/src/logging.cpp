@@ -7,11 +7,15 @@ namespace eddy::actors::log {
 
 namespace {
 
+std::string pattern_for(const std::string& node) {
+  return "%Y-%m-%d %H:%M:%S.%e %^%l%$ " + (node.empty() ? "" : "[" + node + "] ") + "[%n] %v";
+}
+
 std::shared_ptr<spdlog::logger> named(const std::string& name) {
   if (auto existing = spdlog::get(name))
     return existing;
   auto logger = spdlog::stderr_color_mt(name);
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v");
+  logger->set_pattern(pattern_for(""));
   return logger;
 }
 
@@ -25,6 +29,11 @@ std::shared_ptr<spdlog::logger> runtime() {
 std::shared_ptr<spdlog::logger> journal() {
   static auto logger = named("journal");
   return logger;
+}
+
+void node(const std::string& name) {
+  runtime()->set_pattern(pattern_for(name));
+  journal()->set_pattern(pattern_for(name));
 }
 
 void level(const std::string& name) {

@@ -11,6 +11,9 @@ namespace eddy::actors::log {
 std::shared_ptr<spdlog::logger> runtime();
 std::shared_ptr<spdlog::logger> journal();
 
+/// Names this process's node ("coordinator", "worker 2") in every log line.
+void node(const std::string& name);
+
 /// Sets the level of every Eddy logger ("info", "debug", ...).
 void level(const std::string& name);
 

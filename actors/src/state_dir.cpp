@@ -10,7 +10,8 @@ namespace {
 
 constexpr const char* journal_file = "journal.db";
 
-/// The job's shape as its state depends on it: stages and where each output goes.
+} // namespace
+
 std::string shape_of(const job& j) {
   auto& g = j.graph();
   auto edges = [](const std::vector<dataflow::output_edge>& es) {
@@ -25,8 +26,6 @@ std::string shape_of(const job& j) {
     shape += ", k" + std::to_string(i) + " ->" + edges(g.keyed[i].outputs);
   return shape;
 }
-
-} // namespace
 
 expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j) {
   auto& dir = j.config().state_dir;

@@ -12,6 +12,10 @@ namespace eddy::actors {
 /// otherwise it must hold an Eddy journal written by the same job with the
 /// same max key groups and shape. Returns errc::invalid_argument or
 /// errc::corrupt naming the directory, and changes nothing, when it does not.
+/// The job's shape as its state depends on it: stages and where each output
+/// goes ("source -> k0, k0 -> s0").
+std::string shape_of(const job& j);
+
 expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j);
 
 } // namespace eddy::actors

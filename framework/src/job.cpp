@@ -22,6 +22,13 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"channel-budget-mib", "M   MiB all channels together may hold unacknowledged before producers pause (default 16)"},
   {"threads", "N   scheduler threads (default: cores)"},
   {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
+  {"role", "R   local (default: the whole job here), coordinator or worker"},
+  {"listen", "HOST:PORT   coordinator: where workers reach it (default 127.0.0.1:0, any free port)"},
+  {"coordinator", "HOST:PORT   worker: the coordinator to join (required with --role worker)"},
+  {"workers", "N   coordinator: workers the job runs on (default 1)"},
+  {"connect-timeout-ms", "T   worker: give up reaching the coordinator after T ms (default 5000)"},
+  {"heartbeat-ms", "T   cluster: nodes send heartbeats every T ms (default 200)"},
+  {"peer-timeout-ms", "T   cluster: a node silent for T ms is lost (default 2000)"},
 };
 
 const std::set<std::string> boolean_options = {"no-journal", "help"};
@@ -82,7 +89,30 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
   if (!levels.count(config_.log_level))
     errors_.push_back("option --log-level: '" + config_.log_level
                       + "' is not one of trace, debug, info, warn, error, off");
+  parse_cluster_options();
   help_lines_.resize(framework_options.size());
+}
+
+void job::parse_cluster_options() {
+  auto role = arg("role", "local", "");
+  if (role == "coordinator")
+    config_.role = node_role::coordinator;
+  else if (role == "worker")
+    config_.role = node_role::worker;
+  else if (role != "local")
+    errors_.push_back("option --role: '" + role + "' is not one of local, coordinator, worker");
+  config_.listen = arg("listen", config_.listen, "");
+  config_.coordinator = arg("coordinator", "", "");
+  config_.workers = static_cast<uint32_t>(int_arg("workers", 1, 1, 1024));
+  config_.connect_timeout_ms = static_cast<uint64_t>(int_arg("connect-timeout-ms", 5'000, 1, 3'600'000));
+  config_.heartbeat_ms = static_cast<uint64_t>(int_arg("heartbeat-ms", 200, 10, 60'000));
+  config_.peer_timeout_ms = static_cast<uint64_t>(int_arg("peer-timeout-ms", 2'000, 50, 3'600'000));
+  if (config_.peer_timeout_ms <= 2 * config_.heartbeat_ms)
+    errors_.push_back("option --peer-timeout-ms must be more than twice --heartbeat-ms");
+  if (config_.role == node_role::worker && config_.coordinator.empty() && !help_)
+    errors_.push_back("option --coordinator HOST:PORT is required with --role worker");
+  if (config_.role != node_role::worker && !config_.coordinator.empty())
+    errors_.push_back("option --coordinator is for --role worker only");
 }
 
 std::optional<std::string> job::claim(const std::string& name, const std::string& help) {

@@ -37,6 +37,11 @@
 
 namespace eddy {
 
+/// Where a process runs its part of a job (`--role`): every actor here
+/// (`local`), the cluster's coordinator (places tasks, runs none), or one of
+/// its workers. Every node runs the same binary with the same job arguments.
+enum class node_role { local, coordinator, worker };
+
 /// Settings of a job run, from the command line (`--state-dir`, ...).
 struct job_config {
   std::string name;
@@ -67,6 +72,14 @@ struct job_config {
   uint64_t channel_budget_bytes = uint64_t{16} << 20;
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
+  // -- cluster (actors/src/cluster/README.md) --
+  node_role role = node_role::local;
+  std::string listen = "127.0.0.1:0";     ///< coordinator: HOST:PORT it listens on (0: any free port)
+  std::string coordinator;                ///< worker: HOST:PORT of the coordinator
+  uint32_t workers = 1;                   ///< coordinator: workers the job runs on
+  uint64_t connect_timeout_ms = 5'000;    ///< worker: give up reaching the coordinator after this
+  uint64_t heartbeat_ms = 200;            ///< every node: middleman heartbeat interval
+  uint64_t peer_timeout_ms = 2'000;       ///< every node: a peer silent this long is lost
 };
 
 class job;
@@ -293,6 +306,9 @@ public:
   std::string usage() const;
 
 private:
+  /// Reads --role and the options that go with it.
+  void parse_cluster_options();
+
   /// Takes option `--name` out of the unclaimed ones; its value if given.
   std::optional<std::string> claim(const std::string& name, const std::string& help);
 

@@ -1,0 +1,95 @@
+#pragma once
+
+// The messages between a coordinator and its workers (README.md here has
+// the sequence). They cross nodes: each has an `inspect` overload listing
+// every field, and add_cluster_message_types() registers them; the
+// two-process round trip in test/actors/link_messages.test.cpp covers them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+namespace eddy::actors::cluster {
+
+/// worker → coordinator: runs the same job (`fingerprint`), keeps its state
+/// in `state_dir`, and takes connections from its peers at host:port.
+/// `agent` is the worker's node agent, which the coordinator monitors.
+struct join_msg {
+  std::string fingerprint;
+  std::string state_dir;
+  std::string host;
+  uint32_t port = 0;
+  caf::actor agent;
+};
+
+/// coordinator → worker: it may not join; `why` says what differs.
+struct refused_msg {
+  std::string why;
+};
+
+/// coordinator → worker, once every worker joined: its number, the job's
+/// layout (splits and sink instances, fixed at the job's first start) and
+/// where every worker listens, by number.
+struct welcome_msg {
+  uint32_t worker = 0;
+  uint32_t workers = 0;
+  uint32_t split_hint = 1;
+  std::vector<std::string> splits;
+  std::vector<uint32_t> sink_instances;
+  std::vector<std::string> hosts;
+  std::vector<uint32_t> ports;
+};
+
+/// worker → coordinator: connected to the workers numbered below it and
+/// spawned its exchanges (by plan::exchange_id; null where another worker runs one).
+struct exchanges_msg {
+  uint32_t worker = 0;
+  std::vector<caf::actor> exchanges;
+};
+
+/// coordinator → workers: every exchange of the plan. A worker connects its
+/// keyed exchanges to them and answers (ready_atom, worker).
+struct peers_msg {
+  std::vector<caf::actor> exchanges;
+};
+
+/// (ready_atom, uint32 worker): its keyed exchanges know all their peers.
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+/// (go_atom): every keyed exchange of the cluster is ready: start sources,
+/// sinks and partitions.
+using go_atom = caf::atom_constant<caf::atom("go")>;
+/// (stop_atom, int32 exit code, std::string why): the job ended or failed; stop and exit.
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_msg& x) {
+  return f(caf::meta::type_name("eddy.join"), x.fingerprint, x.state_dir, x.host, x.port, x.agent);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, refused_msg& x) {
+  return f(caf::meta::type_name("eddy.refused"), x.why);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, welcome_msg& x) {
+  return f(caf::meta::type_name("eddy.welcome"), x.worker, x.workers, x.split_hint, x.splits,
+           x.sink_instances, x.hosts, x.ports);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, exchanges_msg& x) {
+  return f(caf::meta::type_name("eddy.exchanges"), x.worker, x.exchanges);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peers_msg& x) {
+  return f(caf::meta::type_name("eddy.peers"), x.exchanges);
+}
+
+/// Registers the messages above with `cfg`.
+void add_cluster_message_types(caf::actor_system_config& cfg);
+
+} // namespace eddy::actors::cluster

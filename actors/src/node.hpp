@@ -1,0 +1,72 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "eddy/job.hpp"
+#include "eddy/journal/sqlite_journal.hpp"
+#include "job_layout.hpp"
+#include "message_counters.hpp"
+#include "placement.hpp"
+#include "plan.hpp"
+
+namespace eddy::actors {
+
+/// What one node needs to run its share of a job.
+struct node_setup {
+  job* j = nullptr;
+  std::shared_ptr<const plan> the_plan;
+  placement where;
+  uint32_t node = 0; ///< this node's number in `where`
+  job_layout layout;
+  std::shared_ptr<journal::sqlite_journal> journal; ///< this node's state
+  caf::actor reports_to; ///< gets done, failed and progress from the node's actors
+  std::shared_ptr<message_counters> counters;
+};
+
+/// The runtime actors of one node: its journal, and the sources, keyed
+/// exchanges (with their supervisors and partitions) and sinks `where`
+/// places on it. Started in two steps, so that in a cluster every keyed
+/// exchange of every node knows its peers before anything sends to it.
+/// `self` monitors every actor spawned here.
+class node_actors {
+public:
+  /// Spawns the journal, and the sources, keyed exchanges and sinks of this
+  /// node, waiting for their peers.
+  node_actors(caf::scoped_actor& self, node_setup setup);
+
+  /// This node's exchanges by plan::exchange_id; null where another node runs it.
+  const std::vector<caf::actor>& exchanges() const noexcept {
+    return local_;
+  }
+
+  /// Tells the keyed exchanges every exchange of the plan (by exchange id):
+  /// from now on they take frames and greetings.
+  void connect_keyed(caf::scoped_actor& self, const std::vector<caf::actor>& all);
+
+  /// Tells the sources and sinks every exchange, so they start, and spawns
+  /// the partitions under one operator supervisor per keyed instance.
+  void start(caf::scoped_actor& self, const std::vector<caf::actor>& all);
+
+  /// Sinks on this node: each says done_atom once.
+  size_t sinks() const noexcept {
+    return sinks_.size();
+  }
+
+  /// Kills every actor of the node, the journal last: pending groups are
+  /// lost, as they would be in a crash.
+  void stop(caf::scoped_actor& self);
+
+private:
+  void spawn_partitions(caf::scoped_actor& self);
+
+  node_setup setup_;
+  size_t instance_window_ = 0;
+  caf::actor journal_;
+  std::vector<caf::actor> local_; ///< by exchange id
+  std::vector<caf::actor> sources_, keyed_, sinks_, supervisors_;
+};
+
+} // namespace eddy::actors
