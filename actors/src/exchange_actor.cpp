@@ -2,6 +2,7 @@
 
 #include "actor_support.hpp"
 #include "protocol.hpp"
+#include "until_init.hpp"
 #include "send_upstream.hpp"
 #include "transport/inbound.hpp"
 #include "transport/outbound.hpp"
@@ -169,13 +170,13 @@ caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
   st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms, steady_ms());
   st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance);
   st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
-  return {
+  return caf::message_handler{
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);
       self->become(running(self));
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
-    },
-  };
+    }
+  }.or_else(kept_until_init());
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "eddy/journal/sqlite_journal.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
+#include "until_init.hpp"
 #include "records_codec.hpp"
 #include "send_upstream.hpp"
 #include "transport/inbound.hpp"
@@ -212,12 +213,12 @@ caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
     return {};
   }
   st.runner = std::move(*runner);
-  return {
+  return caf::message_handler{
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);
       start(self);
-    },
-  };
+    }
+  }.or_else(kept_until_init());
 }
 
 } // namespace

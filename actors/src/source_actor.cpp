@@ -10,6 +10,7 @@
 #include "eddy/journal/sqlite_journal.hpp"
 #include "logging.hpp"
 #include "protocol.hpp"
+#include "until_init.hpp"
 #include "records_codec.hpp"
 #include "transport/outbound.hpp"
 #include "transport/outbox.hpp"
@@ -330,12 +331,12 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
   }
   st.out = std::make_unique<outbound>(p, 0, st.cfg.instance);
   st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
-  return {
+  return caf::message_handler{
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);
       start(self);
-    },
-  };
+    }
+  }.or_else(kept_until_init());
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 #include "placement.hpp"
 #include "progress.hpp"
 #include "protocol.hpp"
+#include "shutdown.hpp"
 #include "state_dir.hpp"
 #include "worker_slots.hpp"
 
@@ -250,6 +251,19 @@ private:
   std::string fingerprint_ = job_fingerprint(j_);
 };
 
+/// The coordinator's life in actor system `sys`, which outlives every actor here.
+run_result run_node(job& j, caf::actor_system& sys, const endpoint& at, job_layout layout,
+                    worker_slots slots) {
+  caf::scoped_actor self{sys};
+  auto listening = listen(sys, caf::actor_cast<caf::actor>(self), at);
+  if (!listening)
+    return bad_input(listening.error().message());
+  // The launcher reads this line for the address.
+  log::runtime()->info("coordinator of job {} listening on {}", j.config().name, listening->text());
+  coordinator c{j, self, std::move(slots), std::move(layout)};
+  return c.run();
+}
+
 } // namespace
 
 run_result run_coordinator(job& j) {
@@ -268,17 +282,11 @@ run_result run_coordinator(job& j) {
   auto slots = worker_slots::open(**jn, cfg.workers);
   if (!slots)
     return bad_input(where + ": " + slots.error().message());
-
   auto sys_cfg = node_system_config(cfg);
-  caf::actor_system sys{*sys_cfg};
-  caf::scoped_actor self{sys};
-  auto listening = listen(sys, caf::actor_cast<caf::actor>(self), *at);
-  if (!listening)
-    return bad_input(listening.error().message());
-  // The launcher reads this line for the address.
-  log::runtime()->info("coordinator of job {} listening on {}", cfg.name, listening->text());
-  coordinator c{j, self, std::move(*slots), std::move(*layout)};
-  return c.run();
+  auto sys = std::make_unique<caf::actor_system>(*sys_cfg);
+  auto result = run_node(j, *sys, *at, std::move(*layout), std::move(*slots));
+  shut_down(std::move(sys), result.exit_code, std::chrono::seconds(3));
+  return result;
 }
 
 } // namespace eddy::actors::cluster

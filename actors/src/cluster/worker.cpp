@@ -12,6 +12,7 @@
 #include "node.hpp"
 #include "node_system.hpp"
 #include "protocol.hpp"
+#include "shutdown.hpp"
 #include "state_dir.hpp"
 
 namespace eddy::actors::cluster {
@@ -159,6 +160,20 @@ private:
   std::vector<caf::actor> peers_; ///< handles to the peers' agents keep their connections
 };
 
+/// The worker's life in actor system `sys`, which outlives every actor here.
+run_result run_node(job& j, caf::actor_system& sys, const endpoint& coordinator_at,
+                    const endpoint& listen_at, std::shared_ptr<journal::sqlite_journal> jn) {
+  caf::scoped_actor self{sys};
+  auto listening = listen(sys, caf::actor_cast<caf::actor>(self), listen_at);
+  if (!listening)
+    return bad_input(listening.error().message());
+  auto coordinator = connect(sys, coordinator_at, std::chrono::milliseconds(j.config().connect_timeout_ms));
+  if (!coordinator)
+    return bad_input("cannot reach the coordinator: " + coordinator.error().message());
+  worker w{j, self, *coordinator, std::move(jn)};
+  return w.run(*listening);
+}
+
 } // namespace
 
 run_result run_worker(job& j) {
@@ -174,16 +189,10 @@ run_result run_worker(job& j) {
   if (!jn)
     return bad_input(jn.error().message());
   auto sys_cfg = node_system_config(cfg);
-  caf::actor_system sys{*sys_cfg};
-  caf::scoped_actor self{sys};
-  auto listening = listen(sys, caf::actor_cast<caf::actor>(self), *listen_at);
-  if (!listening)
-    return bad_input(listening.error().message());
-  auto coordinator = connect(sys, *coordinator_at, std::chrono::milliseconds(cfg.connect_timeout_ms));
-  if (!coordinator)
-    return bad_input("cannot reach the coordinator: " + coordinator.error().message());
-  worker w{j, self, *coordinator, *jn};
-  return w.run(*listening);
+  auto sys = std::make_unique<caf::actor_system>(*sys_cfg);
+  auto result = run_node(j, *sys, *coordinator_at, *listen_at, *jn);
+  shut_down(std::move(sys), result.exit_code, std::chrono::seconds(3));
+  return result;
 }
 
 } // namespace eddy::actors::cluster

@@ -1,0 +1,295 @@
+// Clusters of real processes on loopback, started with scripts/eddy-cluster:
+// a coordinator and three workers write what the local mode writes; a worker
+// or the coordinator killed with SIGKILL, or stopped with SIGSTOP past the
+// peer timeout, stops the job with a message naming it, and the cluster
+// started again completes it exactly once; bad peers get clear errors.
+
+#include "integration/cluster/launcher.hpp"
+#include "integration/nexmark/sql_oracle.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+#include <fstream>
+#include <random>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using eddy::test::launched_cluster;
+using eddy::test::lines_of;
+using eddy::test::slurp;
+using eddy::test::tail_of;
+using eddy::test::temp_dir;
+
+namespace {
+
+const std::string wordcount = EDDY_WORDCOUNT_BINARY;
+const std::string fraud_detection = EDDY_FRAUD_DETECTION_BINARY;
+const std::string nexmark = EDDY_NEXMARK_BINARY;
+
+/// The lines of `file`, sorted; a changelog (`+`/`-` lines, nexmark q18)
+/// folded into the table it leaves, whose order of updates depends on how
+/// the parallel source instances interleave.
+std::vector<std::string> sorted_lines(const fs::path& file) {
+  auto lines = lines_of(slurp(file));
+  if (!lines.empty() && lines.front().rfind("+\t", 0) == 0)
+    lines = eddy::test::nexmark::fold_changelog(lines).rows;
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+/// Runs `job` in the local mode with its own state; the sorted lines of `output`.
+std::vector<std::string> local_run(const temp_dir& tmp, const std::string& name,
+                                   std::vector<std::string> job, const fs::path& output) {
+  job.insert(job.end(), {"--state-dir", (tmp / (name + ".local-state")).string()});
+  auto st = eddy::test::run(job, tmp / (name + ".local.out"), tmp / (name + ".local.err"));
+  BOOST_REQUIRE_MESSAGE(st.exited_with(0), name << " local: " << st.describe() << ": "
+                                                 << tail_of(tmp / (name + ".local.err")));
+  return sorted_lines(output);
+}
+
+void write_words(const fs::path& file, size_t lines) {
+  std::mt19937_64 gen{7};
+  std::ofstream out{file};
+  for (size_t i = 0; i < lines; ++i) {
+    for (int w = 0; w < 8; ++w)
+      out << (w ? " " : "") << "w" << gen() % 2000;
+    out << "\n";
+  }
+}
+
+/// The job arguments of nexmark `query` over `events` generated events into `output`.
+std::vector<std::string> nexmark_job(const std::string& query, uint64_t events, const fs::path& output) {
+  return {nexmark, "run", "--query", query, "--events", std::to_string(events), "--seed", "3",
+          "--output", output.string(), "--parallelism", "3", "--rate", "1000"};
+}
+
+/// Runs `job` on 3 workers and checks it ends with exit 0 and `output` as the local mode's.
+void check_like_local(const temp_dir& tmp, const std::string& name, std::vector<std::string> job,
+                      const fs::path& output, const fs::path& local_output) {
+  auto local_job = job;
+  std::replace(local_job.begin(), local_job.end(), output.string(), local_output.string());
+  auto expected = local_run(tmp, name, local_job, local_output);
+  launched_cluster c{tmp / name, 3, job};
+  BOOST_REQUIRE_MESSAGE(c.started(), name << ": " << c.start_error());
+  auto st = c.wait();
+  BOOST_TEST_REQUIRE(st.exited_with(0), name << ": " << st.describe() << ": " << tail_of(tmp / name / "coordinator.log"));
+  auto got = sorted_lines(output);
+  BOOST_TEST(!got.empty(), name << " wrote nothing");
+  BOOST_TEST((got == expected), name << ": " << got.size() << " lines on 3 workers, " << expected.size() << " in the local mode");
+  for (auto node : {"worker-1", "worker-2", "worker-3"})
+    BOOST_TEST(c.exit_of(node) == "0", name << " " << node << " exited with " << c.exit_of(node));
+}
+
+/// Waits until the job on `c` has read some input, so a kill lands while it runs.
+void await_progress(const launched_cluster& c) {
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (c.log("coordinator").find("input values") == std::string::npos
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+}
+
+/// Starts `c` again after a failure and checks it completes with `expected`.
+void check_restart_completes(launched_cluster& c, const fs::path& output,
+                             const std::vector<std::string>& expected) {
+  c.start();
+  BOOST_REQUIRE_MESSAGE(c.started(), "restart: " << c.start_error());
+  auto st = c.wait();
+  BOOST_TEST_REQUIRE(st.exited_with(0), "restart: " << st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
+  auto got = sorted_lines(output);
+  BOOST_TEST((got == expected), got.size() << " lines after the restart, " << expected.size() << " in the local mode");
+}
+
+/// Keeps `tmp` for a post-mortem when the test case has failed, also after a
+/// fatal assertion left it early.
+struct keep_on_failure {
+  temp_dir& tmp;
+  ~keep_on_failure() {
+    }
+};
+
+/// A port on 127.0.0.1 that nobody listens on (bound, then closed).
+uint16_t closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster)
+
+BOOST_AUTO_TEST_CASE(three_workers_write_what_the_local_mode_writes) {
+  temp_dir tmp{"eddy-cluster-like-local"};
+  keep_on_failure keep{tmp};
+  write_words(tmp / "words.txt", 20'000);
+  check_like_local(tmp, "wordcount",
+                   {wordcount, "--input", (tmp / "words.txt").string(), "--output",
+                    (tmp / "counts.tsv").string(), "--parallelism", "3"},
+                   tmp / "counts.tsv", tmp / "counts.local.tsv");
+  auto gen = eddy::test::run({fraud_detection, "generate", "--accounts", "500", "--transactions", "100000",
+                              "--seed", "5", "--max-delay-ms", "500", "--out", (tmp / "tx.csv").string()},
+                             tmp / "gen.out", tmp / "gen.err");
+  BOOST_REQUIRE(gen.exited_with(0));
+  check_like_local(tmp, "fraud_detection",
+                   {fraud_detection, "run", "--input", (tmp / "tx.csv").string(), "--output",
+                    (tmp / "alerts.tsv").string(), "--max-out-of-orderness-ms", "500", "--parallelism", "3"},
+                   tmp / "alerts.tsv", tmp / "alerts.local.tsv");
+  for (auto q : {"q5", "q18"})
+    check_like_local(tmp, q, nexmark_job(q, 200'000, tmp / (std::string{q} + ".tsv")),
+                     tmp / (std::string{q} + ".tsv"), tmp / (std::string{q} + ".local.tsv"));
+}
+
+BOOST_AUTO_TEST_CASE(a_sigkilled_worker_stops_the_job_naming_it_and_a_restart_completes_it_exactly_once) {
+  temp_dir tmp{"eddy-cluster-kill-worker"};
+  keep_on_failure keep{tmp};
+  auto job = nexmark_job("q5", 6'000'000, tmp / "q5.tsv");
+  auto local = job;
+  local[9] = (tmp / "q5.local.tsv").string();
+  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  launched_cluster c{tmp / "c", 3, job};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  await_progress(c);
+  BOOST_REQUIRE(c.alive("worker-2"));
+  ::kill(c.pid_of("worker-2"), SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  BOOST_TEST_REQUIRE(c.exited_within("coordinator", 10s));
+  BOOST_TEST_MESSAGE("the coordinator stopped the job " << eddy::test::ms(std::chrono::steady_clock::now() - killed) << " ms after the kill");
+  BOOST_TEST(c.exit_of("coordinator") == "1");
+  BOOST_TEST(c.log("coordinator").find("worker 2 (127.0.0.1:") != std::string::npos, tail_of(c.dir() / "coordinator.log"));
+  for (auto node : {"worker-1", "worker-3"}) {
+    BOOST_TEST(c.exited_within(node, 10s), node);
+    BOOST_TEST(c.exit_of(node) == "1", node);
+  }
+  check_restart_completes(c, tmp / "q5.tsv", expected);
+}
+
+BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_completes_the_job_exactly_once) {
+  temp_dir tmp{"eddy-cluster-kill-coordinator"};
+  keep_on_failure keep{tmp};
+  auto job = nexmark_job("q5", 6'000'000, tmp / "q5.tsv");
+  auto local = job;
+  local[9] = (tmp / "q5.local.tsv").string();
+  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  launched_cluster c{tmp / "c", 3, job};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  await_progress(c);
+  ::kill(c.pid_of("coordinator"), SIGKILL);
+  for (auto node : {"worker-1", "worker-2", "worker-3"}) {
+    BOOST_TEST_REQUIRE(c.exited_within(node, 10s), node);
+    BOOST_TEST(c.exit_of(node) == "1", node);
+    BOOST_TEST(c.log(node).find("lost the coordinator") != std::string::npos, node);
+  }
+  check_restart_completes(c, tmp / "q5.tsv", expected);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_stopped_past_the_peer_timeout_is_lost_and_exits_once_it_continues) {
+  temp_dir tmp{"eddy-cluster-stop-worker"};
+  keep_on_failure keep{tmp};
+  auto job = nexmark_job("q5", 6'000'000, tmp / "q5.tsv");
+  job.insert(job.end(), {"--peer-timeout-ms", "1000"});
+  auto local = job;
+  local[9] = (tmp / "q5.local.tsv").string();
+  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  launched_cluster c{tmp / "c", 3, job};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  await_progress(c);
+  auto stopped = c.pid_of("worker-3");
+  ::kill(stopped, SIGSTOP);
+  auto at = std::chrono::steady_clock::now();
+  BOOST_TEST_REQUIRE(c.exited_within("coordinator", 15s));
+  auto noticed = std::chrono::steady_clock::now() - at;
+  BOOST_TEST_MESSAGE("the coordinator noticed the stopped worker after " << eddy::test::ms(noticed) << " ms");
+  BOOST_TEST(c.exit_of("coordinator") == "1");
+  BOOST_TEST(c.log("coordinator").find("worker 3 (127.0.0.1:") != std::string::npos, tail_of(c.dir() / "coordinator.log"));
+  ::kill(stopped, SIGCONT);
+  BOOST_TEST(c.exited_within("worker-3", 15s), "the continued worker did not exit");
+  BOOST_TEST(c.exit_of("worker-3") == "1");
+  check_restart_completes(c, tmp / "q5.tsv", expected);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_of_another_job_is_refused_and_the_coordinator_goes_on) {
+  temp_dir tmp{"eddy-cluster-refused"};
+  keep_on_failure keep{tmp};
+  write_words(tmp / "words.txt", 2'000);
+  std::vector<std::string> job{wordcount, "--input", (tmp / "words.txt").string(), "--output",
+                               (tmp / "counts.tsv").string(), "--parallelism", "2"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto argv = job;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  };
+  eddy::test::process coordinator{with({"--role", "coordinator", "--workers", "1", "--state-dir", (tmp / "c").string()}),
+                                  tmp / "c.out", tmp / "c.err"};
+  std::string address;
+  for (int i = 0; i < 3000 && address.empty(); ++i) {
+    auto text = slurp(tmp / "c.err");
+    if (auto at = text.find("listening on "); at != std::string::npos && text.find('\n', at) != std::string::npos)
+      address = text.substr(at + 13, text.find('\n', at) - at - 13);
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_REQUIRE(!address.empty());
+  auto other = with({"--role", "worker", "--coordinator", address, "--state-dir", (tmp / "w0").string()});
+  other[6] = "3"; // --parallelism 3: another plan
+  auto refused = eddy::test::run(other, tmp / "w0.out", tmp / "w0.err", 30s);
+  BOOST_TEST(refused.exited_with(2), refused.describe());
+  auto why = slurp(tmp / "w0.err");
+  BOOST_TEST(why.find("refused") != std::string::npos, why);
+  BOOST_TEST(why.find("--parallelism 3") != std::string::npos, why);
+  BOOST_TEST(slurp(tmp / "c.err").find("refused a worker") != std::string::npos);
+  auto ok = eddy::test::run(with({"--role", "worker", "--coordinator", address, "--state-dir", (tmp / "w1").string()}),
+                            tmp / "w1.out", tmp / "w1.err", 60s);
+  BOOST_TEST(ok.exited_with(0), ok.describe() << ": " << tail_of(tmp / "w1.err"));
+  auto done = coordinator.wait(30s);
+  BOOST_TEST(done.exited_with(0), done.describe() << ": " << tail_of(tmp / "c.err"));
+  BOOST_TEST(lines_of(slurp(tmp / "counts.tsv")).size() == 16'000u);
+}
+
+BOOST_AUTO_TEST_CASE(a_coordinator_address_that_does_not_answer_fails_a_worker_with_exit_2_within_seconds) {
+  temp_dir tmp{"eddy-cluster-unreachable"};
+  keep_on_failure keep{tmp};
+  write_words(tmp / "words.txt", 10);
+  auto worker = [&](const std::string& address, const std::string& name) {
+    auto started = std::chrono::steady_clock::now();
+    auto st = eddy::test::run({wordcount, "--input", (tmp / "words.txt").string(), "--output",
+                               (tmp / "counts.tsv").string(), "--role", "worker", "--coordinator", address,
+                               "--connect-timeout-ms", "1500", "--state-dir", (tmp / name).string()},
+                              tmp / (name + ".out"), tmp / (name + ".err"), 20s);
+    auto took = std::chrono::steady_clock::now() - started;
+    BOOST_TEST(st.exited_with(2), name << ": " << st.describe());
+    BOOST_TEST(took < 6s, name << " took " << eddy::test::ms(took) << " ms");
+    auto err = slurp(tmp / (name + ".err"));
+    BOOST_TEST(err.find("cannot reach the coordinator") != std::string::npos, err);
+    BOOST_TEST(err.find(address) != std::string::npos, err);
+  };
+  worker("127.0.0.1:" + std::to_string(closed_port()), "closed");
+  // A socket that accepts connections (the kernel does, from its backlog)
+  // but never answers CAF's handshake.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  BOOST_REQUIRE(::listen(fd, 8) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  worker("127.0.0.1:" + std::to_string(ntohs(a.sin_port)), "silent");
+  ::close(fd);
+  auto malformed = eddy::test::run({wordcount, "--input", (tmp / "words.txt").string(), "--output",
+                                    (tmp / "counts.tsv").string(), "--role", "worker", "--coordinator",
+                                    "nonsense", "--state-dir", (tmp / "malformed").string()},
+                                   tmp / "malformed.out", tmp / "malformed.err", 20s);
+  BOOST_TEST(malformed.exited_with(2), malformed.describe());
+  BOOST_TEST(slurp(tmp / "malformed.err").find("'nonsense' is not HOST:PORT") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

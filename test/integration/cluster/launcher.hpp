@@ -1,0 +1,111 @@
+#pragma once
+
+// A cluster started with scripts/eddy-cluster for a test: start, wait, the
+// nodes' pids and logs, and `stop` in the destructor, also when the test fails.
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/process.hpp"
+
+namespace eddy::test {
+
+inline const std::string cluster_script = EDDY_CLUSTER_SCRIPT;
+
+class launched_cluster {
+public:
+  /// Runs `eddy-cluster start --workers N --dir DIR -- job...`; check started().
+  launched_cluster(std::filesystem::path dir, uint32_t workers, std::vector<std::string> job)
+    : dir_(std::move(dir)), workers_(workers), job_(std::move(job)) {
+    start();
+  }
+
+  launched_cluster(const launched_cluster&) = delete;
+  launched_cluster& operator=(const launched_cluster&) = delete;
+
+  ~launched_cluster() {
+    stop();
+  }
+
+  /// Starts it again in the same directory (its state resumes).
+  void start() {
+    std::vector<std::string> argv{cluster_script, "start", "--workers", std::to_string(workers_),
+                                  "--dir", dir_.string(), "--"};
+    argv.insert(argv.end(), job_.begin(), job_.end());
+    start_status_ = run(argv, dir_.string() + ".start.out", dir_.string() + ".start.err",
+                        std::chrono::seconds{90});
+  }
+
+  bool started() const {
+    return start_status_.exited_with(0);
+  }
+  std::string start_error() const {
+    return start_status_.describe() + ": " + tail_of(dir_.string() + ".start.err");
+  }
+
+  /// `eddy-cluster wait`: the coordinator's exit status.
+  exit_status wait(std::chrono::seconds timeout = std::chrono::seconds{180}) {
+    return run({cluster_script, "wait", "--dir", dir_.string()}, dir_.string() + ".wait.out",
+               dir_.string() + ".wait.err", timeout);
+  }
+
+  void stop() {
+    run({cluster_script, "stop", "--dir", dir_.string()}, dir_.string() + ".stop.out",
+        dir_.string() + ".stop.err", std::chrono::seconds{30});
+  }
+
+  /// The pid of node `name` ("coordinator", "worker-2").
+  pid_t pid_of(const std::string& name) const {
+    std::ifstream in{dir_ / (name + ".pid")};
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
+  }
+
+  bool alive(const std::string& name) const {
+    auto pid = pid_of(name);
+    return pid > 0 && ::kill(pid, 0) == 0;
+  }
+
+  /// Waits up to `timeout` until node `name` has exited.
+  bool exited_within(const std::string& name, std::chrono::steady_clock::duration timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (std::filesystem::exists(dir_ / (name + ".exit")))
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    return false;
+  }
+
+  /// The exit status of node `name` as its launcher recorded it ("137" for SIGKILL).
+  std::string exit_of(const std::string& name) const {
+    std::ifstream in{dir_ / (name + ".exit")};
+    std::string s;
+    in >> s;
+    return s;
+  }
+
+  std::string log(const std::string& name) const {
+    return slurp(dir_ / (name + ".log"));
+  }
+
+  const std::filesystem::path& dir() const noexcept {
+    return dir_;
+  }
+
+private:
+  std::filesystem::path dir_;
+  uint32_t workers_;
+  std::vector<std::string> job_;
+  exit_status start_status_;
+};
+
+} // namespace eddy::test
