@@ -1,4 +1,5 @@
-// The link messages (protocol.hpp) between two real processes over the CAF
+// The link messages (protocol.hpp) and the cluster's messages
+// (cluster/cluster_messages.hpp) between two real processes over the CAF
 // io middleman on loopback: each one goes to test/support/link_echo_peer.cpp
 // and comes back field for field; a stopped peer makes a request time out.
 
@@ -22,6 +23,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "cluster/cluster_messages.hpp"
 #include "link_types.hpp"
 #include "protocol.hpp"
 #include "support/process.hpp"
@@ -80,6 +82,27 @@ auto fields(const greeting_msg& x) {
   return std::tie(stage, instance, hellos);
 }
 
+auto fields(const cluster::join_msg& x) {
+  const auto& [fingerprint, state_dir, host, port, agent] = x;
+  return std::tie(fingerprint, state_dir, host, port, agent);
+}
+auto fields(const cluster::refused_msg& x) {
+  const auto& [why] = x;
+  return std::tie(why);
+}
+auto fields(const cluster::welcome_msg& x) {
+  const auto& [worker, workers, split_hint, splits, sink_instances, hosts, ports] = x;
+  return std::tie(worker, workers, split_hint, splits, sink_instances, hosts, ports);
+}
+auto fields(const cluster::exchanges_msg& x) {
+  const auto& [worker, exchanges] = x;
+  return std::tie(worker, exchanges);
+}
+auto fields(const cluster::peers_msg& x) {
+  const auto& [exchanges] = x;
+  return std::tie(exchanges);
+}
+
 template <class T>
 inline constexpr bool is_vector = false;
 template <class T>
@@ -103,6 +126,9 @@ void check_same(const T& sent, const T& got) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     // Batch data may be a MiB of binary: no dump on failure.
     BOOST_CHECK_MESSAGE(got == sent, "bytes differ: sent " << sent.size() << ", got " << got.size());
+  } else if constexpr (std::is_same_v<T, caf::actor>) {
+    // A handle of this node's actor comes back as that actor.
+    BOOST_TEST((got == sent));
   } else if constexpr (std::is_same_v<T, batch_ptr>) {
     BOOST_REQUIRE(sent != nullptr);
     BOOST_REQUIRE_MESSAGE(got != nullptr, "a batch arrived as null");
@@ -173,6 +199,7 @@ std::vector<greeting_msg> sample_greetings() {
 struct link_config : caf::actor_system_config {
   link_config() {
     add_link_message_types(*this);
+    cluster::add_cluster_message_types(*this);
     load<caf::io::middleman>();
   }
 };
@@ -258,6 +285,24 @@ BOOST_FIXTURE_TEST_CASE(every_link_message_survives_a_round_trip_between_two_pro
     check_round_trip(m);
   for (const auto& m : sample_greetings())
     check_round_trip(m);
+}
+
+BOOST_FIXTURE_TEST_CASE(every_cluster_message_survives_a_round_trip_between_two_processes,
+                        peer_fixture) {
+  // Handles of actors of this node, and a null one (a peer's exchange).
+  auto a = sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
+  auto b = sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
+  check_round_trip(cluster::join_msg{"job 'x' (source s; operators a, b) with --parallelism 3",
+                                     "/tmp/state/worker-1", "127.0.0.1", 65535, a});
+  check_round_trip(cluster::join_msg{});
+  check_round_trip(cluster::refused_msg{"it runs another job"});
+  check_round_trip(cluster::welcome_msg{2, 3, 4, {"0-99", "", std::string(3, '\0')}, {1, u32_max},
+                                        {"127.0.0.1", "::1", "h"}, {1, 65535, 0}});
+  check_round_trip(cluster::exchanges_msg{u32_max, {a, nullptr, b}});
+  check_round_trip(cluster::peers_msg{{nullptr, b, a, a}});
+  check_round_trip(cluster::peers_msg{});
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  caf::anon_send_exit(b, caf::exit_reason::kill);
 }
 
 BOOST_AUTO_TEST_CASE(a_null_batch_is_refused_with_an_error_when_serialized) {

@@ -1,5 +1,5 @@
 // The other node of test/actors/link_messages.test.cpp: publishes an actor
-// that answers every link message with itself, on 127.0.0.1 at a port the
+// that answers every link and cluster message with itself, on 127.0.0.1 at a port the
 // OS chooses, prints that port on a line of stdout and serves until killed.
 
 #include <signal.h>
@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "cluster/cluster_messages.hpp"
 #include "link_types.hpp"
 #include "protocol.hpp"
 
@@ -22,6 +23,11 @@ caf::behavior echo() {
     [](frame_msg& m) { return std::move(m); },
     [](frame_ack_msg& m) { return std::move(m); },
     [](greeting_msg& m) { return std::move(m); },
+    [](cluster::join_msg& m) { return std::move(m); },
+    [](cluster::refused_msg& m) { return std::move(m); },
+    [](cluster::welcome_msg& m) { return std::move(m); },
+    [](cluster::exchanges_msg& m) { return std::move(m); },
+    [](cluster::peers_msg& m) { return std::move(m); },
   };
 }
 
@@ -33,6 +39,7 @@ int main() {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   caf::actor_system_config cfg;
   add_link_message_types(cfg);
+  cluster::add_cluster_message_types(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
   // main keeps the only strong handle: the published actor lives as long as the process.
