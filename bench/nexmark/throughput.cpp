@@ -37,6 +37,7 @@
 #include "eddy/connectors/nexmark/generator.hpp"
 #include "nexmark/q5_loop.hpp"
 #include "support/bench_util.hpp"
+#include "support/child_process.hpp"
 
 #ifndef EDDY_NEXMARK_BINARY
 #  define EDDY_NEXMARK_BINARY "samples/nexmark/nexmark"
@@ -162,57 +163,32 @@ run_result run_child(const std::string& binary, const std::vector<std::string>& 
                      const fs::path& dir, int timeout_s) {
   run_result r;
   auto out_path = dir / "stdout.txt", err_path = dir / "stderr.txt";
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(binary.c_str()));
-  for (auto& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+  std::vector<std::string> argv{binary};
+  argv.insert(argv.end(), args.begin(), args.end());
   eddy::bench::stopwatch sw;
-  pid_t pid = fork();
+  pid_t pid = eddy::bench::start_child(argv, out_path, err_path);
   if (pid < 0) {
     r.failure = std::string{"fork: "} + std::strerror(errno);
     return r;
   }
-  if (pid == 0) {
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out >= 0)
-      dup2(out, 1);
-    if (err >= 0)
-      dup2(err, 2);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
   running_child = pid;
   alarm(static_cast<unsigned>(timeout_s));
-  int status = 0;
-  rusage usage{};
-  pid_t w;
-  do
-    w = wait4(pid, &status, 0, &usage);
-  while (w < 0 && errno == EINTR);
+  auto ended = eddy::bench::wait_child(pid);
   alarm(0);
   running_child = -1;
   r.wall = sw.seconds();
-  r.cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-          + static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  r.max_rss_kb = usage.ru_maxrss;
+  r.cpu = ended.cpu;
+  r.max_rss_kb = ended.max_rss_kb;
   auto out = slurp(out_path);
   // "nexmark q5: 1000000 events, 123 rows, 4.56 s, ..." — the number before " rows".
   if (auto at = out.rfind(" rows"); at != std::string::npos) {
     auto from = out.find_last_not_of("0123456789", at - 1);
     r.rows = std::strtoull(out.c_str() + (from == std::string::npos ? 0 : from + 1), nullptr, 10);
   }
-  if (w < 0) {
-    r.failure = std::string{"wait4: "} + std::strerror(errno);
-  } else if (WIFSIGNALED(status)) {
-    r.failure = "killed by signal " + std::to_string(WTERMSIG(status))
-                + (WTERMSIG(status) == SIGKILL ? " (timeout?)" : "");
-  } else if (WEXITSTATUS(status) != 0) {
-    r.failure = "exit code " + std::to_string(WEXITSTATUS(status)) + ": " + slurp(err_path);
-  } else {
-    r.ok = true;
-  }
+  r.ok = ended.ok;
+  r.failure = ended.failure;
+  if (ended.failure.rfind("exit code", 0) == 0)
+    r.failure += ": " + slurp(err_path);
   return r;
 }
 
