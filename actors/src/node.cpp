@@ -14,7 +14,7 @@ node_actors::node_actors(caf::scoped_actor& self, node_setup setup) : setup_(std
   auto& cfg = setup_.j->config();
   auto& g = setup_.j->graph();
   auto& pl = *setup_.the_plan;
-  auto here = [&](uint32_t s, uint32_t i) { return setup_.where.node_of(pl, s, i) == setup_.node; };
+  auto here = [&](uint32_t s, uint32_t i) { return runs(pl.exchange_id(s, i)); };
   auto keep = [&](std::vector<caf::actor>& group, uint32_t s, uint32_t i, caf::actor a) {
     self->monitor(a);
     group.push_back(a);
@@ -90,13 +90,14 @@ void node_actors::spawn_partitions(caf::scoped_actor& self) {
   restart_policy policy{cfg.restart_budget, cfg.restart_window_ms, cfg.restart_backoff_ms};
   for (uint32_t s = 1; s <= pl.keyed_stages(); ++s) {
     auto& stage = g.keyed[s - 1];
-    // One journal serves every partition of this node: a stage whose
-    // outputs all go to keyed stages on this node may release them before
-    // they are durable.
-    bool release_early = cfg.journal && pl.feeds_only_keyed_stages(s)
-                         && setup_.where.consumers_on(pl, s, setup_.node);
+    // One journal serves every partition here: a stage whose outputs all go
+    // to keyed stages run here may release them before they are durable.
+    bool release_early = cfg.journal && pl.feeds_only_keyed_stages(s);
+    for (auto& edge : pl.stage(s).outputs)
+      for (uint32_t i = 0; i < pl.stage(edge.stage).instances; ++i)
+        release_early = release_early && runs(pl.exchange_id(edge.stage, i));
     for (uint32_t i = 0; i < pl.stage(s).instances; ++i) {
-      if (setup_.where.node_of(pl, s, i) != setup_.node)
+      if (!runs(pl.exchange_id(s, i)))
         continue;
       auto range = pl.indexes_of(s, i);
       std::vector<std::shared_ptr<const partition_config>> cfgs;
@@ -124,10 +125,22 @@ void node_actors::spawn_partitions(caf::scoped_actor& self) {
   }
 }
 
-void node_actors::stop(caf::scoped_actor& self) {
+std::optional<uint32_t> node_actors::sink_id(const caf::actor_addr& sink) const {
+  for (uint32_t id = 0; id < local_.size(); ++id)
+    if (local_[id] && local_[id].address() == sink)
+      for (auto& s : sinks_)
+        if (s == local_[id])
+          return id;
+  return std::nullopt;
+}
+
+std::vector<caf::actor_addr> node_actors::stop(caf::scoped_actor& self) {
+  std::vector<caf::actor_addr> killed;
   auto kill = [&](const caf::actor& a) {
-    if (a)
+    if (a) {
       self->send_exit(a, caf::exit_reason::kill);
+      killed.push_back(a.address());
+    }
   };
   for (auto& s : sources_)
     kill(s);
@@ -138,11 +151,13 @@ void node_actors::stop(caf::scoped_actor& self) {
   for (auto& e : sinks_)
     kill(e);
   kill(journal_);
+  journal_ = nullptr;
   local_.clear();
   sources_.clear();
   keyed_.clear();
   sinks_.clear();
   supervisors_.clear();
+  return killed;
 }
 
 } // namespace eddy::actors

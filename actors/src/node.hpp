@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -20,15 +21,17 @@ struct node_setup {
   std::shared_ptr<const plan> the_plan;
   placement where;
   uint32_t node = 0; ///< this node's number in `where`
+  uint32_t home = 0; ///< whose journal `journal` is: runs the exchanges of `node` with this home
   job_layout layout;
   std::shared_ptr<journal::sqlite_journal> journal; ///< this node's state
   caf::actor reports_to; ///< gets done, failed and progress from the node's actors
   std::shared_ptr<message_counters> counters;
 };
 
-/// The runtime actors of one node: its journal, and the sources, keyed
-/// exchanges (with their supervisors and partitions) and sinks `where`
-/// places on it. Started in two steps, so that in a cluster every keyed
+/// The runtime actors of one node with one journal: the journal actor, and
+/// the sources, keyed exchanges (with their supervisors and partitions) and
+/// sinks `where` places on the node with their state in that journal (a
+/// worker that took over a lost one's tasks runs one of these per journal). Started in two steps, so that in a cluster every keyed
 /// exchange of every node knows its peers before anything sends to it.
 /// `self` monitors every actor spawned here.
 class node_actors {
@@ -56,10 +59,18 @@ public:
   }
 
   /// Kills every actor of the node, the journal last: pending groups are
-  /// lost, as they would be in a crash.
-  void stop(caf::scoped_actor& self);
+  /// lost, as they would be in a crash. Returns the actors killed.
+  std::vector<caf::actor_addr> stop(caf::scoped_actor& self);
+
+  /// The exchange id of `sink` if it is one of this node's sinks.
+  std::optional<uint32_t> sink_id(const caf::actor_addr& sink) const;
 
 private:
+  /// Whether this node runs exchange `id`.
+  bool runs(uint32_t id) const {
+    return setup_.where.node_of(id) == setup_.node && setup_.where.home_of(id) == setup_.home;
+  }
+
   void spawn_partitions(caf::scoped_actor& self);
 
   node_setup setup_;

@@ -35,7 +35,7 @@ run_result run_local(job& j) {
   caf::actor_system sys{*sys_cfg};
   caf::scoped_actor self{sys};
   auto the_plan = std::make_shared<const plan>(plan_of(j, *layout));
-  node_setup setup{&j,    the_plan, placement::single(*the_plan), 0, *layout, *jn, self,
+  node_setup setup{&j,     the_plan, placement::single(*the_plan), 0, 0, *layout, *jn, self,
                    std::make_shared<message_counters>(static_cast<uint32_t>(the_plan->stages().size()))};
   auto counters = setup.counters;
   node_actors node{self, std::move(setup)};

@@ -28,7 +28,10 @@ std::string shape_of(const job& j) {
 }
 
 expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j) {
-  auto& dir = j.config().state_dir;
+  return open_state_dir(j, j.config().state_dir);
+}
+
+expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j, const fs::path& dir) {
   auto quoted = "state directory '" + dir.string() + "'";
   std::error_code ec;
   bool fresh = false;

@@ -18,4 +18,9 @@ std::string shape_of(const job& j);
 
 expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j);
 
+/// The same for state directory `dir` (a cluster worker adopting the
+/// journal of a lost one).
+expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j,
+                                                                   const std::filesystem::path& dir);
+
 } // namespace eddy::actors

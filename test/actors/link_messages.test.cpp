@@ -91,12 +91,14 @@ auto fields(const cluster::refused_msg& x) {
   return std::tie(why);
 }
 auto fields(const cluster::welcome_msg& x) {
-  const auto& [worker, workers, split_hint, splits, sink_instances, hosts, ports] = x;
-  return std::tie(worker, workers, split_hint, splits, sink_instances, hosts, ports);
+  const auto& [generation, worker, workers, split_hint, splits, sink_instances, hosts, ports,
+               state_dirs, nodes, homes] = x;
+  return std::tie(generation, worker, workers, split_hint, splits, sink_instances, hosts, ports,
+                  state_dirs, nodes, homes);
 }
 auto fields(const cluster::exchanges_msg& x) {
-  const auto& [worker, exchanges] = x;
-  return std::tie(worker, exchanges);
+  const auto& [generation, worker, exchanges] = x;
+  return std::tie(generation, worker, exchanges);
 }
 auto fields(const cluster::peers_msg& x) {
   const auto& [exchanges] = x;
@@ -296,9 +298,10 @@ BOOST_FIXTURE_TEST_CASE(every_cluster_message_survives_a_round_trip_between_two_
                                      "/tmp/state/worker-1", "127.0.0.1", 65535, a});
   check_round_trip(cluster::join_msg{});
   check_round_trip(cluster::refused_msg{"it runs another job"});
-  check_round_trip(cluster::welcome_msg{2, 3, 4, {"0-99", "", std::string(3, '\0')}, {1, u32_max},
-                                        {"127.0.0.1", "::1", "h"}, {1, 65535, 0}});
-  check_round_trip(cluster::exchanges_msg{u32_max, {a, nullptr, b}});
+  check_round_trip(cluster::welcome_msg{7, 2, 3, 4, {"0-99", "", std::string(3, '\0')}, {1, u32_max},
+                                        {"127.0.0.1", "::1", "h"}, {1, 65535, 0},
+                                        {"/s/worker-1", "", "/s/worker-3"}, {0, 2, 2, 1}, {0, 1, 2, 1}});
+  check_round_trip(cluster::exchanges_msg{3, u32_max, {a, nullptr, b}});
   check_round_trip(cluster::peers_msg{{nullptr, b, a, a}});
   check_round_trip(cluster::peers_msg{});
   caf::anon_send_exit(a, caf::exit_reason::kill);

@@ -29,10 +29,15 @@ struct refused_msg {
   std::string why;
 };
 
-/// coordinator → worker, once every worker joined: its number, the job's
-/// layout (splits and sink instances, fixed at the job's first start) and
-/// where every worker listens, by number.
+/// coordinator → worker, once every worker joined, and again for every new
+/// generation of the job (after a worker was lost or came back): its
+/// number, the job's layout (splits and sink instances, fixed at the job's
+/// first start), where every worker listens and which journal directory is
+/// whose, and the placement (by plan::exchange_id: the worker that runs it
+/// and the worker whose journal holds its state). A worker drops whatever
+/// it ran for an older generation first.
 struct welcome_msg {
+  uint32_t generation = 0;
   uint32_t worker = 0;
   uint32_t workers = 0;
   uint32_t split_hint = 1;
@@ -40,11 +45,15 @@ struct welcome_msg {
   std::vector<uint32_t> sink_instances;
   std::vector<std::string> hosts;
   std::vector<uint32_t> ports;
+  std::vector<std::string> state_dirs;
+  std::vector<uint32_t> nodes;
+  std::vector<uint32_t> homes;
 };
 
 /// worker → coordinator: connected to the workers numbered below it and
 /// spawned its exchanges (by plan::exchange_id; null where another worker runs one).
 struct exchanges_msg {
+  uint32_t generation = 0;
   uint32_t worker = 0;
   std::vector<caf::actor> exchanges;
 };
@@ -55,11 +64,15 @@ struct peers_msg {
   std::vector<caf::actor> exchanges;
 };
 
-/// (ready_atom, uint32 worker): its keyed exchanges know all their peers.
+/// (ready_atom, uint32 generation, uint32 worker): its keyed exchanges know all their peers.
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
-/// (go_atom): every keyed exchange of the cluster is ready: start sources,
-/// sinks and partitions.
+/// (go_atom, uint32 generation): every keyed exchange of the cluster is
+/// ready: start sources, sinks and partitions.
 using go_atom = caf::atom_constant<caf::atom("go")>;
+// Reports a worker forwards from its actors, stamped with the generation:
+// (done_atom, uint32 generation, uint32 sink exchange id, uint64 records),
+// (failed_atom, uint32 generation, std::string why),
+// (progress_atom, uint32 source instance, uint64 values).
 /// (stop_atom, int32 exit code, std::string why): the job ended or failed; stop and exit.
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
@@ -75,13 +88,13 @@ typename Inspector::result_type inspect(Inspector& f, refused_msg& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, welcome_msg& x) {
-  return f(caf::meta::type_name("eddy.welcome"), x.worker, x.workers, x.split_hint, x.splits,
-           x.sink_instances, x.hosts, x.ports);
+  return f(caf::meta::type_name("eddy.welcome"), x.generation, x.worker, x.workers, x.split_hint,
+           x.splits, x.sink_instances, x.hosts, x.ports, x.state_dirs, x.nodes, x.homes);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, exchanges_msg& x) {
-  return f(caf::meta::type_name("eddy.exchanges"), x.worker, x.exchanges);
+  return f(caf::meta::type_name("eddy.exchanges"), x.generation, x.worker, x.exchanges);
 }
 
 template <class Inspector>

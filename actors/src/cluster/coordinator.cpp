@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -36,27 +37,62 @@ std::string name_of(uint32_t worker) {
   return "worker " + std::to_string(worker + 1);
 }
 
-/// The coordinator's view of a running job.
+/// How a generation of the job ended.
+enum class outcome { done, failed, lost, rejoined };
+
+/// The coordinator's view of a running job. The job runs in generations:
+/// each is one placement of every task on the workers alive, started in the
+/// two steps of the README. Losing a worker ends a generation and starts the
+/// next with its tasks on the others (their state stays in its journal,
+/// which the new owner opens); a lost worker that joins again ends one too,
+/// and gets its tasks back.
 class coordinator {
 public:
   coordinator(job& j, caf::scoped_actor& self, worker_slots slots, job_layout layout)
     : j_(j), self_(self), slots_(std::move(slots)), layout_(std::move(layout)),
-      the_plan_(plan_of(j, layout_)), where_(placement::spread(the_plan_, slots_.workers())),
-      members_(slots_.workers()) {
+      the_plan_(plan_of(j, layout_)), members_(slots_.workers()) {
   }
 
   run_result run() {
     auto started = std::chrono::steady_clock::now();
     run_result result;
-    if (!gather_members(result) || !start_workers(result))
+    if (!gather_members(result))
       return finish(std::move(result));
-    log::runtime()->info("job {} started on {} workers in {:.0f} ms: {}", j_.config().name,
-                         members_.size(), 1000 * seconds_since(started), describe_placement());
-    supervise(result, started);
+    for (;;) {
+      if (alive_count() == 0) {
+        fail(result, lost_text_ + "; no worker is left");
+        break;
+      }
+      auto began = std::chrono::steady_clock::now();
+      auto where = placement::spread(the_plan_, static_cast<uint32_t>(members_.size()), alive());
+      auto o = start_generation(where, result);
+      if (o == outcome::done) {
+        log::runtime()->info("job {} generation {} started on {} workers in {:.0f} ms: {}", j_.config().name,
+                             generation_, alive_count(), 1000 * seconds_since(began), describe(where));
+        o = supervise(result, started);
+      }
+      if (o == outcome::done || o == outcome::failed)
+        break;
+      ++generation_;
+    }
+    result.seconds = seconds_since(started);
     return finish(std::move(result));
   }
 
 private:
+  std::vector<bool> alive() const {
+    std::vector<bool> a;
+    for (auto& m : members_)
+      a.push_back(static_cast<bool>(m.agent));
+    return a;
+  }
+  size_t alive_count() const {
+    size_t n = 0;
+    for (auto& m : members_)
+      n += m.agent ? 1 : 0;
+    return n;
+  }
+
   /// Which worker number `agent` has, if it is a member.
   std::optional<uint32_t> member_of(const caf::actor_addr& agent) const {
     for (uint32_t w = 0; w < members_.size(); ++w)
@@ -65,10 +101,12 @@ private:
     return std::nullopt;
   }
 
-  void join(join_msg& m) {
+  /// Takes in a worker that (re)joins; false if it was refused.
+  bool join(join_msg& m) {
     auto refuse = [&](const std::string& why) {
       log::runtime()->error("refused a worker at {}:{} (state {}): {}", m.host, m.port, m.state_dir, why);
       self_->send(m.agent, refused_msg{why});
+      return false;
     };
     if (m.fingerprint != fingerprint_)
       return refuse("it runs " + m.fingerprint + ", but the coordinator runs " + fingerprint_);
@@ -79,27 +117,38 @@ private:
       return refuse("state directory '" + m.state_dir + "' is already used by " + name_of(*w));
     self_->monitor(m.agent);
     members_[*w] = member{m.agent, m.host, m.port, m.state_dir};
-    ++joined_;
     log::runtime()->info("{} joined from {}:{} (state {}); {} of {} workers", name_of(*w), m.host, m.port,
-                         m.state_dir, joined_, members_.size());
+                         m.state_dir, alive_count(), members_.size());
+    return true;
+  }
+
+  /// Marks the worker behind `dm` lost; false if it was none.
+  bool lose(const caf::down_msg& dm) {
+    auto w = member_of(dm.source);
+    if (!w)
+      return false;
+    lost_text_ = name_of(*w) + " (" + members_[*w].host + ":" + std::to_string(members_[*w].port)
+                 + ") was lost (" + self_->system().render(dm.reason) + ")";
+    members_[*w].agent = nullptr;
+    lost_at_ = std::chrono::steady_clock::now();
+    log::runtime()->warn("{}; {} workers left", lost_text_, alive_count());
+    return true;
   }
 
   /// Waits until every worker number has a member.
   bool gather_members(run_result& result) {
     log::runtime()->info("waiting for {} workers", members_.size());
     bool ok = true;
-    self_->receive_while([&] { return ok && joined_ < members_.size(); })(
+    self_->receive_while([&] { return ok && alive_count() < members_.size(); })(
       [&](join_msg& m) { join(m); },
       [&](caf::down_msg& dm) {
         if (auto w = member_of(dm.source)) {
           log::runtime()->warn("{} left before the job started", name_of(*w));
           members_[*w] = member{};
-          --joined_;
         }
       },
-      [&](stop_atom, int32_t, const std::string&) { ok = false; },
       caf::after(10s) >> [&] {
-        log::runtime()->info("still waiting for {} of {} workers", members_.size() - joined_,
+        log::runtime()->info("still waiting for {} of {} workers", members_.size() - alive_count(),
                              members_.size());
       });
     if (!ok)
@@ -107,97 +156,127 @@ private:
     return ok;
   }
 
-  /// Sends every worker its welcome, gathers their exchanges, and starts
-  /// them in two steps (keyed exchanges first, then everything else).
-  bool start_workers(run_result& result) {
-    std::vector<std::string> hosts;
+  /// Sends every alive worker its welcome for `where`, gathers their
+  /// exchanges, and starts them in two steps. outcome::done once all run.
+  outcome start_generation(const placement& where, run_result& result) {
+    std::vector<std::string> hosts, dirs;
     std::vector<uint32_t> ports;
     for (auto& m : members_) {
       hosts.push_back(m.host);
       ports.push_back(m.port);
     }
     for (uint32_t w = 0; w < members_.size(); ++w)
-      self_->send(members_[w].agent,
-                  welcome_msg{w, static_cast<uint32_t>(members_.size()), layout_.split_hint,
-                              layout_.splits, layout_.sink_instances, hosts, ports});
+      dirs.push_back(slots_.dir_of(w));
+    for (uint32_t w = 0; w < members_.size(); ++w)
+      if (members_[w].agent)
+        self_->send(members_[w].agent,
+                    welcome_msg{generation_, w, static_cast<uint32_t>(members_.size()), layout_.split_hint,
+                                layout_.splits, layout_.sink_instances, hosts, ports, dirs, where.nodes(),
+                                where.homes()});
     std::vector<caf::actor> all(the_plan_.exchanges());
-    size_t answered = 0;
-    auto gather = [&](auto on_message) {
-      answered = 0;
-      bool ok = true;
-      self_->receive_while([&] { return ok && answered < members_.size(); })(
+    std::vector<bool> answered(members_.size());
+    auto outcome_of_step = [&](auto on_message) {
+      std::fill(answered.begin(), answered.end(), false);
+      auto pending = [&] {
+        for (uint32_t w = 0; w < members_.size(); ++w)
+          if (members_[w].agent && !answered[w])
+            return true;
+        return false;
+      };
+      auto o = outcome::done;
+      self_->receive_while([&] { return o == outcome::done && pending(); })(
         on_message,
-        [&](failed_atom, const std::string& what) {
-          fail(result, what);
-          ok = false;
+        [&](failed_atom, uint32_t generation, const std::string& what) {
+          if (generation == generation_) {
+            fail(result, what);
+            o = outcome::failed;
+          }
+        },
+        [&](done_atom, uint32_t, uint32_t, uint64_t) {}, // of an older generation
+        [&](progress_atom, uint32_t, uint64_t) {},
+        [&](join_msg& m) {
+          if (join(m))
+            o = outcome::rejoined;
         },
         [&](caf::down_msg& dm) {
-          lost(result, dm);
-          ok = false;
+          if (lose(dm))
+            o = outcome::lost;
         });
-      return ok;
+      return o;
     };
-    bool ok = gather([&](exchanges_msg& m) {
+    auto o = outcome_of_step([&](exchanges_msg& m) {
+      if (m.generation != generation_)
+        return;
       for (size_t i = 0; i < all.size() && i < m.exchanges.size(); ++i)
-        if (where_.node_of(static_cast<uint32_t>(i)) == m.worker)
+        if (where.node_of(static_cast<uint32_t>(i)) == m.worker)
           all[i] = m.exchanges[i];
-      ++answered;
+      answered.at(m.worker) = true;
     });
-    if (!ok)
-      return false;
+    if (o != outcome::done)
+      return o;
     for (auto& m : members_)
-      self_->send(m.agent, peers_msg{all});
-    ok = gather([&](ready_atom, uint32_t) { ++answered; });
-    if (!ok)
-      return false;
+      if (m.agent)
+        self_->send(m.agent, peers_msg{all});
+    o = outcome_of_step([&](ready_atom, uint32_t generation, uint32_t w) {
+      if (generation == generation_)
+        answered.at(w) = true;
+    });
+    if (o != outcome::done)
+      return o;
     for (auto& m : members_)
-      self_->send(m.agent, go_atom::value);
-    return true;
+      if (m.agent)
+        self_->send(m.agent, go_atom::value, generation_);
+    if (generation_ > 0)
+      log::runtime()->info("{}: its tasks run on the other workers {:.0f} ms after it was lost", lost_text_,
+                           1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - lost_at_).count());
+    return outcome::done;
   }
 
-  /// Runs until every sink instance committed its end, a worker fails, or one is lost.
-  void supervise(run_result& result, std::chrono::steady_clock::time_point started) {
+  /// Runs until every sink instance committed its end (outcome::done), a
+  /// worker fails the job, or a worker is lost or comes back.
+  outcome supervise(run_result& result, std::chrono::steady_clock::time_point started) {
     size_t sinks = 0;
     for (auto& s : the_plan_.stages())
       if (s.kind == stage_plan::sink)
         sinks += s.instances;
-    size_t done = 0;
+    std::set<uint32_t> done;
+    auto o = outcome::done;
     bool running = true;
     progress_log progress{j_.config().name, started};
     self_->receive_while(running)(
-      [&](done_atom, uint64_t records) {
-        result.records_out += records;
-        running = ++done < sinks;
+      [&](done_atom, uint32_t generation, uint32_t sink, uint64_t records) {
+        if (generation != generation_)
+          return;
+        if (done.insert(sink).second)
+          result.records_out += records;
+        running = done.size() < sinks;
       },
       [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
-      [&](failed_atom, const std::string& what) {
+      [&](failed_atom, uint32_t generation, const std::string& what) {
+        if (generation != generation_)
+          return;
         fail(result, what);
+        o = outcome::failed;
         running = false;
       },
       [&](caf::down_msg& dm) {
-        lost(result, dm);
-        running = false;
+        if (lose(dm)) {
+          o = outcome::lost;
+          running = false;
+        }
       },
       [&](join_msg& m) {
-        self_->send(m.agent, refused_msg{"the job is running on all its " + std::to_string(members_.size())
-                                         + " workers (live moves to a new worker are not built yet)"});
+        if (join(m)) {
+          o = outcome::rejoined;
+          running = false;
+        }
       });
-    result.seconds = seconds_since(started);
+    return o;
   }
 
   void fail(run_result& result, const std::string& what) {
     result.exit_code = 1;
     result.error = what;
-  }
-
-  void lost(run_result& result, const caf::down_msg& dm) {
-    auto w = member_of(dm.source);
-    auto who = w ? name_of(*w) + " (" + members_[*w].host + ":" + std::to_string(members_[*w].port) + ")"
-                 : std::string{"a worker"};
-    if (w)
-      members_[*w].agent = nullptr;
-    fail(result, who + " was lost (" + self_->system().render(dm.reason)
-                   + "); failing over a lost worker's tasks is not built yet, so the job stops");
   }
 
   /// Tells every worker the job's end and waits (bounded) until they are gone.
@@ -226,15 +305,18 @@ private:
     return result;
   }
 
-  std::string describe_placement() const {
+  /// "stage: index range@worker ..." for the log.
+  std::string describe(const placement& where) const {
     std::string text;
     for (uint32_t s = 0; s < the_plan_.stages().size(); ++s) {
       auto& st = the_plan_.stage(s);
       text += (s ? "; " : "") + st.name + ":";
       for (uint32_t i = 0; i < st.instances; ++i) {
         auto r = the_plan_.indexes_of(s, i);
-        text += " " + std::to_string(r.first) + (r.size() > 1 ? "-" + std::to_string(r.last) : "")
-                + "@" + std::to_string(where_.node_of(the_plan_, s, i) + 1);
+        auto id = the_plan_.exchange_id(s, i);
+        text += " " + std::to_string(r.first) + (r.size() > 1 ? "-" + std::to_string(r.last) : "") + "@"
+                + std::to_string(where.node_of(id) + 1)
+                + (where.home_of(id) != where.node_of(id) ? "(from " + std::to_string(where.home_of(id) + 1) + ")" : "");
       }
     }
     return text;
@@ -245,9 +327,10 @@ private:
   worker_slots slots_;
   job_layout layout_;
   plan the_plan_;
-  placement where_;
-  std::vector<member> members_; ///< by worker number
-  size_t joined_ = 0;
+  std::vector<member> members_; ///< by worker number; no agent: lost or not joined
+  uint32_t generation_ = 0;
+  std::string lost_text_;       ///< the last loss, for the log and the job's error
+  std::chrono::steady_clock::time_point lost_at_;
   std::string fingerprint_ = job_fingerprint(j_);
 };
 

@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -21,102 +24,59 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A worker's life: join, connect to its peers, start in the coordinator's
-/// two steps, run until the coordinator says stop.
+/// A worker's life: join, connect to its peers, then run each generation
+/// the coordinator sends (README.md) until it says stop. A generation runs
+/// one node_actors per journal: its own, and those of lost workers whose
+/// tasks it took over.
 class worker {
 public:
   worker(job& j, caf::scoped_actor& self, caf::actor coordinator, std::shared_ptr<journal::sqlite_journal> jn)
-    : j_(j), self_(self), coordinator_(std::move(coordinator)), jn_(std::move(jn)) {
+    : j_(j), self_(self), coordinator_(std::move(coordinator)) {
+    std::error_code ec;
+    own_dir_ = std::filesystem::weakly_canonical(std::filesystem::absolute(j.config().state_dir), ec).string();
+    if (jn)
+      journals_[own_dir_] = std::move(jn);
   }
 
   run_result run(const endpoint& listening) {
-    auto& cfg = j_.config();
-    std::error_code ec;
-    auto dir = std::filesystem::weakly_canonical(std::filesystem::absolute(cfg.state_dir), ec).string();
     self_->monitor(coordinator_);
-    self_->send(coordinator_, join_msg{job_fingerprint(j_), dir, listening.host, listening.port,
+    self_->send(coordinator_, join_msg{job_fingerprint(j_), own_dir_, listening.host, listening.port,
                                        caf::actor_cast<caf::actor>(self_)});
     run_result result;
-    std::optional<welcome_msg> welcome;
-    self_->receive_while([&] { return !welcome && result.error.empty(); })(
-      [&](welcome_msg& w) { welcome = std::move(w); },
-      [&](refused_msg& r) { result = bad_input("the coordinator refused this worker: " + r.why); },
-      [&](stop_atom, int32_t code, const std::string& why) { stopped(result, code, why); },
-      [&](caf::down_msg& dm) { lost_coordinator(result, dm); },
-      caf::after(10s) >> [] { log::runtime()->info("waiting for the other workers to join"); });
-    if (!welcome)
-      return result;
-    me_ = welcome->worker;
-    log::node("worker " + std::to_string(me_ + 1));
-    log::runtime()->info("joined job {} as worker {} of {}", cfg.name, me_ + 1, welcome->workers);
-    if (!connect_peers(*welcome, result))
-      return result;
-    return run_tasks(*welcome);
-  }
-
-private:
-  /// Connects to every worker numbered below this one, so that the two
-  /// talk directly and not through the coordinator (CAF routes a message
-  /// over a direct connection when there is one).
-  bool connect_peers(const welcome_msg& w, run_result& result) {
-    for (uint32_t peer = 0; peer < me_; ++peer) {
-      endpoint at{w.hosts.at(peer), static_cast<uint16_t>(w.ports.at(peer))};
-      auto got = connect(self_->system(), at, std::chrono::milliseconds(j_.config().connect_timeout_ms));
-      if (!got) {
-        result.exit_code = 1;
-        result.error = "cannot reach worker " + std::to_string(peer + 1) + ": " + got.error().message();
-        return false;
-      }
-      peers_.push_back(*got);
-    }
-    return true;
-  }
-
-  run_result run_tasks(const welcome_msg& w) {
-    auto started = std::chrono::steady_clock::now();
-    job_layout layout{w.split_hint, w.splits, w.sink_instances};
-    auto the_plan = std::make_shared<const plan>(plan_of(j_, layout));
-    node_setup setup{&j_,
-                     the_plan,
-                     placement::spread(*the_plan, w.workers),
-                     me_,
-                     std::move(layout),
-                     jn_,
-                     caf::actor_cast<caf::actor>(self_),
-                     std::make_shared<message_counters>(static_cast<uint32_t>(the_plan->stages().size()))};
-    auto counters = setup.counters;
-    node_actors node{self_, std::move(setup)};
-    self_->send(coordinator_, exchanges_msg{me_, node.exchanges()});
-    std::vector<caf::actor> all;
-    run_result result;
     bool running = true;
-    auto merged = [&](std::vector<caf::actor> from_coordinator) {
-      // This node's own exchanges as local handles, not as they came back.
-      for (size_t i = 0; i < from_coordinator.size() && i < node.exchanges().size(); ++i)
-        if (node.exchanges()[i])
-          from_coordinator[i] = node.exchanges()[i];
-      return from_coordinator;
-    };
     self_->receive_while(running)(
-      [&](peers_msg& p) {
-        all = merged(std::move(p.exchanges));
-        node.connect_keyed(self_, all);
-        self_->send(coordinator_, ready_atom::value, me_);
+      [&](welcome_msg& w) {
+        if (auto problem = start_generation(w); !problem.empty())
+          report_failure(problem);
       },
-      [&](go_atom) {
-        node.start(self_, all);
-        log::runtime()->info("started its tasks");
+      [&](refused_msg& r) {
+        result = bad_input("the coordinator refused this worker: " + r.why);
+        running = false;
+      },
+      [&](peers_msg& p) {
+        all_ = merged(std::move(p.exchanges));
+        for (auto& n : nodes_)
+          n->connect_keyed(self_, all_);
+        self_->send(coordinator_, ready_atom::value, generation_, *me_);
+      },
+      [&](go_atom, uint32_t generation) {
+        if (generation != generation_)
+          return;
+        for (auto& n : nodes_)
+          n->start(self_, all_);
+        log::runtime()->info("generation {}: started its tasks", generation_);
       },
       [&](done_atom, uint64_t records) {
-        result.records_out += records;
-        self_->send(coordinator_, done_atom::value, records);
+        for (auto& n : nodes_)
+          if (auto id = n->sink_id(caf::actor_cast<caf::actor_addr>(self_->current_sender()))) {
+            result.records_out += records;
+            self_->send(coordinator_, done_atom::value, generation_, *id, records);
+          }
       },
       [&](progress_atom, uint32_t instance, uint64_t values) {
         self_->send(coordinator_, progress_atom::value, instance, values);
       },
-      [&](failed_atom, const std::string& what) {
-        self_->send(coordinator_, failed_atom::value, "worker " + std::to_string(me_ + 1) + ": " + what);
-      },
+      [&](failed_atom, const std::string& what) { report_failure(what); },
       [&](stop_atom, int32_t code, const std::string& why) {
         stopped(result, code, why);
         running = false;
@@ -125,18 +85,134 @@ private:
         if (dm.source == coordinator_.address()) {
           lost_coordinator(result, dm);
           running = false;
-        } else if (dm.reason) {
-          self_->send(coordinator_, failed_atom::value,
-                      "worker " + std::to_string(me_ + 1)
-                        + ": a runtime actor stopped: " + self_->system().render(dm.reason));
+        } else if (dm.reason && dm.reason != caf::exit_reason::kill) {
+          report_failure("a runtime actor stopped: " + self_->system().render(dm.reason));
         }
+      },
+      caf::after(10s) >> [&] {
+        if (!me_)
+          log::runtime()->info("waiting for the other workers to join");
       });
-    node.stop(self_);
-    result.messages = counters->snapshot();
-    result.seconds = seconds_since(started);
+    stop_nodes();
     if (result.exit_code == 0)
       log::runtime()->info("done: its sinks wrote {} records", result.records_out);
     return result;
+  }
+
+private:
+  void report_failure(const std::string& what) {
+    self_->send(coordinator_, failed_atom::value, generation_,
+                (me_ ? "worker " + std::to_string(*me_ + 1) : std::string{"a worker"}) + ": " + what);
+  }
+
+  /// Drops what an older generation ran and spawns what `w` places here.
+  /// Returns what went wrong, if anything.
+  std::string start_generation(welcome_msg& w) {
+    if (!me_) {
+      me_ = w.worker;
+      log::node("worker " + std::to_string(*me_ + 1));
+      log::runtime()->info("joined job {} as worker {} of {}", j_.config().name, *me_ + 1, w.workers);
+      if (auto problem = connect_peers(w); !problem.empty())
+        return problem;
+    }
+    stop_nodes();
+    generation_ = w.generation;
+    job_layout layout{w.split_hint, w.splits, w.sink_instances};
+    auto the_plan = std::make_shared<const plan>(plan_of(j_, layout));
+    auto where = placement::of(w.nodes, w.homes);
+    counters_ = std::make_shared<message_counters>(static_cast<uint32_t>(the_plan->stages().size()));
+    std::set<uint32_t> homes;
+    for (uint32_t id = 0; id < where.nodes().size(); ++id)
+      if (where.node_of(id) == *me_)
+        homes.insert(where.home_of(id));
+    std::vector<caf::actor> mine(the_plan->exchanges());
+    for (auto home : homes) {
+      auto jn = journal_of(w.state_dirs.at(home));
+      if (!jn)
+        return jn.error().message();
+      if (home != *me_)
+        log::runtime()->info("generation {}: takes over the tasks of worker {} from its journal in {}",
+                             generation_, home + 1, w.state_dirs.at(home));
+      node_setup setup{&j_, the_plan, where, *me_, home, layout, *jn, caf::actor_cast<caf::actor>(self_), counters_};
+      nodes_.push_back(std::make_unique<node_actors>(self_, std::move(setup)));
+      auto& ex = nodes_.back()->exchanges();
+      for (size_t i = 0; i < ex.size(); ++i)
+        if (ex[i])
+          mine[i] = ex[i];
+    }
+    self_->send(coordinator_, exchanges_msg{generation_, *me_, std::move(mine)});
+    return {};
+  }
+
+  /// The journal in `dir`: this worker's own, or a lost worker's, opened
+  /// once its process has let go of it (SQLite's exclusive lock, which is
+  /// also what keeps a hung owner from writing to it once it was taken over).
+  expected<std::shared_ptr<journal::sqlite_journal>> journal_of(const std::string& dir) {
+    if (auto it = journals_.find(dir); it != journals_.end())
+      return it->second;
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (int attempt = 0;; ++attempt) {
+      auto jn = open_state_dir(j_, dir);
+      if (jn) {
+        journals_[dir] = *jn;
+        return *jn;
+      }
+      if (jn.error().code() != errc::unavailable || std::chrono::steady_clock::now() > deadline)
+        return jn.error();
+      if (attempt % 10 == 0) // a hung worker holds it until it exits
+        log::runtime()->warn("waiting for the journal in {}: {}", dir, jn.error().message());
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+
+  /// Kills every actor of the current generation and waits (bounded) until
+  /// they are down, so that nothing of it reports later, and closes the
+  /// journals (a lost worker that comes back can open its own again).
+  void stop_nodes() {
+    if (nodes_.empty())
+      return;
+    std::set<caf::actor_addr> killed;
+    for (auto& n : nodes_)
+      for (auto& a : n->stop(self_))
+        killed.insert(a);
+    nodes_.clear();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    self_->receive_while([&] { return !killed.empty() && std::chrono::steady_clock::now() < deadline; })(
+      [&](caf::down_msg& dm) { killed.erase(dm.source); },
+      caf::after(100ms) >> [] {});
+    if (!killed.empty())
+      log::runtime()->warn("generation {}: {} of its actors did not stop within 5 s", generation_, killed.size());
+    // Closed, also this worker's own: a killed journal actor may leave
+    // staged writes in its journal object, which the next generation's
+    // commit would take for its own.
+    journals_.clear();
+  }
+
+  std::vector<caf::actor> merged(std::vector<caf::actor> from_coordinator) {
+    // This node's own exchanges as local handles, not as they came back.
+    for (auto& n : nodes_) {
+      auto& ex = n->exchanges();
+      for (size_t i = 0; i < from_coordinator.size() && i < ex.size(); ++i)
+        if (ex[i])
+          from_coordinator[i] = ex[i];
+    }
+    return from_coordinator;
+  }
+
+  /// Connects to every worker numbered below this one, so that the two
+  /// talk directly and not through the coordinator (CAF routes a message
+  /// over a direct connection when there is one).
+  std::string connect_peers(const welcome_msg& w) {
+    for (uint32_t peer = 0; peer < *me_; ++peer) {
+      if (w.ports.at(peer) == 0)
+        continue; // not joined (lost before this worker joined)
+      endpoint at{w.hosts.at(peer), static_cast<uint16_t>(w.ports.at(peer))};
+      auto got = connect(self_->system(), at, std::chrono::milliseconds(j_.config().connect_timeout_ms));
+      if (!got)
+        return "cannot reach worker " + std::to_string(peer + 1) + ": " + got.error().message();
+      peers_.push_back(*got);
+    }
+    return {};
   }
 
   void stopped(run_result& result, int32_t code, const std::string& why) {
@@ -155,8 +231,13 @@ private:
   job& j_;
   caf::scoped_actor& self_;
   caf::actor coordinator_;
-  std::shared_ptr<journal::sqlite_journal> jn_;
-  uint32_t me_ = 0;
+  std::string own_dir_;
+  std::map<std::string, std::shared_ptr<journal::sqlite_journal>> journals_; ///< by directory
+  std::optional<uint32_t> me_;    ///< this worker's number, once welcomed
+  uint32_t generation_ = 0;
+  std::vector<std::unique_ptr<node_actors>> nodes_; ///< of the current generation, one per journal
+  std::vector<caf::actor> all_;   ///< every exchange of the current generation
+  std::shared_ptr<message_counters> counters_;
   std::vector<caf::actor> peers_; ///< handles to the peers' agents keep their connections
 };
 
@@ -185,12 +266,20 @@ run_result run_worker(job& j) {
   auto listen_at = parse_endpoint(cfg.listen, "--listen");
   if (!listen_at)
     return bad_input(listen_at.error().message());
+  // A worker that comes back after it was lost finds its journal open by
+  // the worker that took over its tasks: it joins anyway, and opens it
+  // once the coordinator has given the tasks back.
   auto jn = open_state_dir(j);
-  if (!jn)
+  std::shared_ptr<journal::sqlite_journal> own;
+  if (jn)
+    own = std::move(*jn);
+  else if (jn.error().code() == errc::unavailable)
+    log::runtime()->info("{}; joining anyway", jn.error().message());
+  else
     return bad_input(jn.error().message());
   auto sys_cfg = node_system_config(cfg);
   auto sys = std::make_unique<caf::actor_system>(*sys_cfg);
-  auto result = run_node(j, *sys, *coordinator_at, *listen_at, *jn);
+  auto result = run_node(j, *sys, *coordinator_at, *listen_at, std::move(own));
   shut_down(std::move(sys), result.exit_code, std::chrono::seconds(3));
   return result;
 }

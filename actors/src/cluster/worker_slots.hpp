@@ -27,6 +27,11 @@ public:
   /// directory.
   expected<uint32_t> claim(const std::string& state_dir);
 
+  /// The state directory of worker `w` ("" while unclaimed).
+  const std::string& dir_of(uint32_t w) const {
+    return dirs_.at(w);
+  }
+
   uint32_t workers() const noexcept {
     return static_cast<uint32_t>(dirs_.size());
   }

@@ -257,6 +257,7 @@ struct sqlite_journal::impl {
     if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
       code = errc::corrupt;
     } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      code = errc::unavailable; // a cluster worker waits for it to be free
       msg += " is in use by another process";
       msg += " (";
       msg += operation;

@@ -22,8 +22,9 @@ inline const std::string cluster_script = EDDY_CLUSTER_SCRIPT;
 class launched_cluster {
 public:
   /// Runs `eddy-cluster start --workers N --dir DIR -- job...`; check started().
-  launched_cluster(std::filesystem::path dir, uint32_t workers, std::vector<std::string> job)
-    : dir_(std::move(dir)), workers_(workers), job_(std::move(job)) {
+  launched_cluster(std::filesystem::path dir, uint32_t workers, std::vector<std::string> job,
+                   bool supervise = false)
+    : dir_(std::move(dir)), workers_(workers), job_(std::move(job)), supervise_(supervise) {
     start();
   }
 
@@ -37,7 +38,10 @@ public:
   /// Starts it again in the same directory (its state resumes).
   void start() {
     std::vector<std::string> argv{cluster_script, "start", "--workers", std::to_string(workers_),
-                                  "--dir", dir_.string(), "--"};
+                                  "--dir", dir_.string()};
+    if (supervise_)
+      argv.push_back("--supervise");
+    argv.push_back("--");
     argv.insert(argv.end(), job_.begin(), job_.end());
     start_status_ = run(argv, dir_.string() + ".start.out", dir_.string() + ".start.err",
                         std::chrono::seconds{90});
@@ -105,6 +109,7 @@ private:
   std::filesystem::path dir_;
   uint32_t workers_;
   std::vector<std::string> job_;
+  bool supervise_ = false;
   exit_status start_status_;
 };
 

@@ -90,7 +90,8 @@ public:
 
   /// Opens (or creates) the journal at `file`. Fails with errc::corrupt naming
   /// the file when it is not an SQLite database or not an Eddy journal, and
-  /// with errc::io when it cannot be opened or is in use by another process.
+  /// with errc::io when it cannot be opened, and with errc::unavailable when
+  /// another process has it open.
   [[nodiscard]] static expected<std::unique_ptr<sqlite_journal>>
   open(const std::filesystem::path& file, open_options options = {});
 
