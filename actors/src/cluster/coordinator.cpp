@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -31,6 +32,9 @@ struct member {
   std::string host;
   uint32_t port = 0;
   std::string state_dir;
+  std::chrono::steady_clock::time_point joined_at = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> lost_at; ///< since its last loss, until it has its tasks back
+  bool moved_reported = false;
 };
 
 std::string name_of(uint32_t worker) {
@@ -116,7 +120,9 @@ private:
     if (members_[*w].agent)
       return refuse("state directory '" + m.state_dir + "' is already used by " + name_of(*w));
     self_->monitor(m.agent);
+    auto lost_at = members_[*w].lost_at;
     members_[*w] = member{m.agent, m.host, m.port, m.state_dir};
+    members_[*w].lost_at = lost_at;
     log::runtime()->info("{} joined from {}:{} (state {}); {} of {} workers", name_of(*w), m.host, m.port,
                          m.state_dir, alive_count(), members_.size());
     return true;
@@ -130,7 +136,8 @@ private:
     lost_text_ = name_of(*w) + " (" + members_[*w].host + ":" + std::to_string(members_[*w].port)
                  + ") was lost (" + self_->system().render(dm.reason) + ")";
     members_[*w].agent = nullptr;
-    lost_at_ = std::chrono::steady_clock::now();
+    members_[*w].lost_at = std::chrono::steady_clock::now();
+    members_[*w].moved_reported = false;
     log::runtime()->warn("{}; {} workers left", lost_text_, alive_count());
     return true;
   }
@@ -226,10 +233,34 @@ private:
     for (auto& m : members_)
       if (m.agent)
         self_->send(m.agent, go_atom::value, generation_);
-    if (generation_ > 0)
-      log::runtime()->info("{}: its tasks run on the other workers {:.0f} ms after it was lost", lost_text_,
-                           1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - lost_at_).count());
+    report_moves(where);
     return outcome::done;
+  }
+
+  /// Logs, once per loss, how long after it a lost worker's tasks ran on
+  /// another worker, and once per return, how long a worker that joined
+  /// again waited for its own tasks (what the launcher and tests read).
+  void report_moves(const placement& where) {
+    auto now = std::chrono::steady_clock::now();
+    auto ms = [&](std::chrono::steady_clock::time_point t) {
+      return 1000 * std::chrono::duration<double>(now - t).count();
+    };
+    for (uint32_t w = 0; w < members_.size(); ++w) {
+      auto& m = members_[w];
+      std::optional<uint32_t> heir;
+      for (uint32_t id = 0; id < where.nodes().size(); ++id)
+        if (where.home_of(id) == w && where.node_of(id) != w)
+          heir = where.node_of(id);
+      if (heir && !m.moved_reported && m.lost_at) {
+        log::runtime()->info("{}'s tasks run on {}, from its journal, {:.0f} ms after it was lost", name_of(w),
+                             name_of(*heir), ms(*m.lost_at));
+        m.moved_reported = true;
+      } else if (!heir && m.agent && m.lost_at) {
+        log::runtime()->info("{} runs its own tasks again, {:.0f} ms after it joined again", name_of(w),
+                             ms(m.joined_at));
+        m.lost_at.reset();
+      }
+    }
   }
 
   /// Runs until every sink instance committed its end (outcome::done), a
@@ -330,7 +361,6 @@ private:
   std::vector<member> members_; ///< by worker number; no agent: lost or not joined
   uint32_t generation_ = 0;
   std::string lost_text_;       ///< the last loss, for the log and the job's error
-  std::chrono::steady_clock::time_point lost_at_;
   std::string fingerprint_ = job_fingerprint(j_);
 };
 

@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_worker_s_tasks_move_to_the_others_and_the_job_c
   BOOST_TEST_REQUIRE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
   auto log = c.log("coordinator");
   BOOST_TEST(log.find("worker 2 (127.0.0.1:") != std::string::npos, log);
-  BOOST_TEST(log.find("its tasks run on the other workers") != std::string::npos, log);
+  BOOST_TEST(log.find("worker 2's tasks run on worker 1, from its journal, ") != std::string::npos, log);
   BOOST_TEST(log.find("@1(from 2)") != std::string::npos, log); // worker 1 took over worker 2's tasks
   BOOST_TEST((sorted_lines(tmp / "q5.tsv") == expected));
   for (auto node : {"worker-1", "worker-3"})
@@ -243,7 +243,7 @@ size_t kill_at_random(launched_cluster& c, size_t kills, std::mt19937_64& gen) {
 /// The failover times the coordinator logged, in ms.
 std::vector<double> failover_ms(const std::string& log) {
   std::vector<double> ms;
-  const std::string mark = "its tasks run on the other workers ";
+  const std::string mark = ", from its journal, ";
   for (auto at = log.find(mark); at != std::string::npos; at = log.find(mark, at + 1))
     ms.push_back(std::stod(log.substr(at + mark.size())));
   std::sort(ms.begin(), ms.end());
