@@ -20,6 +20,7 @@
 #include "support/child_process.hpp"
 
 namespace fs = std::filesystem;
+using eddy::bench::slurp;
 using namespace std::chrono_literals;
 
 namespace {
@@ -30,13 +31,6 @@ struct run_figures {
   double wall = 0;
   std::string failure;
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p};
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 /// Runs `job` with its own state under `dir`: in the local mode, or as a
 /// coordinator and `workers` workers.

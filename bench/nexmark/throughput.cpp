@@ -44,6 +44,7 @@
 #endif
 
 namespace fs = std::filesystem;
+using eddy::bench::slurp;
 namespace gen = eddy::connectors::nexmark;
 using eddy::bench::median;
 
@@ -151,13 +152,6 @@ struct run_result {
   long max_rss_kb = 0;
   std::string failure;
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p};
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 run_result run_child(const std::string& binary, const std::vector<std::string>& args,
                      const fs::path& dir, int timeout_s) {

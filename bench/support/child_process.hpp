@@ -2,7 +2,7 @@
 
 // Child processes for benchmarks that run sample binaries: start one with
 // its stdout and stderr in files, and wait for it with its CPU time (user +
-// sys from wait4) and peak RSS. Header-only.
+// sys from wait4) and peak RSS, and read what it wrote. Header-only.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -13,10 +13,20 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 namespace eddy::bench {
+
+/// The whole content of `file` ("" when it cannot be read): a child's output.
+inline std::string slurp(const std::filesystem::path& file) {
+  std::ifstream in{file};
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 /// How a child ended.
 struct child_exit {

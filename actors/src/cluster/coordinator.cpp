@@ -60,8 +60,7 @@ public:
   run_result run() {
     auto started = std::chrono::steady_clock::now();
     run_result result;
-    if (!gather_members(result))
-      return finish(std::move(result));
+    gather_members();
     for (;;) {
       if (alive_count() == 0) {
         fail(result, lost_text_ + "; no worker is left");
@@ -120,9 +119,12 @@ private:
     if (members_[*w].agent)
       return refuse("state directory '" + m.state_dir + "' is already used by " + name_of(*w));
     self_->monitor(m.agent);
-    auto lost_at = members_[*w].lost_at;
-    members_[*w] = member{m.agent, m.host, m.port, m.state_dir};
-    members_[*w].lost_at = lost_at;
+    auto& member = members_[*w]; // a rejoining worker keeps lost_at until it has its tasks back
+    member.agent = m.agent;
+    member.host = m.host;
+    member.port = m.port;
+    member.state_dir = m.state_dir;
+    member.joined_at = std::chrono::steady_clock::now();
     log::runtime()->info("{} joined from {}:{} (state {}); {} of {} workers", name_of(*w), m.host, m.port,
                          m.state_dir, alive_count(), members_.size());
     return true;
@@ -143,10 +145,9 @@ private:
   }
 
   /// Waits until every worker number has a member.
-  bool gather_members(run_result& result) {
+  void gather_members() {
     log::runtime()->info("waiting for {} workers", members_.size());
-    bool ok = true;
-    self_->receive_while([&] { return ok && alive_count() < members_.size(); })(
+    self_->receive_while([&] { return alive_count() < members_.size(); })(
       [&](join_msg& m) { join(m); },
       [&](caf::down_msg& dm) {
         if (auto w = member_of(dm.source)) {
@@ -158,9 +159,6 @@ private:
         log::runtime()->info("still waiting for {} of {} workers", members_.size() - alive_count(),
                              members_.size());
       });
-    if (!ok)
-      result = bad_input("stopped before every worker joined");
-    return ok;
   }
 
   /// Sends every alive worker its welcome for `where`, gathers their
@@ -395,11 +393,7 @@ run_result run_coordinator(job& j) {
   auto slots = worker_slots::open(**jn, cfg.workers);
   if (!slots)
     return bad_input(where + ": " + slots.error().message());
-  auto sys_cfg = node_system_config(cfg);
-  auto sys = std::make_unique<caf::actor_system>(*sys_cfg);
-  auto result = run_node(j, *sys, *at, std::move(*layout), std::move(*slots));
-  shut_down(std::move(sys), result.exit_code, std::chrono::seconds(3));
-  return result;
+  return run_in_node_system(cfg, [&](caf::actor_system& sys) { return run_node(j, sys, *at, std::move(*layout), std::move(*slots)); });
 }
 
 } // namespace eddy::actors::cluster

@@ -277,11 +277,7 @@ run_result run_worker(job& j) {
     log::runtime()->info("{}; joining anyway", jn.error().message());
   else
     return bad_input(jn.error().message());
-  auto sys_cfg = node_system_config(cfg);
-  auto sys = std::make_unique<caf::actor_system>(*sys_cfg);
-  auto result = run_node(j, *sys, *coordinator_at, *listen_at, std::move(own));
-  shut_down(std::move(sys), result.exit_code, std::chrono::seconds(3));
-  return result;
+  return run_in_node_system(cfg, [&](caf::actor_system& sys) { return run_node(j, sys, *coordinator_at, *listen_at, std::move(own)); });
 }
 
 } // namespace eddy::actors::cluster

@@ -68,6 +68,21 @@ std::vector<std::string> nexmark_job(const std::string& query, uint64_t events, 
           "--output", output.string(), "--parallelism", "3", "--rate", "1000"};
 }
 
+/// Nexmark q5 over `events` events into tmp/q5.tsv, with `extra` job
+/// arguments, and its local mode's sorted output.
+struct q5_case {
+  std::vector<std::string> job;
+  std::vector<std::string> expected;
+};
+q5_case q5_with_reference(const temp_dir& tmp, std::vector<std::string> extra = {}) {
+  q5_case c{nexmark_job("q5", 6'000'000, tmp / "q5.tsv"), {}};
+  c.job.insert(c.job.end(), extra.begin(), extra.end());
+  auto local = c.job;
+  local[9] = (tmp / "q5.local.tsv").string();
+  c.expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  return c;
+}
+
 /// Runs `job` on 3 workers and checks it ends with exit 0 and `output` as the local mode's.
 void check_like_local(const temp_dir& tmp, const std::string& name, std::vector<std::string> job,
                       const fs::path& output, const fs::path& local_output) {
@@ -153,10 +168,7 @@ BOOST_AUTO_TEST_CASE(three_workers_write_what_the_local_mode_writes) {
 BOOST_AUTO_TEST_CASE(a_sigkilled_worker_s_tasks_move_to_the_others_and_the_job_completes_exactly_once) {
   temp_dir tmp{"eddy-cluster-kill-worker"};
   keep_on_failure keep{tmp};
-  auto job = nexmark_job("q5", 6'000'000, tmp / "q5.tsv");
-  auto local = job;
-  local[9] = (tmp / "q5.local.tsv").string();
-  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  auto [job, expected] = q5_with_reference(tmp);
   launched_cluster c{tmp / "c", 3, job};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
   await_progress(c);
@@ -176,10 +188,7 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_worker_s_tasks_move_to_the_others_and_the_job_c
 BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_completes_the_job_exactly_once) {
   temp_dir tmp{"eddy-cluster-kill-coordinator"};
   keep_on_failure keep{tmp};
-  auto job = nexmark_job("q5", 6'000'000, tmp / "q5.tsv");
-  auto local = job;
-  local[9] = (tmp / "q5.local.tsv").string();
-  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  auto [job, expected] = q5_with_reference(tmp);
   launched_cluster c{tmp / "c", 3, job};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
   await_progress(c);
@@ -198,11 +207,7 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_com
 BOOST_AUTO_TEST_CASE(a_worker_stopped_past_the_peer_timeout_is_replaced_and_exits_once_it_continues) {
   temp_dir tmp{"eddy-cluster-stop-worker"};
   keep_on_failure keep{tmp};
-  auto job = nexmark_job("q5", 6'000'000, tmp / "q5.tsv");
-  job.insert(job.end(), {"--peer-timeout-ms", "1000"});
-  auto local = job;
-  local[9] = (tmp / "q5.local.tsv").string();
-  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  auto [job, expected] = q5_with_reference(tmp, {"--peer-timeout-ms", "1000"});
   launched_cluster c{tmp / "c", 3, job};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
   await_progress(c);
