@@ -16,6 +16,9 @@
 #include <fstream>
 #include <cstdlib>
 #include <random>
+#include <regex>
+
+#include "eddy/key_group.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -30,6 +33,7 @@ namespace {
 const std::string wordcount = EDDY_WORDCOUNT_BINARY;
 const std::string fraud_detection = EDDY_FRAUD_DETECTION_BINARY;
 const std::string nexmark = EDDY_NEXMARK_BINARY;
+const std::string poisoned_count = EDDY_POISONED_COUNT_BINARY;
 
 /// The lines of `file`, sorted; a changelog (`+`/`-` lines, nexmark q18)
 /// folded into the table it leaves, whose order of updates depends on how
@@ -124,7 +128,9 @@ void check_restart_completes(launched_cluster& c, const fs::path& output,
 struct keep_on_failure {
   temp_dir& tmp;
   ~keep_on_failure() {
-    }
+    if (!eddy::test::passing())
+      tmp.keep();
+  }
 };
 
 /// A port on 127.0.0.1 that nobody listens on (bound, then closed).
@@ -375,6 +381,38 @@ BOOST_AUTO_TEST_CASE(a_coordinator_address_that_does_not_answer_fails_a_worker_w
                                    tmp / "malformed.out", tmp / "malformed.err", 20s);
   BOOST_TEST(malformed.exited_with(2), malformed.describe());
   BOOST_TEST(slurp(tmp / "malformed.err").find("'nonsense' is not HOST:PORT") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_user_exception_past_the_restart_budget_fails_the_job_with_one_error_naming_operator_key_group_worker_and_exception) {
+  temp_dir tmp{"eddy-cluster-poison"};
+  keep_on_failure keep{tmp};
+  {
+    std::ofstream in{tmp / "lines.txt"};
+    for (int i = 0; i < 3000; ++i)
+      in << (i == 1500 ? "poison" : "k" + std::to_string(i % 40)) << "\n";
+  }
+  auto started = std::chrono::steady_clock::now();
+  launched_cluster c{tmp / "cluster", 3,
+                     {poisoned_count, "--input", (tmp / "lines.txt").string(), "--output",
+                      (tmp / "counts.tsv").string(), "--parallelism", "3", "--restart-budget", "2"}};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  auto st = c.wait(60s);
+  BOOST_TEST(st.exited_with(1), st.describe());
+  BOOST_TEST(eddy::test::ms(std::chrono::steady_clock::now() - started) < 30000.0);
+  // The coordinator prints the job's one error: which worker, which operator
+  // and key group, how often, and the exception's text.
+  auto log = c.log("coordinator");
+  auto at = log.find("job poisoned_count failed: ");
+  BOOST_TEST_REQUIRE(at != std::string::npos, log);
+  auto error = log.substr(at, log.find('\n', at) - at);
+  auto kg = eddy::key_group_of("poison", eddy::default_max_key_groups);
+  BOOST_TEST(std::regex_search(error, std::regex{"worker [1-3]: operator \\S+ key group " + std::to_string(kg)
+                                                  + " failed 3 times"}),
+             error);
+  BOOST_TEST(error.find("poison pill in line 'poison'") != std::string::npos, error);
+  // Every node ends: the coordinator with 1, the workers told to stop.
+  for (auto node : {"worker-1", "worker-2", "worker-3"})
+    BOOST_TEST(c.exited_within(node, 10s), node << " still runs");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
