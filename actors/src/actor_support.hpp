@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "logging.hpp"
+#include "protocol.hpp"
 
 namespace eddy::actors {
 
@@ -14,6 +15,15 @@ inline int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
            std::chrono::steady_clock::now().time_since_epoch())
     .count();
+}
+
+/// The handler of (moved_atom, exchanges) for an actor whose state keeps the
+/// plan's exchanges in `exchanges`: takes the handles as they are now.
+template <class Actor>
+auto takes_moved_exchanges(Actor* self) {
+  return [self](moved_atom, std::vector<caf::actor>& exchanges) {
+    self->state.exchanges = std::move(exchanges);
+  };
 }
 
 /// Installs what every runtime actor needs: an exception handler that puts

@@ -143,6 +143,7 @@ caf::behavior running(exchange_actor_t* self) {
       self->state.in->resend(m.consumer, m.after);
       schedule_group(self);
     },
+    takes_moved_exchanges(self),
     [=](close_group_atom) { close_group(self); },
     [=](wmflush_atom) {
       self->state.pacer.fired();

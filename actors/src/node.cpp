@@ -70,12 +70,34 @@ node_actors::node_actors(caf::scoped_actor& self, node_setup setup) : setup_(std
   }
 }
 
-void node_actors::connect_keyed(caf::scoped_actor& self, const std::vector<caf::actor>& all) {
+void node_actors::connect(caf::scoped_actor& self, const std::vector<caf::actor>& all) {
+  if (!connected_) {
+    connected_ = true;
+    for (auto& a : keyed_)
+      self->send(a, init_atom::value, all);
+    return;
+  }
   for (auto& a : keyed_)
-    self->send(a, init_atom::value, all);
+    self->send(a, moved_atom::value, all);
+  if (started_) // before, sources and sinks have not been told any
+    for (auto* group : {&sources_, &sinks_})
+      for (auto& a : *group)
+        self->send(a, moved_atom::value, all);
+}
+
+bool node_actors::runs_exactly(const placement& where) const {
+  for (uint32_t id = 0; id < local_.size(); ++id) {
+    bool there = where.node_of(id) == setup_.node && where.home_of(id) == setup_.home;
+    if (there != runs(id))
+      return false;
+  }
+  return true;
 }
 
 void node_actors::start(caf::scoped_actor& self, const std::vector<caf::actor>& all) {
+  if (started_)
+    return;
+  started_ = true;
   for (auto& a : sources_)
     self->send(a, init_atom::value, all);
   for (auto& a : sinks_)

@@ -45,13 +45,25 @@ public:
     return local_;
   }
 
-  /// Tells the keyed exchanges every exchange of the plan (by exchange id):
-  /// from now on they take frames and greetings.
-  void connect_keyed(caf::scoped_actor& self, const std::vector<caf::actor>& all);
+  /// Tells the node's actors every exchange of the plan (by exchange id).
+  /// The first time, its keyed exchanges: from now on they take frames and
+  /// greetings. Again later, after exchanges of other nodes moved: every
+  /// actor that was told before, so it sends to where they are now.
+  void connect(caf::scoped_actor& self, const std::vector<caf::actor>& all);
 
   /// Tells the sources and sinks every exchange, so they start, and spawns
-  /// the partitions under one operator supervisor per keyed instance.
+  /// the partitions under one operator supervisor per keyed instance. Once:
+  /// a node that runs on across a failover is not started again.
   void start(caf::scoped_actor& self, const std::vector<caf::actor>& all);
+
+  /// Whose journal this node's state is in.
+  uint32_t home() const noexcept {
+    return setup_.home;
+  }
+
+  /// Whether `where` places on this node exactly the exchanges it runs:
+  /// then it runs on unchanged when the placement changes.
+  bool runs_exactly(const placement& where) const;
 
   /// Sinks on this node: each says done_atom once.
   size_t sinks() const noexcept {
@@ -78,6 +90,7 @@ private:
   caf::actor journal_;
   std::vector<caf::actor> local_; ///< by exchange id
   std::vector<caf::actor> sources_, keyed_, sinks_, supervisors_;
+  bool connected_ = false, started_ = false;
 };
 
 } // namespace eddy::actors

@@ -189,6 +189,10 @@ using retransmit_atom = caf::atom_constant<caf::atom("retransmt")>;
 /// (init_atom, std::vector<caf::actor> exchanges): the exchanges of the plan,
 /// by plan::exchange_id (sources and sinks are their own).
 using init_atom = caf::atom_constant<caf::atom("init")>;
+/// (moved_atom, std::vector<caf::actor> exchanges): after init, some exchanges
+/// moved to other nodes (a failover or a return): the plan's exchanges as
+/// they are now, by plan::exchange_id. Sent before the moved ones start.
+using moved_atom = caf::atom_constant<caf::atom("moved")>;
 /// (done_atom, uint64 records): the sink committed the end of every input.
 using done_atom = caf::atom_constant<caf::atom("done")>;
 /// (failed_atom, std::string): the job cannot go on.

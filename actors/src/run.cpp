@@ -40,7 +40,7 @@ run_result run_local(job& j) {
   auto counters = setup.counters;
   node_actors node{self, std::move(setup)};
   // All exchanges exist and know each other before any partition says hello.
-  node.connect_keyed(self, node.exchanges());
+  node.connect(self, node.exchanges());
   node.start(self, node.exchanges());
   log::runtime()->info("job {} started: {} keyed stage(s), {} key groups, parallelism {}, state "
                        "in {}{}",

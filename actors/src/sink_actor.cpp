@@ -139,6 +139,7 @@ caf::behavior running(sink_actor_t* self) {
       send_upstream(self);
     },
     [=](close_group_atom) { close_group(self); },
+    takes_moved_exchanges(self),
     [=](durable_atom, uint64_t, uint64_t, uint8_t status) {
       auto& st = self->state;
       if (status != static_cast<uint8_t>(journal::write_status::written))
@@ -194,7 +195,7 @@ void start(sink_actor_t* self) {
     },
     [=](const std::string& what) { fail(self, what); });
   // Frames before its greeting are redelivered after it.
-  self->become([](frame_msg&) {});
+  self->become([](frame_msg&) {}, takes_moved_exchanges(self));
 }
 
 caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {

@@ -221,6 +221,7 @@ void apply_acks(source_state& st, const frame_ack_msg& a) {
 caf::behavior running(source_actor_t* self) {
   return {
     [=](pump_atom) { pump(self); },
+    takes_moved_exchanges(self),
     [=](frame_ack_msg& a) {
       apply_acks(self->state, a);
       on_ack(self);
@@ -307,7 +308,8 @@ void start(source_actor_t* self) {
       [=](const std::string& what) { fail(self, what); });
   }
   self->become([=](greeting_msg& g) { self->state.early.push_back(std::move(g)); },
-               [=](frame_ack_msg& a) { self->state.early_acks.push_back(std::move(a)); });
+               [=](frame_ack_msg& a) { self->state.early_acks.push_back(std::move(a)); },
+               takes_moved_exchanges(self));
 }
 
 caf::behavior source_behavior(source_actor_t* self, source_config cfg) {

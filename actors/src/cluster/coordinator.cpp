@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -47,9 +48,9 @@ enum class outcome { done, failed, lost, rejoined };
 /// The coordinator's view of a running job. The job runs in generations:
 /// each is one placement of every task on the workers alive, started in the
 /// two steps of the README. Losing a worker ends a generation and starts the
-/// next with its tasks on the others (their state stays in its journal,
+/// next with its tasks on a survivor (their state stays in its journal,
 /// which the new owner opens); a lost worker that joins again ends one too,
-/// and gets its tasks back.
+/// and gets its tasks back. Tasks a new generation leaves in place run on.
 class coordinator {
 public:
   coordinator(job& j, caf::scoped_actor& self, worker_slots slots, job_layout layout)
@@ -68,6 +69,7 @@ public:
       }
       auto began = std::chrono::steady_clock::now();
       auto where = placement::spread(the_plan_, static_cast<uint32_t>(members_.size()), alive());
+      note_moves(where);
       auto o = start_generation(where, result);
       if (o == outcome::done) {
         log::runtime()->info("job {} generation {} started on {} workers in {:.0f} ms: {}", j_.config().name,
@@ -197,7 +199,9 @@ private:
             o = outcome::failed;
           }
         },
-        [&](done_atom, uint32_t, uint32_t, uint64_t) {}, // of an older generation
+        [&](done_atom, uint32_t generation, uint32_t sink, uint64_t records) {
+          sink_done(generation, sink, records);
+        },
         [&](progress_atom, uint32_t, uint64_t) {},
         [&](join_msg& m) {
           if (join(m))
@@ -250,8 +254,9 @@ private:
         if (where.home_of(id) == w && where.node_of(id) != w)
           heir = where.node_of(id);
       if (heir && !m.moved_reported && m.lost_at) {
-        log::runtime()->info("{}'s tasks run on {}, from its journal, {:.0f} ms after it was lost", name_of(w),
-                             name_of(*heir), ms(*m.lost_at));
+        log::runtime()->info("{}'s tasks run on {}, from its journal, {:.0f} ms after it was lost ({}); "
+                             "every other task ran on",
+                             name_of(w), name_of(*heir), ms(*m.lost_at), tasks_of(where, w));
         m.moved_reported = true;
       } else if (!heir && m.agent && m.lost_at) {
         log::runtime()->info("{} runs its own tasks again, {:.0f} ms after it joined again", name_of(w),
@@ -261,24 +266,47 @@ private:
     }
   }
 
+  /// Records, for every exchange whose node or home `where` changes, the
+  /// generation it starts again in; a sink that moves has to commit its end
+  /// again (its new incarnation says done once it has recovered it).
+  void note_moves(const placement& where) {
+    placed_in_.resize(where.nodes().size(), generation_);
+    for (uint32_t id = 0; id < where.nodes().size(); ++id) {
+      bool moved = !last_where_ || last_where_->node_of(id) != where.node_of(id)
+                   || last_where_->home_of(id) != where.home_of(id);
+      if (moved) {
+        placed_in_[id] = generation_;
+        done_.erase(id);
+      }
+    }
+    last_where_ = where;
+  }
+
+  /// A sink's done, from the generation it was sent in: it counts unless
+  /// the sink moved since (a sink that runs on across generations says it once).
+  void sink_done(uint32_t generation, uint32_t sink, uint64_t records) {
+    if (sink < placed_in_.size() && generation >= placed_in_[sink])
+      done_.emplace(sink, records);
+  }
+
+  size_t sinks() const {
+    size_t n = 0;
+    for (auto& s : the_plan_.stages())
+      if (s.kind == stage_plan::sink)
+        n += s.instances;
+    return n;
+  }
+
   /// Runs until every sink instance committed its end (outcome::done), a
   /// worker fails the job, or a worker is lost or comes back.
   outcome supervise(run_result& result, std::chrono::steady_clock::time_point started) {
-    size_t sinks = 0;
-    for (auto& s : the_plan_.stages())
-      if (s.kind == stage_plan::sink)
-        sinks += s.instances;
-    std::set<uint32_t> done;
     auto o = outcome::done;
-    bool running = true;
+    bool running = done_.size() < sinks();
     progress_log progress{j_.config().name, started};
     self_->receive_while(running)(
       [&](done_atom, uint32_t generation, uint32_t sink, uint64_t records) {
-        if (generation != generation_)
-          return;
-        if (done.insert(sink).second)
-          result.records_out += records;
-        running = done.size() < sinks;
+        sink_done(generation, sink, records);
+        running = done_.size() < sinks();
       },
       [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
       [&](failed_atom, uint32_t generation, const std::string& what) {
@@ -310,6 +338,8 @@ private:
 
   /// Tells every worker the job's end and waits (bounded) until they are gone.
   run_result finish(run_result result) {
+    for (auto& [sink, records] : done_)
+      result.records_out += records;
     size_t alive = 0;
     for (auto& m : members_) {
       if (!m.agent)
@@ -332,6 +362,24 @@ private:
     else
       log::runtime()->error("job {} failed: {}", j_.config().name, result.error);
     return result;
+  }
+
+  /// "43 key groups of counter, 1 split of file:x, 1 instance of file:y":
+  /// what has its home on worker `home`.
+  std::string tasks_of(const placement& where, uint32_t home) const {
+    std::string text;
+    for (uint32_t s = 0; s < the_plan_.stages().size(); ++s) {
+      auto& st = the_plan_.stage(s);
+      uint32_t n = 0;
+      for (uint32_t i = 0; i < st.instances; ++i)
+        if (where.home_of(the_plan_.exchange_id(s, i)) == home)
+          n += st.kind == stage_plan::sink ? 1 : the_plan_.indexes_of(s, i).size();
+      if (n == 0)
+        continue;
+      auto unit = st.kind == stage_plan::keyed ? " key group" : st.kind == stage_plan::source ? " split" : " instance";
+      text += (text.empty() ? "" : ", ") + std::to_string(n) + unit + (n > 1 ? "s" : "") + " of " + st.name;
+    }
+    return text;
   }
 
   /// "stage: index range@worker ..." for the log.
@@ -358,6 +406,9 @@ private:
   plan the_plan_;
   std::vector<member> members_; ///< by worker number; no agent: lost or not joined
   uint32_t generation_ = 0;
+  std::optional<placement> last_where_; ///< of the generation before
+  std::vector<uint32_t> placed_in_;     ///< by exchange id: the generation it last moved in
+  std::map<uint32_t, uint64_t> done_;   ///< sink exchange id → records, of sinks done where they run now
   std::string lost_text_;       ///< the last loss, for the log and the job's error
   std::string fingerprint_ = job_fingerprint(j_);
 };

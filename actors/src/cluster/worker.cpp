@@ -27,7 +27,8 @@ using namespace std::chrono_literals;
 /// A worker's life: join, connect to its peers, then run each generation
 /// the coordinator sends (README.md) until it says stop. A generation runs
 /// one node_actors per journal: its own, and those of lost workers whose
-/// tasks it took over.
+/// tasks it took over. What a new generation leaves where it was runs on
+/// untouched; only what moves stops or starts.
 class worker {
 public:
   worker(job& j, caf::scoped_actor& self, caf::actor coordinator, std::shared_ptr<journal::sqlite_journal> jn)
@@ -56,7 +57,7 @@ public:
       [&](peers_msg& p) {
         all_ = merged(std::move(p.exchanges));
         for (auto& n : nodes_)
-          n->connect_keyed(self_, all_);
+          n->connect(self_, all_);
         self_->send(coordinator_, ready_atom::value, generation_, *me_);
       },
       [&](go_atom, uint32_t generation) {
@@ -100,13 +101,19 @@ public:
   }
 
 private:
+  /// "its own tasks" or "worker K's tasks": those with their home on worker `home`.
+  std::string whose(uint32_t home) const {
+    return home == *me_ ? std::string{"its own tasks"} : "worker " + std::to_string(home + 1) + "'s tasks";
+  }
+
   void report_failure(const std::string& what) {
     self_->send(coordinator_, failed_atom::value, generation_,
                 (me_ ? "worker " + std::to_string(*me_ + 1) : std::string{"a worker"}) + ": " + what);
   }
 
-  /// Drops what an older generation ran and spawns what `w` places here.
-  /// Returns what went wrong, if anything.
+  /// Moves this worker to the placement of `w`: what it runs unchanged
+  /// runs on, untouched; what left it stops; what is new here starts from
+  /// its journal. Returns what went wrong, if anything.
   std::string start_generation(welcome_msg& w) {
     if (!me_) {
       me_ = w.worker;
@@ -114,28 +121,40 @@ private:
       log::runtime()->info("joined job {} as worker {} of {}", j_.config().name, *me_ + 1, w.workers);
       if (auto problem = connect_peers(w); !problem.empty())
         return problem;
+      job_layout layout{w.split_hint, w.splits, w.sink_instances};
+      layout_ = layout;
+      the_plan_ = std::make_shared<const plan>(plan_of(j_, layout));
+      counters_ = std::make_shared<message_counters>(static_cast<uint32_t>(the_plan_->stages().size()));
     }
-    stop_nodes();
     generation_ = w.generation;
-    job_layout layout{w.split_hint, w.splits, w.sink_instances};
-    auto the_plan = std::make_shared<const plan>(plan_of(j_, layout));
+    state_dirs_ = w.state_dirs;
     auto where = placement::of(w.nodes, w.homes);
-    counters_ = std::make_shared<message_counters>(static_cast<uint32_t>(the_plan->stages().size()));
     std::set<uint32_t> homes;
     for (uint32_t id = 0; id < where.nodes().size(); ++id)
       if (where.node_of(id) == *me_)
         homes.insert(where.home_of(id));
-    std::vector<caf::actor> mine(the_plan->exchanges());
+    std::erase_if(nodes_, [&](auto& n) {
+      if (n->runs_exactly(where)) {
+        homes.erase(n->home());
+        log::runtime()->info("generation {}: {} run on", generation_, whose(n->home()));
+        return false;
+      }
+      log::runtime()->info("generation {}: stops {}", generation_, whose(n->home()));
+      stop_node(*n);
+      return true;
+    });
     for (auto home : homes) {
-      auto jn = journal_of(w.state_dirs.at(home));
+      auto jn = journal_of(state_dirs_.at(home));
       if (!jn)
         return jn.error().message();
-      if (home != *me_)
-        log::runtime()->info("generation {}: takes over the tasks of worker {} from its journal in {}",
-                             generation_, home + 1, w.state_dirs.at(home));
-      node_setup setup{&j_, the_plan, where, *me_, home, layout, *jn, caf::actor_cast<caf::actor>(self_), counters_};
+      log::runtime()->info("generation {}: starts {} from its journal in {}", generation_,
+                           whose(home), state_dirs_.at(home));
+      node_setup setup{&j_, the_plan_, where, *me_, home, layout_, *jn, caf::actor_cast<caf::actor>(self_), counters_};
       nodes_.push_back(std::make_unique<node_actors>(self_, std::move(setup)));
-      auto& ex = nodes_.back()->exchanges();
+    }
+    std::vector<caf::actor> mine(the_plan_->exchanges());
+    for (auto& n : nodes_) {
+      auto& ex = n->exchanges();
       for (size_t i = 0; i < ex.size(); ++i)
         if (ex[i])
           mine[i] = ex[i];
@@ -165,27 +184,27 @@ private:
     }
   }
 
-  /// Kills every actor of the current generation and waits (bounded) until
-  /// they are down, so that nothing of it reports later, and closes the
-  /// journals (a lost worker that comes back can open its own again).
-  void stop_nodes() {
-    if (nodes_.empty())
-      return;
-    std::set<caf::actor_addr> killed;
-    for (auto& n : nodes_)
-      for (auto& a : n->stop(self_))
-        killed.insert(a);
-    nodes_.clear();
+  /// Kills every actor of `n` and waits (bounded) until they are down, so
+  /// that nothing of it reports later, and closes its journal (a lost
+  /// worker that comes back can open its own again). Closed, also when it
+  /// is this worker's own: a killed journal actor may leave staged writes
+  /// in its journal object, which a later commit would take for its own.
+  void stop_node(node_actors& n) {
+    auto killed_list = n.stop(self_);
+    std::set<caf::actor_addr> killed(killed_list.begin(), killed_list.end());
     auto deadline = std::chrono::steady_clock::now() + 5s;
     self_->receive_while([&] { return !killed.empty() && std::chrono::steady_clock::now() < deadline; })(
       [&](caf::down_msg& dm) { killed.erase(dm.source); },
       caf::after(100ms) >> [] {});
     if (!killed.empty())
       log::runtime()->warn("generation {}: {} of its actors did not stop within 5 s", generation_, killed.size());
-    // Closed, also this worker's own: a killed journal actor may leave
-    // staged writes in its journal object, which the next generation's
-    // commit would take for its own.
-    journals_.clear();
+    journals_.erase(state_dirs_.at(n.home()));
+  }
+
+  void stop_nodes() {
+    for (auto& n : nodes_)
+      stop_node(*n);
+    nodes_.clear();
   }
 
   std::vector<caf::actor> merged(std::vector<caf::actor> from_coordinator) {
@@ -235,6 +254,9 @@ private:
   std::map<std::string, std::shared_ptr<journal::sqlite_journal>> journals_; ///< by directory
   std::optional<uint32_t> me_;    ///< this worker's number, once welcomed
   uint32_t generation_ = 0;
+  job_layout layout_;
+  std::shared_ptr<const plan> the_plan_; ///< the same in every generation
+  std::vector<std::string> state_dirs_;  ///< by worker number
   std::vector<std::unique_ptr<node_actors>> nodes_; ///< of the current generation, one per journal
   std::vector<caf::actor> all_;   ///< every exchange of the current generation
   std::shared_ptr<message_counters> counters_;

@@ -8,6 +8,7 @@
 #include "integration/nexmark/sql_oracle.hpp"
 
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,6 +124,23 @@ void check_restart_completes(launched_cluster& c, const fs::path& output,
   BOOST_TEST((got == expected), got.size() << " lines after the restart, " << expected.size() << " in the local mode");
 }
 
+/// The lowest and highest epoch of the partitions in the journal under
+/// `state_dir`: each recovery of a partition acquires the next one.
+std::pair<int64_t, int64_t> partition_epochs(const fs::path& state_dir) {
+  sqlite3* db = nullptr;
+  std::pair<int64_t, int64_t> range{-1, -1};
+  auto file = (state_dir / "journal.db").string();
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT min(epoch), max(epoch) FROM partitions", -1, &st, nullptr) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+      range = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return range;
+}
+
 /// Keeps `tmp` for a post-mortem when the test case has failed, also after a
 /// fatal assertion left it early.
 struct keep_on_failure {
@@ -189,6 +207,15 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_worker_s_tasks_move_to_the_others_and_the_job_c
   BOOST_TEST((sorted_lines(tmp / "q5.tsv") == expected));
   for (auto node : {"worker-1", "worker-3"})
     BOOST_TEST(c.exit_of(node) == "0", node);
+  // Only what moved recovered: the survivors' own partitions ran on in
+  // their first epoch; worker 2's were recovered once more on worker 1.
+  for (auto w : {"worker-1", "worker-3"}) {
+    auto [low, high] = partition_epochs(c.dir() / "state" / w);
+    BOOST_TEST(low == 1, w << ": epochs " << low << "-" << high);
+    BOOST_TEST(high == 1, w << ": epochs " << low << "-" << high);
+  }
+  auto [low, high] = partition_epochs(c.dir() / "state" / "worker-2");
+  BOOST_TEST(low == 2, "worker-2: epochs " << low << "-" << high);
 }
 
 BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_completes_the_job_exactly_once) {
