@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_worker_s_tasks_move_to_the_others_and_the_job_c
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
   await_progress(c);
   BOOST_REQUIRE(c.alive("worker-2"));
-  ::kill(c.pid_of("worker-2"), SIGKILL);
+  BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
   auto st = c.wait();
   BOOST_TEST_REQUIRE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
   auto log = c.log("coordinator");
@@ -225,10 +225,12 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_com
   launched_cluster c{tmp / "c", 3, job};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
   await_progress(c);
-  ::kill(c.pid_of("coordinator"), SIGKILL);
+  BOOST_REQUIRE(c.signal("coordinator", SIGKILL));
+  auto killed_at = std::chrono::steady_clock::now();
   for (auto node : {"worker-1", "worker-2", "worker-3"}) {
     BOOST_TEST_REQUIRE(c.exited_within(node, 10s), node);
-    BOOST_TEST(c.exit_of(node) == "1", node);
+    BOOST_TEST_MESSAGE(node << " exited " << eddy::test::ms(std::chrono::steady_clock::now() - killed_at) << " ms after the coordinator's SIGKILL");
+    BOOST_TEST(c.exit_of(node) == "1", node << " exited with " << c.exit_of(node) << ": " << tail_of(c.dir() / (std::string{node} + ".log")));
     BOOST_TEST(c.log(node).find("lost the coordinator") != std::string::npos, node);
   }
   check_restart_completes(c, tmp / "q5.tsv", expected);

@@ -73,6 +73,13 @@ public:
     return pid;
   }
 
+  /// Sends `sig` to node `name`; false if it has no pid (never kill(0, …),
+  /// which would signal the test's own process group).
+  bool signal(const std::string& name, int sig) const {
+    auto pid = pid_of(name);
+    return pid > 0 && ::kill(pid, sig) == 0;
+  }
+
   bool alive(const std::string& name) const {
     auto pid = pid_of(name);
     return pid > 0 && ::kill(pid, 0) == 0;
