@@ -85,6 +85,15 @@ void node_actors::connect(caf::scoped_actor& self, const std::vector<caf::actor>
         self->send(a, moved_atom::value, all);
 }
 
+bool node_actors::recovered(const caf::actor_addr& from, uint32_t key_groups) {
+  for (auto& s : supervisors_)
+    if (s.address() == from) {
+      recovered_key_groups_ += key_groups;
+      return ++recovered_supervisors_ == supervisors_.size();
+    }
+  return false;
+}
+
 bool node_actors::runs_exactly(const placement& where) const {
   for (uint32_t id = 0; id < local_.size(); ++id) {
     bool there = where.node_of(id) == setup_.node && where.home_of(id) == setup_.home;

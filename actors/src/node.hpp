@@ -56,6 +56,15 @@ public:
   /// a node that runs on across a failover is not started again.
   void start(caf::scoped_actor& self, const std::vector<caf::actor>& all);
 
+  /// Counts the recovered_atom of supervisor `from`, with its `key_groups`.
+  /// True when it was the last: every partition of this node has recovered.
+  bool recovered(const caf::actor_addr& from, uint32_t key_groups);
+
+  /// The key groups of this node, once recovered() was true.
+  uint32_t recovered_key_groups() const noexcept {
+    return recovered_key_groups_;
+  }
+
   /// Whose journal this node's state is in.
   uint32_t home() const noexcept {
     return setup_.home;
@@ -91,6 +100,8 @@ private:
   std::vector<caf::actor> local_; ///< by exchange id
   std::vector<caf::actor> sources_, keyed_, sinks_, supervisors_;
   bool connected_ = false, started_ = false;
+  size_t recovered_supervisors_ = 0;
+  uint32_t recovered_key_groups_ = 0;
 };
 
 } // namespace eddy::actors

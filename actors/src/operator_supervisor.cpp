@@ -18,6 +18,7 @@ struct child {
   caf::actor handle;                 ///< strong: a parent keeps its children alive
   std::deque<clock::time_point> restarts; ///< within the window
   std::string last_failure;
+  bool recovered = false; ///< once, by any incarnation
 };
 
 struct supervisor_state {
@@ -25,6 +26,7 @@ struct supervisor_state {
   restart_policy policy;
   caf::actor job;
   bool escalated = false;
+  size_t recovered = 0; ///< children that recovered at least once
   static inline const char* name = "operator_supervisor";
 };
 
@@ -85,9 +87,11 @@ caf::behavior supervisor_behavior(supervisor_t* self,
   st.policy = policy;
   st.job = std::move(job);
   for (auto& cfg : cfgs)
-    st.children.push_back({std::move(cfg), nullptr, {}, {}});
+    st.children.push_back({std::move(cfg), nullptr, {}, {}, false});
   for (auto& c : st.children)
     start(self, c);
+  if (st.children.empty())
+    self->send(st.job, recovered_atom::value, uint32_t{0});
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   // A child's exit arrives as a down message too; only kill (untrappable) stops the supervisor.
   self->set_exit_handler([](caf::exit_msg&) {});
@@ -95,6 +99,15 @@ caf::behavior supervisor_behavior(supervisor_t* self,
     [=](failed_atom, uint32_t key_group, const std::string& what) {
       if (auto* c = find_child(self, key_group))
         c->last_failure = what;
+    },
+    [=](recovered_atom, uint32_t key_group) {
+      auto& st = self->state;
+      auto* c = find_child(self, key_group);
+      if (!c || c->recovered)
+        return;
+      c->recovered = true;
+      if (++st.recovered == st.children.size())
+        self->send(st.job, recovered_atom::value, static_cast<uint32_t>(st.children.size()));
     },
     [=](restart_atom, uint32_t key_group) {
       if (auto* c = find_child(self, key_group); c && !self->state.escalated)

@@ -302,6 +302,7 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
   hello.hello.hws = st.inputs.recovered();
   hello.epoch = epoch;
   self->send(st.cfg->exchange, std::move(hello));
+  self->send(st.supervisor, recovered_atom::value, st.cfg->key_group);
   log::runtime()->debug("{} recovered epoch {} with {} entries after its snapshot, {} keys",
                         who(*st.cfg), epoch, entries.size(), st.logic->key_count());
 }

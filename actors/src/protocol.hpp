@@ -200,6 +200,13 @@ using failed_atom = caf::atom_constant<caf::atom("failed")>;
 /// (failed_atom, uint32 key group, std::string): a partition tells its supervisor why it quits.
 /// (restart_atom, uint32 key group): supervisor's backoff timer.
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+/// (recovered_atom, uint32 key group): a partition tells its supervisor it
+/// has recovered and takes input. (recovered_atom, uint32 key groups): a
+/// supervisor tells the job that all its partitions did, once per
+/// supervisor. Worker → coordinator: (recovered_atom, uint32 generation,
+/// uint32 home, uint32 key groups): the tasks with their state in worker
+/// home's journal all recovered on the sending worker.
+using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
 /// (progress_atom, uint32 instance, uint64 values): a source instance's count of values read in this run.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 

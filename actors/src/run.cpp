@@ -57,6 +57,11 @@ run_result run_local(job& j) {
       running = ++sinks_done < node.sinks();
     },
     [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
+    [&](recovered_atom, uint32_t key_groups) {
+      if (node.recovered(caf::actor_cast<caf::actor_addr>(self->current_sender()), key_groups))
+        log::runtime()->info("all {} key groups recovered, {:.0f} ms after the start",
+                             node.recovered_key_groups(), 1000 * seconds_since(started));
+    },
     [&](failed_atom, const std::string& what) {
       result.exit_code = 1;
       result.error = what;

@@ -36,6 +36,9 @@ struct member {
   std::chrono::steady_clock::time_point joined_at = std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> lost_at; ///< since its last loss, until it has its tasks back
   bool moved_reported = false;
+  /// When the loss or return happened that moved the tasks with their home
+  /// here, until they have recovered where they went.
+  std::optional<std::chrono::steady_clock::time_point> moved_at;
 };
 
 std::string name_of(uint32_t worker) {
@@ -126,7 +129,7 @@ private:
     member.host = m.host;
     member.port = m.port;
     member.state_dir = m.state_dir;
-    member.joined_at = std::chrono::steady_clock::now();
+    member.joined_at = event_at_ = std::chrono::steady_clock::now();
     log::runtime()->info("{} joined from {}:{} (state {}); {} of {} workers", name_of(*w), m.host, m.port,
                          m.state_dir, alive_count(), members_.size());
     return true;
@@ -140,7 +143,7 @@ private:
     lost_text_ = name_of(*w) + " (" + members_[*w].host + ":" + std::to_string(members_[*w].port)
                  + ") was lost (" + self_->system().render(dm.reason) + ")";
     members_[*w].agent = nullptr;
-    members_[*w].lost_at = std::chrono::steady_clock::now();
+    members_[*w].lost_at = event_at_ = std::chrono::steady_clock::now();
     members_[*w].moved_reported = false;
     log::runtime()->warn("{}; {} workers left", lost_text_, alive_count());
     return true;
@@ -203,6 +206,7 @@ private:
           sink_done(generation, sink, records);
         },
         [&](progress_atom, uint32_t, uint64_t) {},
+        [&](recovered_atom, uint32_t, uint32_t home, uint32_t key_groups) { recovered(home, key_groups); },
         [&](join_msg& m) {
           if (join(m))
             o = outcome::rejoined;
@@ -277,6 +281,8 @@ private:
       if (moved) {
         placed_in_[id] = generation_;
         done_.erase(id);
+        if (last_where_)
+          members_.at(where.home_of(id)).moved_at = event_at_;
       }
     }
     last_where_ = where;
@@ -297,6 +303,22 @@ private:
     return n;
   }
 
+  /// Logs when the key groups with their home on worker `home` recovered on
+  /// the worker that sent it (the failover time the benchmark reads), when
+  /// they had moved.
+  void recovered(uint32_t home, uint32_t key_groups) {
+    auto on = member_of(caf::actor_cast<caf::actor_addr>(self_->current_sender()));
+    if (!on || home >= members_.size())
+      return;
+    auto& m = members_[home];
+    if (!m.moved_at)
+      return;
+    log::runtime()->info("{}'s {} key groups recovered on {}, {:.0f} ms after the {} that moved them",
+                         name_of(home), key_groups, *on == home ? std::string{"it"} : name_of(*on),
+                         1000 * seconds_since(*m.moved_at), *on == home ? "return" : "loss");
+    m.moved_at.reset();
+  }
+
   /// Runs until every sink instance committed its end (outcome::done), a
   /// worker fails the job, or a worker is lost or comes back.
   outcome supervise(run_result& result, std::chrono::steady_clock::time_point started) {
@@ -309,6 +331,7 @@ private:
         running = done_.size() < sinks();
       },
       [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
+      [&](recovered_atom, uint32_t, uint32_t home, uint32_t key_groups) { recovered(home, key_groups); },
       [&](failed_atom, uint32_t generation, const std::string& what) {
         if (generation != generation_)
           return;
@@ -407,6 +430,7 @@ private:
   std::vector<member> members_; ///< by worker number; no agent: lost or not joined
   uint32_t generation_ = 0;
   std::optional<placement> last_where_; ///< of the generation before
+  std::chrono::steady_clock::time_point event_at_; ///< of the last loss or join
   std::vector<uint32_t> placed_in_;     ///< by exchange id: the generation it last moved in
   std::map<uint32_t, uint64_t> done_;   ///< sink exchange id → records, of sinks done where they run now
   std::string lost_text_;       ///< the last loss, for the log and the job's error

@@ -77,6 +77,11 @@ public:
       [&](progress_atom, uint32_t instance, uint64_t values) {
         self_->send(coordinator_, progress_atom::value, instance, values);
       },
+      [&](recovered_atom, uint32_t key_groups) {
+        for (auto& n : nodes_)
+          if (n->recovered(caf::actor_cast<caf::actor_addr>(self_->current_sender()), key_groups))
+            self_->send(coordinator_, recovered_atom::value, generation_, n->home(), n->recovered_key_groups());
+      },
       [&](failed_atom, const std::string& what) { report_failure(what); },
       [&](stop_atom, int32_t code, const std::string& why) {
         stopped(result, code, why);

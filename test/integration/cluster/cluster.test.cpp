@@ -275,17 +275,18 @@ size_t kill_at_random(launched_cluster& c, size_t kills, std::mt19937_64& gen) {
     if (c.exited_within("coordinator", 0s))
       break;
     auto node = ++made % 5 == 0 ? std::string{"coordinator"} : "worker-" + std::to_string(1 + gen() % 3);
-    ::kill(c.pid_of(node), SIGKILL);
+    c.signal(node, SIGKILL);
   }
   return made;
 }
 
-/// The failover times the coordinator logged, in ms.
+/// The failover times the coordinator logged, in ms: from a worker's loss
+/// until its key groups recovered on their new owner.
 std::vector<double> failover_ms(const std::string& log) {
   std::vector<double> ms;
-  const std::string mark = ", from its journal, ";
+  const std::string mark = " key groups recovered on worker ";
   for (auto at = log.find(mark); at != std::string::npos; at = log.find(mark, at + 1))
-    ms.push_back(std::stod(log.substr(at + mark.size())));
+    ms.push_back(std::stod(log.substr(log.find(", ", at) + 2)));
   std::sort(ms.begin(), ms.end());
   return ms;
 }
