@@ -125,6 +125,10 @@ measured cluster_failover(const std::vector<std::string>& job, const fs::path& d
   m.state_mb = size_mb(journal);
   pid_t pid = 0;
   std::ifstream{c / "worker-2.pid"} >> pid;
+  if (pid <= 0) { // kill(0, …) would signal this benchmark's own process group
+    run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
+    return {.state_mb = m.state_mb, .failure = "no pid in " + (c / "worker-2.pid").string()};
+  }
   auto killed = steady::now();
   ::kill(pid, SIGKILL);
   // Logged only for key groups that moved: worker 2's.
