@@ -8,22 +8,26 @@
 namespace eddy::actors {
 
 /// Which node runs each exchange (stage, instance) of a plan, with its
-/// partitions, and which node's journal holds its state (its *home*): the
+/// partitions, and which journal holds its state (its *home*): the
 /// assignment every node combines with the plan. Node numbers are worker
-/// numbers (0-based); the local mode is one node.
+/// numbers (0-based); the local mode is one node with one journal.
+///
+/// In a cluster the state is split into *slices*, one journal each, fixed
+/// at the job's first start: instance i of a stage with n instances has its
+/// home in slice i * slices / n (Flink's range formula), and a slice is what
+/// moves between workers, all its instances together, because only one
+/// process at a time can open its journal.
 class placement {
 public:
-  /// Everything on node 0.
+  /// Everything on node 0, in one journal (home 0).
   static placement single(const plan& p);
 
-  /// Instance i of a stage with n instances has its home on worker
-  /// i * workers / n (Flink's range formula, so each worker's journal holds
-  /// a contiguous share of every stage) and runs there while that worker is
-  /// `alive`; all instances of a lost worker run on one alive worker (lost
-  /// workers are given to the alive ones in turn), still with their state
-  /// in the lost worker's journal, which only one process can open. Empty
-  /// `alive`: all are.
-  static placement spread(const plan& p, uint32_t workers, const std::vector<bool>& alive = {});
+  /// One slice per instance of the plan's widest stage: as fine as a move
+  /// can be, since an instance does not split.
+  static uint32_t slices_of(const plan& p);
+
+  /// Every instance in its slice, every slice on worker `owners[slice]`.
+  static placement of_slices(const plan& p, const std::vector<uint32_t>& owners);
 
   /// From the vectors of a message (by exchange id).
   static placement of(std::vector<uint32_t> nodes, std::vector<uint32_t> homes);
@@ -48,5 +52,19 @@ private:
   std::vector<uint32_t> node_; ///< by plan::exchange_id
   std::vector<uint32_t> home_; ///< by plan::exchange_id
 };
+
+/// The worker each slice starts on, by the range formula: slice j of
+/// `slices` on worker j * workers / slices.
+std::vector<uint32_t> natural_owners(uint32_t slices, uint32_t workers);
+
+/// Which alive worker runs each slice next: a fair share for each (the
+/// number of slices over the alive workers, rounded down or up) with as few
+/// moves as can be. A slice stays where it runs (`current`) unless its
+/// worker is lost or has more than its share; a worker that gives slices up
+/// gives those it adopted first, and a worker below its share takes back its
+/// own (`natural`) first, so a worker that returns gets its own slices
+/// again. `alive` is by worker number and must have one alive worker.
+std::vector<uint32_t> share_slices(const std::vector<uint32_t>& current, const std::vector<uint32_t>& natural,
+                                   const std::vector<bool>& alive);
 
 } // namespace eddy::actors

@@ -204,8 +204,8 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 /// has recovered and takes input. (recovered_atom, uint32 key groups): a
 /// supervisor tells the job that all its partitions did, once per
 /// supervisor. Worker → coordinator: (recovered_atom, uint32 generation,
-/// uint32 home, uint32 key groups): the tasks with their state in worker
-/// home's journal all recovered on the sending worker.
+/// uint32 slice, uint32 key groups): the tasks with their state in that
+/// slice's journal all recovered on the sending worker.
 using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
 /// (progress_atom, uint32 instance, uint64 values): a source instance's count of values read in this run.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;

@@ -29,13 +29,13 @@ struct refused_msg {
   std::string why;
 };
 
-/// coordinator → worker, once every worker joined, and again for every new
-/// generation of the job (after a worker was lost or came back): its
+/// coordinator → worker, once enough workers joined, and again for every
+/// new generation of the job (after a worker was lost or joined): its
 /// number, the job's layout (splits and sink instances, fixed at the job's
-/// first start), where every worker listens and which journal directory is
-/// whose, and the placement (by plan::exchange_id: the worker that runs it
-/// and the worker whose journal holds its state). A worker drops whatever
-/// it ran for an older generation first.
+/// first start), where every worker listens (port 0: not alive), the
+/// journal directory of every slice (`state_dirs`), and the placement (by
+/// plan::exchange_id: the worker that runs it and the slice whose journal
+/// holds its state). A worker stops what moved away from it first.
 struct welcome_msg {
   uint32_t generation = 0;
   uint32_t worker = 0;

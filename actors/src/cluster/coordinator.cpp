@@ -33,12 +33,19 @@ struct member {
   std::string host;
   uint32_t port = 0;
   std::string state_dir;
-  std::chrono::steady_clock::time_point joined_at = std::chrono::steady_clock::now();
-  std::optional<std::chrono::steady_clock::time_point> lost_at; ///< since its last loss, until it has its tasks back
-  bool moved_reported = false;
-  /// When the loss or return happened that moved the tasks with their home
-  /// here, until they have recovered where they went.
-  std::optional<std::chrono::steady_clock::time_point> moved_at;
+  bool lost_before = false; ///< a loss of this number was seen: its next join is a return
+};
+
+/// The slices that moved for one cause (a loss, a join), until each of them
+/// that holds key groups has recovered where it went.
+struct pending_move {
+  std::string cause; ///< "worker 2 was lost", "worker 4 joined"
+  std::chrono::steady_clock::time_point at;
+  std::set<uint32_t> moved;  ///< every slice that moved
+  std::set<uint32_t> slices; ///< moved, with key groups, not recovered yet
+  std::set<uint32_t> to;     ///< workers they recovered on
+  uint32_t key_groups = 0;
+  bool placed_reported = false;
 };
 
 std::string name_of(uint32_t worker) {
@@ -48,17 +55,33 @@ std::string name_of(uint32_t worker) {
 /// How a generation of the job ended.
 enum class outcome { done, failed, lost, rejoined };
 
-/// The coordinator's view of a running job. The job runs in generations:
-/// each is one placement of every task on the workers alive, started in the
-/// two steps of the README. Losing a worker ends a generation and starts the
-/// next with its tasks on a survivor (their state stays in its journal,
-/// which the new owner opens); a lost worker that joins again ends one too,
-/// and gets its tasks back. Tasks a new generation leaves in place run on.
+/// "workers 1 and 3", "worker 2".
+std::string names_of(const std::set<uint32_t>& workers) {
+  std::string text;
+  size_t k = 0;
+  for (auto w : workers) {
+    text += k == 0 ? "" : ++k == workers.size() ? " and " : ", ";
+    text += std::to_string(w + 1);
+    if (k == 0)
+      ++k;
+  }
+  return (workers.size() > 1 ? "workers " : "worker ") + text;
+}
+
+/// The coordinator's view of a running job. The job's state is in slices
+/// (../placement.hpp), each a journal; the job runs in generations: each is
+/// one placement of every slice on the workers alive, a fair share each
+/// (share_slices), started in the two steps of the README. Losing a worker
+/// ends a generation and starts the next with its slices on the survivors;
+/// a worker that joins, new or again, ends one too and takes its share by
+/// handoff (the old owner stops the slice and closes its journal, the new
+/// one opens it). Slices a new generation leaves in place run on.
 class coordinator {
 public:
   coordinator(job& j, caf::scoped_actor& self, worker_slots slots, job_layout layout)
     : j_(j), self_(self), slots_(std::move(slots)), layout_(std::move(layout)),
-      the_plan_(plan_of(j, layout_)), members_(slots_.workers()) {
+      the_plan_(plan_of(j, layout_)), members_(slots_.workers()),
+      natural_(natural_owners(placement::slices_of(the_plan_), slots_.first_workers())), owners_(natural_) {
   }
 
   run_result run() {
@@ -71,7 +94,8 @@ public:
         break;
       }
       auto began = std::chrono::steady_clock::now();
-      auto where = placement::spread(the_plan_, static_cast<uint32_t>(members_.size()), alive());
+      owners_ = share_slices(owners_, natural_, alive());
+      auto where = placement::of_slices(the_plan_, owners_);
       note_moves(where);
       auto o = start_generation(where, result);
       if (o == outcome::done) {
@@ -121,17 +145,19 @@ private:
     auto w = slots_.claim(m.state_dir);
     if (!w)
       return refuse(w.error().message());
-    if (members_[*w].agent)
+    if (*w < members_.size() && members_[*w].agent)
       return refuse("state directory '" + m.state_dir + "' is already used by " + name_of(*w));
+    bool added = *w >= members_.size();
+    members_.resize(std::max<size_t>(members_.size(), *w + 1));
     self_->monitor(m.agent);
-    auto& member = members_[*w]; // a rejoining worker keeps lost_at until it has its tasks back
+    auto& member = members_[*w];
     member.agent = m.agent;
     member.host = m.host;
     member.port = m.port;
     member.state_dir = m.state_dir;
-    member.joined_at = event_at_ = std::chrono::steady_clock::now();
-    log::runtime()->info("{} joined from {}:{} (state {}); {} of {} workers", name_of(*w), m.host, m.port,
-                         m.state_dir, alive_count(), members_.size());
+    note_cause(name_of(*w) + (member.lost_before ? " joined again" : " joined"));
+    log::runtime()->info("{} joined from {}:{} (state {}){}; {} workers", name_of(*w), m.host, m.port,
+                         m.state_dir, added ? ", a worker more than before" : "", alive_count());
     return true;
   }
 
@@ -143,16 +169,32 @@ private:
     lost_text_ = name_of(*w) + " (" + members_[*w].host + ":" + std::to_string(members_[*w].port)
                  + ") was lost (" + self_->system().render(dm.reason) + ")";
     members_[*w].agent = nullptr;
-    members_[*w].lost_at = event_at_ = std::chrono::steady_clock::now();
-    members_[*w].moved_reported = false;
+    members_[*w].lost_before = true;
+    note_cause(name_of(*w) + " was lost");
     log::runtime()->warn("{}; {} workers left", lost_text_, alive_count());
     return true;
   }
 
-  /// Waits until every worker number has a member.
+  /// Adds why the next generation moves slices (the first cause sets its time).
+  void note_cause(const std::string& what) {
+    if (cause_.empty())
+      cause_at_ = std::chrono::steady_clock::now();
+    cause_ += (cause_.empty() ? "" : ", ") + what;
+  }
+
+  /// Whether the job can start: --workers workers joined, among them every
+  /// first worker, in whose state directories the slices are.
+  bool enough_members() const {
+    for (uint32_t w = 0; w < slots_.first_workers(); ++w)
+      if (slots_.dir_of(w).empty())
+        return false;
+    return alive_count() >= j_.config().workers;
+  }
+
+  /// Waits until enough_members().
   void gather_members() {
-    log::runtime()->info("waiting for {} workers", members_.size());
-    self_->receive_while([&] { return alive_count() < members_.size(); })(
+    log::runtime()->info("waiting for {} workers", j_.config().workers);
+    self_->receive_while([&] { return !enough_members(); })(
       [&](join_msg& m) { join(m); },
       [&](caf::down_msg& dm) {
         if (auto w = member_of(dm.source)) {
@@ -161,9 +203,9 @@ private:
         }
       },
       caf::after(10s) >> [&] {
-        log::runtime()->info("still waiting for {} of {} workers", members_.size() - alive_count(),
-                             members_.size());
+        log::runtime()->info("still waiting for workers: {} of {} joined", alive_count(), j_.config().workers);
       });
+    cause_.clear();
   }
 
   /// Sends every alive worker its welcome for `where`, gathers their
@@ -171,12 +213,12 @@ private:
   outcome start_generation(const placement& where, run_result& result) {
     std::vector<std::string> hosts, dirs;
     std::vector<uint32_t> ports;
-    for (auto& m : members_) {
+    for (auto& m : members_) { // port 0: not alive, not to connect to
       hosts.push_back(m.host);
-      ports.push_back(m.port);
+      ports.push_back(m.agent ? m.port : 0);
     }
-    for (uint32_t w = 0; w < members_.size(); ++w)
-      dirs.push_back(slots_.dir_of(w));
+    for (uint32_t slice = 0; slice < natural_.size(); ++slice)
+      dirs.push_back(slice_dir(slice));
     for (uint32_t w = 0; w < members_.size(); ++w)
       if (members_[w].agent)
         self_->send(members_[w].agent,
@@ -206,7 +248,7 @@ private:
           sink_done(generation, sink, records);
         },
         [&](progress_atom, uint32_t, uint64_t) {},
-        [&](recovered_atom, uint32_t, uint32_t home, uint32_t key_groups) { recovered(home, key_groups); },
+        [&](recovered_atom, uint32_t, uint32_t slice, uint32_t key_groups) { recovered(slice, key_groups); },
         [&](join_msg& m) {
           if (join(m))
             o = outcome::rejoined;
@@ -243,49 +285,60 @@ private:
     return outcome::done;
   }
 
-  /// Logs, once per loss, how long after it a lost worker's tasks ran on
-  /// another worker, and once per return, how long a worker that joined
-  /// again waited for its own tasks (what the launcher and tests read).
+  /// Logs, once per cause, which tasks moved where and how long after the
+  /// cause they run there (what the launcher and the tests read).
   void report_moves(const placement& where) {
-    auto now = std::chrono::steady_clock::now();
-    auto ms = [&](std::chrono::steady_clock::time_point t) {
-      return 1000 * std::chrono::duration<double>(now - t).count();
-    };
-    for (uint32_t w = 0; w < members_.size(); ++w) {
-      auto& m = members_[w];
-      std::optional<uint32_t> heir;
-      for (uint32_t id = 0; id < where.nodes().size(); ++id)
-        if (where.home_of(id) == w && where.node_of(id) != w)
-          heir = where.node_of(id);
-      if (heir && !m.moved_reported && m.lost_at) {
-        log::runtime()->info("{}'s tasks run on {}, from its journal, {:.0f} ms after it was lost ({}); "
-                             "every other task ran on",
-                             name_of(w), name_of(*heir), ms(*m.lost_at), tasks_of(where, w));
-        m.moved_reported = true;
-      } else if (!heir && m.agent && m.lost_at) {
-        log::runtime()->info("{} runs its own tasks again, {:.0f} ms after it joined again", name_of(w),
-                             ms(m.joined_at));
-        m.lost_at.reset();
-      }
+    for (auto& m : moves_) {
+      if (m.placed_reported)
+        continue;
+      m.placed_reported = true;
+      std::set<uint32_t> slices(m.moved.begin(), m.moved.end()), to;
+      for (auto slice : slices)
+        to.insert(owners_.at(slice));
+      log::runtime()->info("{}: {} placed on {} in {:.0f} ms; every other task ran on", m.cause,
+                           tasks_of(where, slices), names_of(to), 1000 * seconds_since(m.at));
     }
+    std::erase_if(moves_, [](auto& m) { return m.slices.empty(); }); // nothing keyed to wait for
   }
 
   /// Records, for every exchange whose node or home `where` changes, the
-  /// generation it starts again in; a sink that moves has to commit its end
-  /// again (its new incarnation says done once it has recovered it).
+  /// generation it starts again in, and the slices that move for the
+  /// causes since the last generation; a sink that moves has to commit its
+  /// end again (its new incarnation says done once it has recovered it).
   void note_moves(const placement& where) {
     placed_in_.resize(where.nodes().size(), generation_);
+    pending_move move{cause_, cause_at_};
     for (uint32_t id = 0; id < where.nodes().size(); ++id) {
       bool moved = !last_where_ || last_where_->node_of(id) != where.node_of(id)
                    || last_where_->home_of(id) != where.home_of(id);
-      if (moved) {
-        placed_in_[id] = generation_;
-        done_.erase(id);
-        if (last_where_)
-          members_.at(where.home_of(id)).moved_at = event_at_;
-      }
+      if (!moved)
+        continue;
+      placed_in_[id] = generation_;
+      done_.erase(id);
+      if (!last_where_)
+        continue;
+      move.moved.insert(where.home_of(id));
+      if (keyed(id))
+        move.slices.insert(where.home_of(id));
     }
+    if (!move.moved.empty())
+      moves_.push_back(std::move(move));
     last_where_ = where;
+    cause_.clear();
+  }
+
+  bool keyed(uint32_t exchange_id) const {
+    for (uint32_t s = 0; s < the_plan_.stages().size(); ++s)
+      if (exchange_id >= the_plan_.exchange_id(s, 0)
+          && exchange_id < the_plan_.exchange_id(s, 0) + the_plan_.stage(s).instances)
+        return the_plan_.stage(s).kind == stage_plan::keyed;
+    return false;
+  }
+
+  /// The journal directory of `slice`: in the state directory of the
+  /// worker it started on.
+  std::string slice_dir(uint32_t slice) const {
+    return slots_.dir_of(natural_.at(slice)) + "/slice-" + std::to_string(slice);
   }
 
   /// A sink's done, from the generation it was sent in: it counts unless
@@ -303,20 +356,25 @@ private:
     return n;
   }
 
-  /// Logs when the key groups with their home on worker `home` recovered on
-  /// the worker that sent it (the failover time the benchmark reads), when
-  /// they had moved.
-  void recovered(uint32_t home, uint32_t key_groups) {
+  /// Counts `slice` recovered on the worker that sent it, if that runs it
+  /// now; logs a move once all its slices have (the failover time the
+  /// benchmark reads).
+  void recovered(uint32_t slice, uint32_t key_groups) {
     auto on = member_of(caf::actor_cast<caf::actor_addr>(self_->current_sender()));
-    if (!on || home >= members_.size())
+    if (!on || slice >= owners_.size() || owners_[slice] != *on)
       return;
-    auto& m = members_[home];
-    if (!m.moved_at)
-      return;
-    log::runtime()->info("{}'s {} key groups recovered on {}, {:.0f} ms after the {} that moved them",
-                         name_of(home), key_groups, *on == home ? std::string{"it"} : name_of(*on),
-                         1000 * seconds_since(*m.moved_at), *on == home ? "return" : "loss");
-    m.moved_at.reset();
+    std::erase_if(moves_, [&](pending_move& m) {
+      if (!m.slices.erase(slice))
+        return false;
+      m.key_groups += key_groups;
+      m.to.insert(*on);
+      if (!m.slices.empty() || !m.placed_reported)
+        return false;
+      log::runtime()->info("{} key groups recovered on {}, {:.0f} ms after {}", m.key_groups, names_of(m.to),
+                           1000 * seconds_since(m.at), m.cause);
+      return true;
+    });
+    std::erase_if(moves_, [](auto& m) { return m.slices.empty() && m.placed_reported; });
   }
 
   /// Runs until every sink instance committed its end (outcome::done), a
@@ -331,7 +389,7 @@ private:
         running = done_.size() < sinks();
       },
       [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
-      [&](recovered_atom, uint32_t, uint32_t home, uint32_t key_groups) { recovered(home, key_groups); },
+      [&](recovered_atom, uint32_t, uint32_t slice, uint32_t key_groups) { recovered(slice, key_groups); },
       [&](failed_atom, uint32_t generation, const std::string& what) {
         if (generation != generation_)
           return;
@@ -388,14 +446,14 @@ private:
   }
 
   /// "43 key groups of counter, 1 split of file:x, 1 instance of file:y":
-  /// what has its home on worker `home`.
-  std::string tasks_of(const placement& where, uint32_t home) const {
+  /// what has its home in `slices`.
+  std::string tasks_of(const placement& where, const std::set<uint32_t>& slices) const {
     std::string text;
     for (uint32_t s = 0; s < the_plan_.stages().size(); ++s) {
       auto& st = the_plan_.stage(s);
       uint32_t n = 0;
       for (uint32_t i = 0; i < st.instances; ++i)
-        if (where.home_of(the_plan_.exchange_id(s, i)) == home)
+        if (slices.count(where.home_of(the_plan_.exchange_id(s, i))))
           n += st.kind == stage_plan::sink ? 1 : the_plan_.indexes_of(s, i).size();
       if (n == 0)
         continue;
@@ -405,7 +463,7 @@ private:
     return text;
   }
 
-  /// "stage: index range@worker ..." for the log.
+  /// "stage: index range@worker ...; slices: slice@worker ..." for the log.
   std::string describe(const placement& where) const {
     std::string text;
     for (uint32_t s = 0; s < the_plan_.stages().size(); ++s) {
@@ -415,10 +473,13 @@ private:
         auto r = the_plan_.indexes_of(s, i);
         auto id = the_plan_.exchange_id(s, i);
         text += " " + std::to_string(r.first) + (r.size() > 1 ? "-" + std::to_string(r.last) : "") + "@"
-                + std::to_string(where.node_of(id) + 1)
-                + (where.home_of(id) != where.node_of(id) ? "(from " + std::to_string(where.home_of(id) + 1) + ")" : "");
+                + std::to_string(where.node_of(id) + 1);
       }
     }
+    text += "; slices:";
+    for (uint32_t slice = 0; slice < owners_.size(); ++slice)
+      text += " " + std::to_string(slice) + "@" + std::to_string(owners_[slice] + 1)
+              + (owners_[slice] != natural_[slice] ? "(from " + std::to_string(natural_[slice] + 1) + ")" : "");
     return text;
   }
 
@@ -429,8 +490,12 @@ private:
   plan the_plan_;
   std::vector<member> members_; ///< by worker number; no agent: lost or not joined
   uint32_t generation_ = 0;
+  std::vector<uint32_t> natural_; ///< by slice: the first worker it started on, whose state directory has its journal
+  std::vector<uint32_t> owners_;  ///< by slice: the worker that runs it
   std::optional<placement> last_where_; ///< of the generation before
-  std::chrono::steady_clock::time_point event_at_; ///< of the last loss or join
+  std::string cause_;  ///< the losses and joins since the last generation
+  std::chrono::steady_clock::time_point cause_at_; ///< of the first of them
+  std::vector<pending_move> moves_;
   std::vector<uint32_t> placed_in_;     ///< by exchange id: the generation it last moved in
   std::map<uint32_t, uint64_t> done_;   ///< sink exchange id → records, of sinks done where they run now
   std::string lost_text_;       ///< the last loss, for the log and the job's error

@@ -26,17 +26,13 @@ using namespace std::chrono_literals;
 
 /// A worker's life: join, connect to its peers, then run each generation
 /// the coordinator sends (README.md) until it says stop. A generation runs
-/// one node_actors per journal: its own, and those of lost workers whose
-/// tasks it took over. What a new generation leaves where it was runs on
-/// untouched; only what moves stops or starts.
+/// one node_actors per slice of the job's state placed here (each slice is
+/// a journal). What a new generation leaves where it was runs on
+/// untouched; only the slices that move stop or start.
 class worker {
 public:
-  worker(job& j, caf::scoped_actor& self, caf::actor coordinator, std::shared_ptr<journal::sqlite_journal> jn)
-    : j_(j), self_(self), coordinator_(std::move(coordinator)) {
-    std::error_code ec;
-    own_dir_ = std::filesystem::weakly_canonical(std::filesystem::absolute(j.config().state_dir), ec).string();
-    if (jn)
-      journals_[own_dir_] = std::move(jn);
+  worker(job& j, caf::scoped_actor& self, caf::actor coordinator, std::string own_dir)
+    : j_(j), self_(self), coordinator_(std::move(coordinator)), own_dir_(std::move(own_dir)) {
   }
 
   run_result run(const endpoint& listening) {
@@ -106,9 +102,9 @@ public:
   }
 
 private:
-  /// "its own tasks" or "worker K's tasks": those with their home on worker `home`.
-  std::string whose(uint32_t home) const {
-    return home == *me_ ? std::string{"its own tasks"} : "worker " + std::to_string(home + 1) + "'s tasks";
+  /// "slice 2": the tasks with their home in slice `home`.
+  static std::string whose(uint32_t home) {
+    return "slice " + std::to_string(home);
   }
 
   void report_failure(const std::string& what) {
@@ -124,14 +120,13 @@ private:
       me_ = w.worker;
       log::node("worker " + std::to_string(*me_ + 1));
       log::runtime()->info("joined job {} as worker {} of {}", j_.config().name, *me_ + 1, w.workers);
-      if (auto problem = connect_peers(w); !problem.empty())
-        return problem;
       job_layout layout{w.split_hint, w.splits, w.sink_instances};
       layout_ = layout;
       the_plan_ = std::make_shared<const plan>(plan_of(j_, layout));
       counters_ = std::make_shared<message_counters>(static_cast<uint32_t>(the_plan_->stages().size()));
     }
     generation_ = w.generation;
+    connect_peers(w);
     state_dirs_ = w.state_dirs;
     auto where = placement::of(w.nodes, w.homes);
     std::set<uint32_t> homes;
@@ -141,7 +136,7 @@ private:
     std::erase_if(nodes_, [&](auto& n) {
       if (n->runs_exactly(where)) {
         homes.erase(n->home());
-        log::runtime()->info("generation {}: {} run on", generation_, whose(n->home()));
+        log::runtime()->info("generation {}: {} runs on", generation_, whose(n->home()));
         return false;
       }
       log::runtime()->info("generation {}: stops {}", generation_, whose(n->home()));
@@ -149,11 +144,13 @@ private:
       return true;
     });
     for (auto home : homes) {
+      auto opening = std::chrono::steady_clock::now();
       auto jn = journal_of(state_dirs_.at(home));
       if (!jn)
         return jn.error().message();
-      log::runtime()->info("generation {}: starts {} from its journal in {}", generation_,
-                           whose(home), state_dirs_.at(home));
+      log::runtime()->info("generation {}: starts {} from its journal in {} (opened in {:.0f} ms)", generation_,
+                           whose(home), state_dirs_.at(home),
+                           1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - opening).count());
       node_setup setup{&j_, the_plan_, where, *me_, home, layout_, *jn, caf::actor_cast<caf::actor>(self_), counters_};
       nodes_.push_back(std::make_unique<node_actors>(self_, std::move(setup)));
     }
@@ -168,14 +165,16 @@ private:
     return {};
   }
 
-  /// The journal in `dir`: this worker's own, or a lost worker's, opened
-  /// once its process has let go of it (SQLite's exclusive lock, which is
-  /// also what keeps a hung owner from writing to it once it was taken over).
+  /// The journal of a slice in `dir`, opened once the process that ran the
+  /// slice before has let go of it: at once after a handoff, when a lost
+  /// worker's process is gone, or when a hung one exits (SQLite's exclusive
+  /// lock, which is also what keeps a hung owner from writing to it once
+  /// it was taken over).
   expected<std::shared_ptr<journal::sqlite_journal>> journal_of(const std::string& dir) {
     if (auto it = journals_.find(dir); it != journals_.end())
       return it->second;
     auto deadline = std::chrono::steady_clock::now() + 60s;
-    for (int attempt = 0;; ++attempt) {
+    for (int attempt = 1;; ++attempt) {
       auto jn = open_state_dir(j_, dir);
       if (jn) {
         journals_[dir] = *jn;
@@ -183,9 +182,9 @@ private:
       }
       if (jn.error().code() != errc::unavailable || std::chrono::steady_clock::now() > deadline)
         return jn.error();
-      if (attempt % 10 == 0) // a hung worker holds it until it exits
+      if (attempt % 50 == 0) // a hung worker holds it until it exits
         log::runtime()->warn("waiting for the journal in {}: {}", dir, jn.error().message());
-      std::this_thread::sleep_for(200ms);
+      std::this_thread::sleep_for(20ms);
     }
   }
 
@@ -223,20 +222,25 @@ private:
     return from_coordinator;
   }
 
-  /// Connects to every worker numbered below this one, so that the two
-  /// talk directly and not through the coordinator (CAF routes a message
-  /// over a direct connection when there is one).
-  std::string connect_peers(const welcome_msg& w) {
-    for (uint32_t peer = 0; peer < *me_; ++peer) {
-      if (w.ports.at(peer) == 0)
-        continue; // not joined (lost before this worker joined)
-      endpoint at{w.hosts.at(peer), static_cast<uint16_t>(w.ports.at(peer))};
+  /// Connects to every alive worker numbered below this one that it is not
+  /// connected to yet (one that came back listens at a new port), so that
+  /// the two talk directly and not through the coordinator (CAF routes a
+  /// message over a direct connection when there is one). A peer that does
+  /// not answer is left to the coordinator, which loses it.
+  void connect_peers(const welcome_msg& w) {
+    for (uint32_t peer = 0; peer < *me_ && peer < w.ports.size(); ++peer) {
+      if (w.ports[peer] == 0)
+        continue; // not alive
+      endpoint at{w.hosts.at(peer), static_cast<uint16_t>(w.ports[peer])};
+      if (peers_[peer].first == at.text())
+        continue;
       auto got = connect(self_->system(), at, std::chrono::milliseconds(j_.config().connect_timeout_ms));
-      if (!got)
-        return "cannot reach worker " + std::to_string(peer + 1) + ": " + got.error().message();
-      peers_.push_back(*got);
+      if (!got) {
+        log::runtime()->warn("cannot reach worker {}: {}", peer + 1, got.error().message());
+        continue;
+      }
+      peers_[peer] = {at.text(), *got};
     }
-    return {};
   }
 
   void stopped(run_result& result, int32_t code, const std::string& why) {
@@ -256,21 +260,21 @@ private:
   caf::scoped_actor& self_;
   caf::actor coordinator_;
   std::string own_dir_;
-  std::map<std::string, std::shared_ptr<journal::sqlite_journal>> journals_; ///< by directory
+  std::map<std::string, std::shared_ptr<journal::sqlite_journal>> journals_; ///< of the slices here, by directory
   std::optional<uint32_t> me_;    ///< this worker's number, once welcomed
   uint32_t generation_ = 0;
   job_layout layout_;
   std::shared_ptr<const plan> the_plan_; ///< the same in every generation
-  std::vector<std::string> state_dirs_;  ///< by worker number
+  std::vector<std::string> state_dirs_;  ///< by slice: where its journal is
   std::vector<std::unique_ptr<node_actors>> nodes_; ///< of the current generation, one per journal
   std::vector<caf::actor> all_;   ///< every exchange of the current generation
   std::shared_ptr<message_counters> counters_;
-  std::vector<caf::actor> peers_; ///< handles to the peers' agents keep their connections
+  std::map<uint32_t, std::pair<std::string, caf::actor>> peers_; ///< by worker number: host:port and agent, whose handle keeps the connection
 };
 
 /// The worker's life in actor system `sys`, which outlives every actor here.
 run_result run_node(job& j, caf::actor_system& sys, const endpoint& coordinator_at,
-                    const endpoint& listen_at, std::shared_ptr<journal::sqlite_journal> jn) {
+                    const endpoint& listen_at, std::string own_dir) {
   caf::scoped_actor self{sys};
   auto listening = listen(sys, caf::actor_cast<caf::actor>(self), listen_at);
   if (!listening)
@@ -278,8 +282,26 @@ run_result run_node(job& j, caf::actor_system& sys, const endpoint& coordinator_
   auto coordinator = connect(sys, coordinator_at, std::chrono::milliseconds(j.config().connect_timeout_ms));
   if (!coordinator)
     return bad_input("cannot reach the coordinator: " + coordinator.error().message());
-  worker w{j, self, *coordinator, std::move(jn)};
+  worker w{j, self, *coordinator, std::move(own_dir)};
   return w.run(*listening);
+}
+
+/// The worker's state directory, absolute, created if missing: it holds
+/// the journals of the slices that started on this worker (slice-J/), which
+/// the coordinator names in its welcome.
+expected<std::string> worker_dir(const job& j) {
+  namespace fs = std::filesystem;
+  auto dir = j.config().state_dir;
+  auto quoted = "state directory '" + dir.string() + "'";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir, ec))
+    return error{errc::invalid_argument, quoted + " is not a directory" + (ec ? ": " + ec.message() : "")};
+  if (fs::exists(dir / "journal.db", ec))
+    return error{errc::invalid_argument, quoted + " holds one journal for the whole worker, from an Eddy "
+                                                  "before slices: start the job afresh in a new directory"};
+  auto canonical = fs::weakly_canonical(fs::absolute(dir), ec);
+  return canonical.string();
 }
 
 } // namespace
@@ -293,18 +315,10 @@ run_result run_worker(job& j) {
   auto listen_at = parse_endpoint(cfg.listen, "--listen");
   if (!listen_at)
     return bad_input(listen_at.error().message());
-  // A worker that comes back after it was lost finds its journal open by
-  // the worker that took over its tasks: it joins anyway, and opens it
-  // once the coordinator has given the tasks back.
-  auto jn = open_state_dir(j);
-  std::shared_ptr<journal::sqlite_journal> own;
-  if (jn)
-    own = std::move(*jn);
-  else if (jn.error().code() == errc::unavailable)
-    log::runtime()->info("{}; joining anyway", jn.error().message());
-  else
-    return bad_input(jn.error().message());
-  return run_in_node_system(cfg, [&](caf::actor_system& sys) { return run_node(j, sys, *coordinator_at, *listen_at, std::move(own)); });
+  auto own = worker_dir(j);
+  if (!own)
+    return bad_input(own.error().message());
+  return run_in_node_system(cfg, [&](caf::actor_system& sys) { return run_node(j, sys, *coordinator_at, *listen_at, std::move(*own)); });
 }
 
 } // namespace eddy::actors::cluster

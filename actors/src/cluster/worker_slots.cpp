@@ -17,19 +17,21 @@ expected<worker_slots> worker_slots::open(journal::sqlite_journal& jn, uint32_t 
   if (!*stored) {
     if (auto err = jn.meta("cluster.workers", std::to_string(workers)))
       return err;
-  } else if (**stored != std::to_string(workers)) {
-    return error{errc::invalid_argument,
-                 "the coordinator's state holds this job on " + **stored
-                   + " workers, not --workers " + std::to_string(workers)};
   }
   worker_slots slots;
   slots.jn_ = &jn;
-  slots.dirs_.resize(workers);
-  for (uint32_t w = 0; w < workers; ++w) {
+  try {
+    slots.first_ = *stored ? static_cast<uint32_t>(std::stoul(**stored)) : workers;
+  } catch (const std::exception&) {
+    return error{errc::corrupt, "cluster.workers is '" + **stored + "', not a number"};
+  }
+  for (uint32_t w = 0;; ++w) {
     auto dir = jn.meta(key_of(w));
     if (!dir)
       return dir.error();
-    slots.dirs_[w] = dir->value_or("");
+    if (!*dir && w >= slots.first_)
+      break;
+    slots.dirs_.push_back(dir->value_or(""));
   }
   return slots;
 }
@@ -38,20 +40,19 @@ expected<uint32_t> worker_slots::claim(const std::string& state_dir) {
   for (uint32_t w = 0; w < dirs_.size(); ++w)
     if (dirs_[w] == state_dir)
       return w;
-  for (uint32_t w = 0; w < dirs_.size(); ++w) {
-    if (!dirs_[w].empty())
-      continue;
-    if (auto err = jn_->meta(key_of(w), state_dir))
-      return err;
+  auto w = static_cast<uint32_t>(dirs_.size());
+  for (uint32_t k = 0; k < dirs_.size(); ++k)
+    if (dirs_[k].empty()) {
+      w = k;
+      break;
+    }
+  if (auto err = jn_->meta(key_of(w), state_dir))
+    return err;
+  if (w == dirs_.size())
+    dirs_.push_back(state_dir);
+  else
     dirs_[w] = state_dir;
-    return w;
-  }
-  std::string taken;
-  for (auto& d : dirs_)
-    taken += (taken.empty() ? "" : ", ") + d;
-  return error{errc::invalid_argument, "state directory '" + state_dir
-                                         + "' belongs to none of the job's workers (their state is in "
-                                         + taken + ")"};
+  return w;
 }
 
 } // namespace eddy::actors::cluster

@@ -11,20 +11,21 @@
 namespace eddy::actors::cluster {
 
 /// Which worker number each state directory holds, kept in the
-/// coordinator's journal: a worker's journal holds the state of the tasks
-/// placed on its number, so a worker that comes back with the same state
-/// directory (a restarted cluster) gets the same number again.
+/// coordinator's journal, and how many workers the job first started on.
+/// The slices of the job's state start in the state directories of those
+/// first workers (../placement.hpp), so a worker that comes back with the
+/// same state directory (a restarted cluster) gets the same number again,
+/// and a directory no worker had before (a worker added to the running
+/// job) gets the next number.
 class worker_slots {
 public:
-  /// The slots stored in `jn`, for a job on `workers` workers; the first
-  /// start stores `workers`. errc::invalid_argument when the journal holds
-  /// the job on another number of workers.
+  /// The slots stored in `jn`; the first start stores `workers` as the
+  /// number of first workers.
   static expected<worker_slots> open(journal::sqlite_journal& jn, uint32_t workers);
 
   /// The number of the worker keeping its state in `state_dir`: the one
-  /// stored for it, else the first number no directory holds yet (stored
-  /// now). errc::invalid_argument when every number belongs to another
-  /// directory.
+  /// stored for it, else the first of the first workers' numbers that no
+  /// directory holds yet, else a new one (stored now).
   expected<uint32_t> claim(const std::string& state_dir);
 
   /// The state directory of worker `w` ("" while unclaimed).
@@ -32,12 +33,19 @@ public:
     return dirs_.at(w);
   }
 
+  /// Every worker number known: the first workers and those added since.
   uint32_t workers() const noexcept {
     return static_cast<uint32_t>(dirs_.size());
   }
 
+  /// How many workers the job first started on.
+  uint32_t first_workers() const noexcept {
+    return first_;
+  }
+
 private:
   journal::sqlite_journal* jn_ = nullptr;
+  uint32_t first_ = 0;
   std::vector<std::string> dirs_; ///< by worker number; "" while unclaimed
 };
 

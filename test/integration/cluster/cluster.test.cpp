@@ -202,20 +202,78 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_worker_s_tasks_move_to_the_others_and_the_job_c
   BOOST_TEST_REQUIRE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
   auto log = c.log("coordinator");
   BOOST_TEST(log.find("worker 2 (127.0.0.1:") != std::string::npos, log);
-  BOOST_TEST(log.find("worker 2's tasks run on worker 1, from its journal, ") != std::string::npos, log);
-  BOOST_TEST(log.find("@1(from 2)") != std::string::npos, log); // worker 1 took over worker 2's tasks
+  BOOST_TEST(log.find("worker 2 was lost: ") != std::string::npos, log);
+  BOOST_TEST(log.find(" placed on worker 1 in ") != std::string::npos, log);
+  BOOST_TEST(log.find("slices: 0@1 1@1(from 2) 2@3") != std::string::npos, log); // worker 1 took over worker 2's slice
   BOOST_TEST((sorted_lines(tmp / "q5.tsv") == expected));
   for (auto node : {"worker-1", "worker-3"})
     BOOST_TEST(c.exit_of(node) == "0", node);
   // Only what moved recovered: the survivors' own partitions ran on in
   // their first epoch; worker 2's were recovered once more on worker 1.
-  for (auto w : {"worker-1", "worker-3"}) {
+  for (auto w : {"worker-1/slice-0", "worker-3/slice-2"}) {
     auto [low, high] = partition_epochs(c.dir() / "state" / w);
     BOOST_TEST(low == 1, w << ": epochs " << low << "-" << high);
     BOOST_TEST(high == 1, w << ": epochs " << low << "-" << high);
   }
-  auto [low, high] = partition_epochs(c.dir() / "state" / "worker-2");
-  BOOST_TEST(low == 2, "worker-2: epochs " << low << "-" << high);
+  auto [low, high] = partition_epochs(c.dir() / "state" / "worker-2" / "slice-1");
+  BOOST_TEST(low == 2, "worker-2's slice: epochs " << low << "-" << high);
+}
+
+/// Waits up to `timeout` until the coordinator of `c` has logged `text`.
+bool await_log(const launched_cluster& c, const std::string& text, std::chrono::seconds timeout = 30s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (c.log("coordinator").find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline || c.exited_within("coordinator", 0s))
+      return c.log("coordinator").find(text) != std::string::npos;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+/// The number before " ms" after `mark` in `log`; -1 if absent.
+double ms_after(const std::string& log, const std::string& mark) {
+  auto at = log.find(mark);
+  if (at == std::string::npos)
+    return -1;
+  auto comma = log.find(", ", at);
+  return comma == std::string::npos ? -1 : std::stod(log.substr(comma + 2));
+}
+
+// Six slices on three workers: the added worker takes one (shares 2, 2, 1,
+// 1) from worker 3, which stops it and closes its journal; nothing else
+// moves. Then the added worker is SIGKILLed: its slice moves again.
+BOOST_AUTO_TEST_CASE(a_worker_added_mid_run_takes_a_share_by_handoff_and_the_output_stays_exactly_once) {
+  temp_dir tmp{"eddy-cluster-add-worker"};
+  keep_on_failure keep{tmp};
+  auto job = nexmark_job("q5", 12'000'000, tmp / "q5.tsv");
+  job[11] = "6"; // --parallelism 6: six slices
+  auto local = job;
+  local[9] = (tmp / "q5.local.tsv").string();
+  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  launched_cluster c{tmp / "c", 3, job};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  await_progress(c);
+  auto added = c.add_worker();
+  BOOST_TEST_REQUIRE(added.exited_with(0), added.describe() << ": " << tail_of(c.dir().string() + ".add.err"));
+  BOOST_TEST(slurp(c.dir().string() + ".add.out").find("worker 4 joined: ") != std::string::npos,
+             slurp(c.dir().string() + ".add.out"));
+  BOOST_TEST_REQUIRE(await_log(c, " key groups recovered on worker 4, "), tail_of(c.dir() / "coordinator.log"));
+  auto log = c.log("coordinator");
+  BOOST_TEST(log.find("slices: 0@1 1@1 2@2 3@2 4@3 5@4(from 3)") != std::string::npos, log);
+  BOOST_TEST_MESSAGE("handoff of one slice to the added worker: "
+                     << ms_after(log, " key groups recovered on worker 4") << " ms from its join to recovered");
+  BOOST_REQUIRE(c.signal("worker-4", SIGKILL));
+  BOOST_TEST(await_log(c, "worker 4 was lost: "), tail_of(c.dir() / "coordinator.log"));
+  auto st = c.wait();
+  BOOST_TEST_REQUIRE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
+  BOOST_TEST((sorted_lines(tmp / "q5.tsv") == expected));
+  // Only the slice that moved recovered, once to worker 4 and once back.
+  for (auto s : {"worker-1/slice-0", "worker-1/slice-1", "worker-2/slice-2", "worker-2/slice-3", "worker-3/slice-4"}) {
+    auto [low, high] = partition_epochs(c.dir() / "state" / s);
+    BOOST_TEST(high == 1, s << ": epochs " << low << "-" << high);
+  }
+  auto [low, high] = partition_epochs(c.dir() / "state" / "worker-3" / "slice-5");
+  BOOST_TEST(low == 3, "the moved slice: epochs " << low << "-" << high);
 }
 
 BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_completes_the_job_exactly_once) {
@@ -284,7 +342,7 @@ size_t kill_at_random(launched_cluster& c, size_t kills, std::mt19937_64& gen) {
 /// until its key groups recovered on their new owner.
 std::vector<double> failover_ms(const std::string& log) {
   std::vector<double> ms;
-  const std::string mark = " key groups recovered on worker ";
+  const std::string mark = " key groups recovered on worker";
   for (auto at = log.find(mark); at != std::string::npos; at = log.find(mark, at + 1))
     ms.push_back(std::stod(log.substr(log.find(", ", at) + 2)));
   std::sort(ms.begin(), ms.end());

@@ -60,6 +60,12 @@ public:
                dir_.string() + ".wait.err", timeout);
   }
 
+  /// `eddy-cluster add-worker`: one more worker joins the running job.
+  exit_status add_worker() {
+    return run({cluster_script, "add-worker", "--dir", dir_.string()}, dir_.string() + ".add.out",
+               dir_.string() + ".add.err", std::chrono::seconds{90});
+  }
+
   void stop() {
     run({cluster_script, "stop", "--dir", dir_.string()}, dir_.string() + ".stop.out",
         dir_.string() + ".stop.err", std::chrono::seconds{30});
