@@ -31,7 +31,7 @@ expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j) 
   return open_state_dir(j, j.config().state_dir);
 }
 
-expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j, const fs::path& dir) {
+expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j, const fs::path& dir, bool verify) {
   auto quoted = "state directory '" + dir.string() + "'";
   std::error_code ec;
   bool fresh = false;
@@ -51,7 +51,7 @@ expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j, 
   }
   journal::open_options options;
   options.create = fresh;
-  options.verify = !fresh;
+  options.verify = verify && !fresh;
   auto opened = journal::sqlite_journal::open(dir / journal_file, options);
   if (!opened)
     return error{opened.error().code(), quoted + " is unusable: " + opened.error().message()};

@@ -18,9 +18,12 @@ std::string shape_of(const job& j);
 
 expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j);
 
-/// The same for state directory `dir` (a cluster worker adopting the
-/// journal of a lost one).
+/// The same for state directory `dir` (a cluster worker opening a slice's
+/// journal). `verify`: read every page first (SQLite's quick_check); a
+/// worker skips it for a slice that moved, whose journal was verified when
+/// the job started and has been written by SQLite alone since.
 expected<std::shared_ptr<journal::sqlite_journal>> open_state_dir(const job& j,
-                                                                   const std::filesystem::path& dir);
+                                                                   const std::filesystem::path& dir,
+                                                                   bool verify = true);
 
 } // namespace eddy::actors

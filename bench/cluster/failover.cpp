@@ -1,14 +1,17 @@
-// bench_failover: failover time (issue 9). Runs wordcount on 3 workers
-// (scripts/eddy-cluster), SIGKILLs worker 2 once its journal holds
-// --state-mb MB, and measures the time from the kill until the coordinator
-// logs that worker 2's key groups recovered on their new owner (they take
-// input from then on). Baseline in the same run: the local mode with the
-// same state in its one journal, SIGKILLed and started again, until it logs
-// that all its key groups recovered (a restart of the whole job, what Flink
-// does on a lost TaskManager). Each run's output is checked: every count of
-// every word once, in order. Target: <= 1 s p99 at ~100 MB.
+// bench_failover: failover and move times (issue 9). Runs wordcount on 3
+// workers (scripts/eddy-cluster) at --parallelism P (P slices of state, P/3
+// per worker), SIGKILLs worker 2 once its journals hold --state-mb MB, and
+// measures the time from the kill until the coordinator logs that worker
+// 2's key groups recovered on their new owners (they take input from then
+// on). Baseline in the same run: the local mode with the same state in its
+// one journal, SIGKILLed and started again, until it logs that all its key
+// groups recovered (a restart of the whole job, what Flink does on a lost
+// TaskManager). Then the move time: once worker 3's journals hold
+// --state-mb MB, `eddy-cluster add-worker` → its slice recovered on worker
+// 4 (a live handoff). Each run's output is checked: every count of every
+// word once, in order. Target: <= 1 s p99 failover at ~100 MB.
 //
-//   bench_failover [--runs 3] [--state-mb 100] [--keys 9000000]
+//   bench_failover [--runs 3] [--state-mb 100] [--keys 9000000] [--parallelism 6]
 
 #include <signal.h>
 
@@ -66,10 +69,25 @@ std::string check_counts(const fs::path& file, uint64_t words) {
   return {};
 }
 
-uint64_t size_mb(const fs::path& file) {
+/// The size of `path`, a file, or a directory with every file under it.
+uint64_t size_mb(const fs::path& path) {
   std::error_code ec;
-  auto s = fs::file_size(file, ec);
-  return ec ? 0 : s >> 20;
+  if (!fs::is_directory(path, ec)) {
+    auto s = fs::file_size(path, ec);
+    return ec ? 0 : s >> 20;
+  }
+  uint64_t bytes = 0;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_regular_file(ec))
+      bytes += it->file_size(ec);
+  return bytes >> 20;
+}
+
+/// The number before " ms" after the last `mark` in `log`; -1 if absent.
+double ms_after(const std::string& log, const std::string& mark) {
+  auto at = log.rfind(mark);
+  return at == std::string::npos ? -1 : std::stod(log.substr(at + mark.size()));
 }
 
 /// Waits until `file` (a log) contains `text`; the time it first did, or
@@ -117,10 +135,10 @@ measured cluster_failover(const std::vector<std::string>& job, const fs::path& d
   start.insert(start.end(), job.begin(), job.end());
   if (run_script(start, dir, "start") != 0)
     return {.state_mb = 0, .failure = "eddy-cluster start failed: " + slurp(dir / "start.err")};
-  auto journal = c / "state" / "worker-2" / "journal.db";
+  auto journal = c / "state" / "worker-2"; // its slices' journals
   if (!await_size(journal, state_mb)) {
     run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
-    return {.state_mb = size_mb(journal), .failure = "worker 2's journal did not reach the size (job too short?)"};
+    return {.state_mb = size_mb(journal), .failure = "worker 2's journals did not reach the size (job too short?)"};
   }
   m.state_mb = size_mb(journal);
   pid_t pid = 0;
@@ -138,9 +156,50 @@ measured cluster_failover(const std::vector<std::string>& job, const fs::path& d
   else
     m.ms = 1000 * std::chrono::duration<double>(*recovered - killed).count();
   auto log = slurp(c / "coordinator.log");
-  const std::string mark = ", from its journal, ";
-  if (auto at = log.find(mark); at != std::string::npos)
-    m.placed_ms = std::stod(log.substr(at + mark.size()));
+  if (auto at = log.find("worker 2 was lost: "); at != std::string::npos)
+    m.placed_ms = ms_after(log.substr(0, log.find('\n', at)), " in ");
+  if (run_script({cluster_script, "wait", "--dir", c.string()}, dir, "wait") != 0 && m.failure.empty())
+    m.failure = "the job failed: " + slurp(c / "coordinator.log").substr(0, 2000);
+  run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
+  if (m.failure.empty())
+    m.failure = check_counts(output, words);
+  return m;
+}
+
+/// Wordcount on 3 workers; once worker 3's journals hold `state_mb` MB, a
+/// fourth worker is added and takes one of worker 3's slices by handoff:
+/// add-worker → the coordinator's line that its key groups recovered on
+/// worker 4. `state_mb` of the result is the moved slice's journal.
+measured cluster_handoff(const std::vector<std::string>& job, const fs::path& dir, uint64_t state_mb,
+                         uint64_t words, const fs::path& output) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  measured m;
+  auto c = dir / "c";
+  std::vector<std::string> start{cluster_script, "start", "--workers", "3", "--dir", c.string(), "--"};
+  start.insert(start.end(), job.begin(), job.end());
+  if (run_script(start, dir, "start") != 0)
+    return {.state_mb = 0, .failure = "eddy-cluster start failed: " + slurp(dir / "start.err")};
+  if (!await_size(c / "state" / "worker-3", state_mb)) {
+    run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
+    return {.state_mb = 0, .failure = "worker 3's journals did not reach the size (job too short?)"};
+  }
+  auto added = steady::now();
+  auto add = eddy::bench::start_child({cluster_script, "add-worker", "--dir", c.string()}, dir / "add.out",
+                                      dir / "add.err");
+  auto recovered = await_text(c / "coordinator.log", " key groups recovered on worker 4, ");
+  if (!recovered)
+    m.failure = "the coordinator logged no recovery on worker 4: " + slurp(dir / "add.err");
+  else
+    m.ms = 1000 * std::chrono::duration<double>(*recovered - added).count();
+  if (!eddy::bench::wait_child(add).ok && m.failure.empty())
+    m.failure = "eddy-cluster add-worker failed: " + slurp(dir / "add.err");
+  auto log = slurp(c / "coordinator.log");
+  if (auto at = log.find("worker 4 joined: "); at != std::string::npos)
+    m.placed_ms = ms_after(log.substr(0, log.find('\n', at)), " in ");
+  for (auto& e : fs::directory_iterator(c / "state" / "worker-3"))
+    if (log.find(" " + e.path().filename().string().substr(6) + "@4(from 3)") != std::string::npos)
+      m.state_mb = size_mb(e.path());
   if (run_script({cluster_script, "wait", "--dir", c.string()}, dir, "wait") != 0 && m.failure.empty())
     m.failure = "the job failed: " + slurp(c / "coordinator.log").substr(0, 2000);
   run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
@@ -199,6 +258,7 @@ int main(int argc, char** argv) {
   auto runs = std::stoi(arg(argc, argv, "runs", "3"));
   auto state_mb = std::stoull(arg(argc, argv, "state-mb", "100"));
   auto keys = std::stoull(arg(argc, argv, "keys", "9000000"));
+  auto parallelism = arg(argc, argv, "parallelism", "6");
   auto dir = fs::temp_directory_path() / "eddy-bench-failover";
   fs::create_directories(dir);
   // The cluster's input: its state spread over 3 workers; the local
@@ -208,30 +268,38 @@ int main(int argc, char** argv) {
   write_input(dir / "cluster.txt", keys, updates);
   write_input(dir / "local.txt", keys / 3, updates / 3);
   std::vector<std::string> cluster_job{EDDY_WORDCOUNT_BINARY, "--input", (dir / "cluster.txt").string(), "--output",
-                                       (dir / "cluster.tsv").string(), "--parallelism", "3"};
+                                       (dir / "cluster.tsv").string(), "--parallelism", parallelism};
   std::vector<std::string> local_job{EDDY_WORDCOUNT_BINARY, "--input", (dir / "local.txt").string(), "--output",
                                      (dir / "local.tsv").string(), "--parallelism", "3"};
-  std::printf("%-28s %10s %14s %s\n", "mode", "state MB", "kill→recovered", "(of it: loss→placed)");
-  std::vector<double> failover, restart;
+  std::printf("%-28s %10s %14s %s\n", "mode", "state MB", "→recovered", "(of it: →placed)");
+  std::vector<double> failover, restart, handoff;
   for (int r = 0; r < runs; ++r) {
     auto f = cluster_failover(cluster_job, dir / "cluster", state_mb, keys + updates, dir / "cluster.tsv");
     auto l = local_restart(local_job, dir / "local", state_mb, keys / 3 + updates / 3, dir / "local.tsv");
-    for (auto* m : {&f, &l})
+    // With no more slices than workers an added worker gets none.
+    auto h = std::stoi(parallelism) > 3 ? cluster_handoff(cluster_job, dir / "handoff", state_mb, keys + updates, dir / "cluster.tsv")
+                                        : measured{.ms = -1};
+    for (auto* m : {&f, &l, &h})
       if (!m->failure.empty()) {
-        std::fprintf(stderr, "%s: %s (in %s)\n", m == &f ? "failover" : "local restart", m->failure.c_str(),
-                     dir.c_str());
+        std::fprintf(stderr, "%s: %s (in %s)\n", m == &f ? "failover" : m == &l ? "local restart" : "handoff",
+                     m->failure.c_str(), dir.c_str());
         return 1;
       }
     failover.push_back(f.ms);
     restart.push_back(l.ms);
+    if (h.ms >= 0)
+      handoff.push_back(h.ms);
     std::printf("%-28s %10llu %11.0f ms (%.0f ms)\n", "failover of worker 2 of 3",
                 static_cast<unsigned long long>(f.state_mb), f.ms, f.placed_ms);
     std::printf("%-28s %10llu %11.0f ms\n", "local mode, killed, restart", static_cast<unsigned long long>(l.state_mb), l.ms);
+    std::printf("%-28s %10llu %11.0f ms (%.0f ms)\n", "handoff of a slice, added", static_cast<unsigned long long>(h.state_mb),
+                h.ms, h.placed_ms);
     std::fflush(stdout);
   }
   std::printf("failover p50 %.0f ms, p99 (= max of %d) %.0f ms (target <= 1000 ms); local restart p50 %.0f ms: "
-              "failover takes %.0f%% of a restart\n",
+              "failover takes %.0f%% of a restart; handoff to an added worker p50 %.0f ms, max %.0f ms\n",
               percentile(failover, 0.5), runs, percentile(failover, 0.99), percentile(restart, 0.5),
-              100 * eddy::bench::median(failover) / eddy::bench::median(restart));
+              100 * eddy::bench::median(failover) / eddy::bench::median(restart), percentile(handoff, 0.5),
+              percentile(handoff, 0.99));
   fs::remove_all(dir);
 }

@@ -52,9 +52,11 @@ public:
       },
       [&](peers_msg& p) {
         all_ = merged(std::move(p.exchanges));
+        auto connecting = std::chrono::steady_clock::now();
         for (auto& n : nodes_)
           n->connect(self_, all_);
         self_->send(coordinator_, ready_atom::value, generation_, *me_);
+        log::runtime()->debug("generation {}: connected its exchanges in {:.0f} ms", generation_, ms_since(connecting));
       },
       [&](go_atom, uint32_t generation) {
         if (generation != generation_)
@@ -102,6 +104,10 @@ public:
   }
 
 private:
+  static double ms_since(std::chrono::steady_clock::time_point t) {
+    return 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+
   /// "slice 2": the tasks with their home in slice `home`.
   static std::string whose(uint32_t home) {
     return "slice " + std::to_string(home);
@@ -139,20 +145,23 @@ private:
         log::runtime()->info("generation {}: {} runs on", generation_, whose(n->home()));
         return false;
       }
-      log::runtime()->info("generation {}: stops {}", generation_, whose(n->home()));
+      auto stopping = std::chrono::steady_clock::now();
       stop_node(*n);
+      log::runtime()->info("generation {}: stopped {} and closed its journal in {:.0f} ms", generation_,
+                           whose(n->home()), ms_since(stopping));
       return true;
     });
     for (auto home : homes) {
       auto opening = std::chrono::steady_clock::now();
-      auto jn = journal_of(state_dirs_.at(home));
+      auto jn = journal_of(state_dirs_.at(home), generation_ == 0); // verified once, at the start
       if (!jn)
         return jn.error().message();
-      log::runtime()->info("generation {}: starts {} from its journal in {} (opened in {:.0f} ms)", generation_,
-                           whose(home), state_dirs_.at(home),
-                           1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - opening).count());
+      auto opened_ms = ms_since(opening);
+      auto spawning = std::chrono::steady_clock::now();
       node_setup setup{&j_, the_plan_, where, *me_, home, layout_, *jn, caf::actor_cast<caf::actor>(self_), counters_};
       nodes_.push_back(std::make_unique<node_actors>(self_, std::move(setup)));
+      log::runtime()->info("generation {}: starts {} from its journal in {} (opened in {:.0f} ms, spawned in {:.0f} ms)",
+                           generation_, whose(home), state_dirs_.at(home), opened_ms, ms_since(spawning));
     }
     std::vector<caf::actor> mine(the_plan_->exchanges());
     for (auto& n : nodes_) {
@@ -170,12 +179,12 @@ private:
   /// worker's process is gone, or when a hung one exits (SQLite's exclusive
   /// lock, which is also what keeps a hung owner from writing to it once
   /// it was taken over).
-  expected<std::shared_ptr<journal::sqlite_journal>> journal_of(const std::string& dir) {
+  expected<std::shared_ptr<journal::sqlite_journal>> journal_of(const std::string& dir, bool verify) {
     if (auto it = journals_.find(dir); it != journals_.end())
       return it->second;
     auto deadline = std::chrono::steady_clock::now() + 60s;
     for (int attempt = 1;; ++attempt) {
-      auto jn = open_state_dir(j_, dir);
+      auto jn = open_state_dir(j_, dir, verify);
       if (jn) {
         journals_[dir] = *jn;
         return *jn;
