@@ -11,7 +11,9 @@
 // 4 (a live handoff). Each run's output is checked: every count of every
 // word once, in order. Target: <= 1 s p99 failover at ~100 MB.
 //
-//   bench_failover [--runs 3] [--state-mb 100] [--keys 9000000] [--parallelism 6]
+//   bench_failover [--runs 3] [--state-mb 100] [--keys 9000000] [--parallelism 6] [-- JOB-ARGS...]
+//
+// JOB-ARGS are added to every job (e.g. `-- --channel-budget-mib 4`).
 
 #include <signal.h>
 
@@ -239,13 +241,6 @@ measured local_restart(std::vector<std::string> job, const fs::path& dir, uint64
   return m;
 }
 
-std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name)
-      return argv[i + 1];
-  return fallback;
-}
-
 double percentile(std::vector<double> xs, double p) {
   std::sort(xs.begin(), xs.end());
   return xs.empty() ? 0 : xs[std::min(xs.size() - 1, static_cast<size_t>(p * static_cast<double>(xs.size())))];
@@ -254,7 +249,9 @@ double percentile(std::vector<double> xs, double p) {
 } // namespace
 
 int main(int argc, char** argv) {
+  using eddy::bench::arg;
   eddy::bench::print_header(argc, argv);
+  auto extra = eddy::bench::job_args_after_dashes(argc, argv);
   auto runs = std::stoi(arg(argc, argv, "runs", "3"));
   auto state_mb = std::stoull(arg(argc, argv, "state-mb", "100"));
   auto keys = std::stoull(arg(argc, argv, "keys", "9000000"));
@@ -271,6 +268,8 @@ int main(int argc, char** argv) {
                                        (dir / "cluster.tsv").string(), "--parallelism", parallelism};
   std::vector<std::string> local_job{EDDY_WORDCOUNT_BINARY, "--input", (dir / "local.txt").string(), "--output",
                                      (dir / "local.tsv").string(), "--parallelism", "3"};
+  cluster_job.insert(cluster_job.end(), extra.begin(), extra.end());
+  local_job.insert(local_job.end(), extra.begin(), extra.end());
   std::printf("%-28s %10s %14s %s\n", "mode", "state MB", "→recovered", "(of it: →placed)");
   std::vector<double> failover, restart, handoff;
   for (int r = 0; r < runs; ++r) {

@@ -4,7 +4,9 @@
 // CPU-second (user + sys of every process of the run, from wait4) and the
 // cluster's share of the local mode's. Target: >= 70% on 2 workers.
 //
-//   bench_cluster [--runs 3] [--workers 2] [--events 4000000] [--lines 500000]
+//   bench_cluster [--runs 3] [--workers 2] [--events 4000000] [--lines 500000] [-- JOB-ARGS...]
+//
+// JOB-ARGS are added to every job (e.g. `-- --channel-budget-mib 4`).
 
 #include <cstdio>
 #include <cstdlib>
@@ -87,17 +89,12 @@ run_figures run_job(std::vector<std::string> job, const fs::path& dir, uint32_t 
   return finish(pids);
 }
 
-std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name)
-      return argv[i + 1];
-  return fallback;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
+  using eddy::bench::arg;
   eddy::bench::print_header(argc, argv);
+  auto extra = eddy::bench::job_args_after_dashes(argc, argv);
   auto runs = std::stoi(arg(argc, argv, "runs", "3"));
   auto workers = static_cast<uint32_t>(std::stoul(arg(argc, argv, "workers", "2")));
   auto events = std::stoull(arg(argc, argv, "events", "4000000"));
@@ -124,6 +121,8 @@ int main(int argc, char** argv) {
     {"wordcount", {EDDY_WORDCOUNT_BINARY, "--input", words.string(), "--output", (dir / "counts.tsv").string(), "--parallelism", parallelism}, static_cast<double>(lines * 8)},
     {"q5", {EDDY_NEXMARK_BINARY, "run", "--query", "q5", "--events", std::to_string(events), "--output", (dir / "q5.tsv").string(), "--parallelism", parallelism}, static_cast<double>(events)},
   };
+  for (auto& c : cases)
+    c.job.insert(c.job.end(), extra.begin(), extra.end());
   std::printf("%-10s %-8s %14s %10s %10s\n", "job", "mode", "events/CPU-s", "CPU s", "wall s");
   for (auto& c : cases) {
     std::vector<double> local, cluster;

@@ -47,6 +47,22 @@ private:
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+/// The value of flag `--name` (before a `--`), or `fallback`.
+inline std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc && std::string{argv[i]} != "--"; ++i)
+    if (argv[i] == "--" + name)
+      return argv[i + 1];
+  return fallback;
+}
+
+/// What follows `--`: job arguments a benchmark adds to every job it runs.
+inline std::vector<std::string> job_args_after_dashes(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string{argv[i]} == "--")
+      return {argv + i + 1, argv + argc};
+  return {};
+}
+
 /// "32,128,1024" as numbers (a benchmark's list flag).
 inline std::vector<uint32_t> parse_list(const std::string& s) {
   std::vector<uint32_t> out;

@@ -4,6 +4,10 @@
 // run one to completion, read what it wrote, keep a temp dir for a
 // post-mortem when a test fails. Header-only.
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -31,6 +35,19 @@ inline exit_status run(std::vector<std::string> argv, const std::filesystem::pat
                        std::chrono::steady_clock::duration timeout = std::chrono::seconds{120}) {
   process p{std::move(argv), out, err};
   return p.wait(timeout);
+}
+
+/// A port on 127.0.0.1 that nobody listens on now (bound, then closed).
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 /// The regular files in directory `dir`, by name (a sink's part files).

@@ -259,6 +259,7 @@ private:
         });
       return o;
     };
+    auto began = std::chrono::steady_clock::now();
     auto o = outcome_of_step([&](exchanges_msg& m) {
       if (m.generation != generation_)
         return;
@@ -269,6 +270,7 @@ private:
     });
     if (o != outcome::done)
       return o;
+    log::runtime()->debug("generation {}: every worker's exchanges in {:.0f} ms", generation_, 1000 * seconds_since(began));
     for (auto& m : members_)
       if (m.agent)
         self_->send(m.agent, peers_msg{all});
@@ -278,6 +280,8 @@ private:
     });
     if (o != outcome::done)
       return o;
+    log::runtime()->debug("generation {}: every worker ready {:.0f} ms after the welcome", generation_,
+                          1000 * seconds_since(began));
     for (auto& m : members_)
       if (m.agent)
         self_->send(m.agent, go_atom::value, generation_);

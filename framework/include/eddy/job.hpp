@@ -68,7 +68,8 @@ struct job_config {
   /// until they are more than share / 4 KiB per instance. A producer pauses
   /// while its share is spent, so this bounds what a slow sink makes the
   /// job buffer; state, the journal's pages and the allocator's arenas come
-  /// on top (bench_memory).
+  /// on top (bench_memory). `--channel-budget-mib` defaults to 4 in a
+  /// cluster (job.cpp says why).
   uint64_t channel_budget_bytes = uint64_t{16} << 20;
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";

@@ -5,6 +5,7 @@
 // started again completes it exactly once; bad peers get clear errors.
 
 #include "integration/cluster/launcher.hpp"
+#include "integration/cluster/ssh_server.hpp"
 #include "integration/nexmark/sql_oracle.hpp"
 
 #include <netinet/in.h>
@@ -151,19 +152,6 @@ struct keep_on_failure {
   }
 };
 
-/// A port on 127.0.0.1 that nobody listens on (bound, then closed).
-uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(cluster)
@@ -274,6 +262,55 @@ BOOST_AUTO_TEST_CASE(a_worker_added_mid_run_takes_a_share_by_handoff_and_the_out
   }
   auto [low, high] = partition_epochs(c.dir() / "state" / "worker-3" / "slice-5");
   BOOST_TEST(low == 3, "the moved slice: epochs " << low << "-" << high);
+}
+
+/// The command name of the parent of process `pid` ("sshd").
+std::string parent_command(pid_t pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  std::getline(stat, line);
+  auto fields = line.substr(line.rfind(')') + 2); // after "pid (comm) "
+  std::istringstream in{fields};
+  std::string state;
+  pid_t parent = 0;
+  in >> state >> parent;
+  std::ifstream comm{"/proc/" + std::to_string(parent) + "/comm"};
+  std::string name;
+  comm >> name;
+  return name;
+}
+
+/// Sets an environment variable for the scope of a test.
+struct scoped_env {
+  std::string name;
+  scoped_env(std::string n, const std::string& value) : name(std::move(n)) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~scoped_env() {
+    ::unsetenv(name.c_str());
+  }
+};
+
+// --hosts: every worker started through a real OpenSSH server (on
+// 127.0.0.1, the only host a test may reach), one SIGKILLed mid-run.
+BOOST_AUTO_TEST_CASE(workers_on_hosts_reached_by_ssh_run_the_job_and_fail_over_exactly_once) {
+  temp_dir tmp{"eddy-cluster-ssh"};
+  keep_on_failure keep{tmp};
+  eddy::test::ssh_server sshd{tmp / "sshd"};
+  BOOST_REQUIRE_MESSAGE(sshd.ready(), "sshd did not start: " << sshd.log());
+  scoped_env ssh{"EDDY_SSH", sshd.command()};
+  std::ofstream{tmp / "hosts"} << "# one host for every worker\n127.0.0.1\ncoordinator 127.0.0.1\n";
+  auto [job, expected] = q5_with_reference(tmp);
+  launched_cluster c{tmp / "c", 3, job, false, {"--hosts", (tmp / "hosts").string()}};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error() << "\nsshd: " << sshd.log());
+  for (auto w : {"worker-1", "worker-2", "worker-3"}) // each runs in a session of that sshd
+    BOOST_TEST(parent_command(c.pid_of(w)) == "sshd", w << "'s parent is " << parent_command(c.pid_of(w)));
+  await_progress(c);
+  BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
+  auto st = c.wait();
+  BOOST_TEST_REQUIRE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
+  BOOST_TEST(c.log("coordinator").find("worker 2 was lost: ") != std::string::npos);
+  BOOST_TEST((sorted_lines(tmp / "q5.tsv") == expected));
 }
 
 BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_completes_the_job_exactly_once) {
@@ -450,7 +487,7 @@ BOOST_AUTO_TEST_CASE(a_coordinator_address_that_does_not_answer_fails_a_worker_w
     BOOST_TEST(err.find("cannot reach the coordinator") != std::string::npos, err);
     BOOST_TEST(err.find(address) != std::string::npos, err);
   };
-  worker("127.0.0.1:" + std::to_string(closed_port()), "closed");
+  worker("127.0.0.1:" + std::to_string(eddy::test::free_port()), "closed");
   // A socket that accepts connections (the kernel does, from its backlog)
   // but never answers CAF's handshake.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

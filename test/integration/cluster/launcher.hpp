@@ -21,10 +21,11 @@ inline const std::string cluster_script = EDDY_CLUSTER_SCRIPT;
 
 class launched_cluster {
 public:
-  /// Runs `eddy-cluster start --workers N --dir DIR -- job...`; check started().
+  /// Runs `eddy-cluster start --workers N --dir DIR [options] -- job...`; check started().
   launched_cluster(std::filesystem::path dir, uint32_t workers, std::vector<std::string> job,
-                   bool supervise = false)
-    : dir_(std::move(dir)), workers_(workers), job_(std::move(job)), supervise_(supervise) {
+                   bool supervise = false, std::vector<std::string> options = {})
+    : dir_(std::move(dir)), workers_(workers), job_(std::move(job)), supervise_(supervise),
+      options_(std::move(options)) {
     start();
   }
 
@@ -41,6 +42,7 @@ public:
                                   "--dir", dir_.string()};
     if (supervise_)
       argv.push_back("--supervise");
+    argv.insert(argv.end(), options_.begin(), options_.end());
     argv.push_back("--");
     argv.insert(argv.end(), job_.begin(), job_.end());
     start_status_ = run(argv, dir_.string() + ".start.out", dir_.string() + ".start.err",
@@ -123,6 +125,7 @@ private:
   uint32_t workers_;
   std::vector<std::string> job_;
   bool supervise_ = false;
+  std::vector<std::string> options_;
   exit_status start_status_;
 };
 
