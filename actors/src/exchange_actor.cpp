@@ -168,8 +168,9 @@ caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
   st.partitions.resize(range.size());
   st.epochs.resize(range.size());
   st.acked.resize(range.size());
-  st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms, steady_ms());
-  st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance);
+  st.in = std::make_unique<inbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.idle_timeout_ms, steady_ms(),
+                                    st.cfg.epoch);
+  st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.epoch);
   st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
   return caf::message_handler{
     [=](init_atom, std::vector<caf::actor>& exchanges) {

@@ -17,6 +17,7 @@ struct exchange_config {
   int64_t idle_timeout_ms = 0;
   int64_t watermark_interval_ms = 5;
   std::shared_ptr<message_counters> counters = std::make_shared<message_counters>(0); ///< counts nothing unless the run gives its own
+  uint32_t epoch = 0;          ///< its cluster epoch (transport/epoch_fence.hpp)
 };
 
 /// Spawns the exchange of one keyed operator instance: the only way in and

@@ -41,6 +41,7 @@ node_actors::node_actors(caf::scoped_actor& self, node_setup setup) : setup_(std
   src.journal_actor = journal_;
   src.job = setup_.reports_to;
   src.counters = setup_.counters;
+  src.epoch = setup_.epoch;
   for (uint32_t i = 0; i < pl.stage(0).instances; ++i) {
     if (!here(0, i))
       continue;
@@ -52,7 +53,7 @@ node_actors::node_actors(caf::scoped_actor& self, node_setup setup) : setup_(std
       if (here(s, i))
         keep(keyed_, s, i,
              spawn_exchange(sys, exchange_config{setup_.the_plan, s, i, cfg.idle_timeout_ms,
-                                                 cfg.watermark_interval_ms, setup_.counters}));
+                                                 cfg.watermark_interval_ms, setup_.counters, setup_.epoch}));
   for (uint32_t k = 0; k < g.sinks.size(); ++k) {
     sink_config sc;
     sc.stage = g.sinks[k].get();
@@ -61,6 +62,7 @@ node_actors::node_actors(caf::scoped_actor& self, node_setup setup) : setup_(std
     sc.journal_actor = journal_;
     sc.job = setup_.reports_to;
     sc.counters = setup_.counters;
+    sc.epoch = setup_.epoch;
     for (uint32_t i = 0; i < pl.stage(sc.stage_index).instances; ++i) {
       if (!here(sc.stage_index, i))
         continue;

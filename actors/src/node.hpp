@@ -26,6 +26,10 @@ struct node_setup {
   std::shared_ptr<journal::sqlite_journal> journal; ///< this node's state
   caf::actor reports_to; ///< gets done, failed and progress from the node's actors
   std::shared_ptr<message_counters> counters;
+  /// The cluster epoch of this node's actors: the generation it was placed
+  /// in (0 in the local mode). Their frames, acks and greetings carry it,
+  /// and their peers ignore an older one from the same instance.
+  uint32_t epoch = 0;
 };
 
 /// The runtime actors of one node with one journal: the journal actor, and

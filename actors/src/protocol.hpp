@@ -141,6 +141,7 @@ struct acked_msg {
 struct frame_msg {
   uint32_t producer_stage = 0;
   uint32_t producer_instance = 0;
+  uint32_t epoch = 0; ///< the producer's cluster epoch (transport/epoch_fence.hpp)
   std::vector<channel_batch> batches;
   std::vector<uint32_t> answers;
   int64_t watermark = min_time;
@@ -150,6 +151,8 @@ struct frame_msg {
 /// Acknowledgements of many logical channels from one consumer instance.
 struct frame_ack_msg {
   uint32_t consumer_stage = 0;
+  uint32_t consumer_instance = 0;
+  uint32_t epoch = 0; ///< the consumer's cluster epoch
   std::vector<channel_seq> acks;
 };
 
@@ -158,6 +161,7 @@ struct frame_ack_msg {
 struct greeting_msg {
   uint32_t consumer_stage = 0;
   uint32_t consumer_instance = 0;
+  uint32_t epoch = 0; ///< the consumer's cluster epoch
   std::vector<consumer_hello> hellos;
 };
 
@@ -253,18 +257,18 @@ typename Inspector::result_type inspect(Inspector& f, consumer_hello& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, frame_msg& x) {
-  return f(caf::meta::type_name("eddy.frame"), x.producer_stage, x.producer_instance, x.batches,
+  return f(caf::meta::type_name("eddy.frame"), x.producer_stage, x.producer_instance, x.epoch, x.batches,
            x.answers, x.watermark, x.end);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, frame_ack_msg& x) {
-  return f(caf::meta::type_name("eddy.frame_ack"), x.consumer_stage, x.acks);
+  return f(caf::meta::type_name("eddy.frame_ack"), x.consumer_stage, x.consumer_instance, x.epoch, x.acks);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, greeting_msg& x) {
-  return f(caf::meta::type_name("eddy.greeting"), x.consumer_stage, x.consumer_instance, x.hellos);
+  return f(caf::meta::type_name("eddy.greeting"), x.consumer_stage, x.consumer_instance, x.epoch, x.hellos);
 }
 
 } // namespace eddy::actors

@@ -204,7 +204,7 @@ caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
   install_handlers(self, who(st));
   auto& p = *st.cfg.the_plan;
   st.pid = journal::partition_id_of(st.cfg.stage_index, st.cfg.instance);
-  st.in = std::make_unique<inbound>(p, st.cfg.stage_index, st.cfg.instance, 0, steady_ms());
+  st.in = std::make_unique<inbound>(p, st.cfg.stage_index, st.cfg.instance, 0, steady_ms(), st.cfg.epoch);
   auto producers = p.stage(st.in->producer_stage()).indexes;
   st.inputs.resize(producers);
   st.durable_hw.resize(producers);

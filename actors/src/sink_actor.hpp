@@ -15,6 +15,7 @@ struct sink_config {
   std::shared_ptr<const plan> the_plan;
   uint32_t stage_index = 2;    ///< its stage in the plan
   uint32_t instance = 0;
+  uint32_t epoch = 0;          ///< its cluster epoch (transport/epoch_fence.hpp)
   caf::actor journal_actor;
   caf::actor job;              ///< told (done_atom, records) or (failed_atom, text)
   std::shared_ptr<message_counters> counters = std::make_shared<message_counters>(0); ///< counts nothing unless the run gives its own

@@ -331,7 +331,7 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
     s.outputs = outbox{stage.flat_size};
     st.splits.push_back(std::move(s));
   }
-  st.out = std::make_unique<outbound>(p, 0, st.cfg.instance);
+  st.out = std::make_unique<outbound>(p, 0, st.cfg.instance, st.cfg.epoch);
   st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
   return caf::message_handler{
     [=](init_atom, std::vector<caf::actor>& exchanges) {

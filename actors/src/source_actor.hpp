@@ -16,6 +16,7 @@ struct source_config {
   const dataflow::source_stage* stage = nullptr; ///< owned by the job, outlives the run
   std::shared_ptr<const plan> the_plan;
   uint32_t instance = 0;       ///< its instance of stage 0
+  uint32_t epoch = 0;          ///< its cluster epoch (transport/epoch_fence.hpp)
   std::vector<std::string> splits; ///< the job layout's splits, by stage-0 index
   size_t chunk = 32768;        ///< values read per pump
   size_t window_bytes = size_t{4} << 20; ///< unacknowledged bytes of the instance before it pauses

@@ -70,16 +70,16 @@ auto fields(const consumer_hello& x) {
   return std::tie(consumer, hws);
 }
 auto fields(const frame_msg& x) {
-  const auto& [stage, instance, batches, answers, watermark, end] = x;
-  return std::tie(stage, instance, batches, answers, watermark, end);
+  const auto& [stage, instance, epoch, batches, answers, watermark, end] = x;
+  return std::tie(stage, instance, epoch, batches, answers, watermark, end);
 }
 auto fields(const frame_ack_msg& x) {
-  const auto& [stage, acks] = x;
-  return std::tie(stage, acks);
+  const auto& [stage, instance, epoch, acks] = x;
+  return std::tie(stage, instance, epoch, acks);
 }
 auto fields(const greeting_msg& x) {
-  const auto& [stage, instance, hellos] = x;
-  return std::tie(stage, instance, hellos);
+  const auto& [stage, instance, epoch, hellos] = x;
+  return std::tie(stage, instance, epoch, hellos);
 }
 
 auto fields(const cluster::join_msg& x) {
@@ -175,24 +175,26 @@ std::vector<frame_msg> sample_frames() {
   frame_msg data;
   data.producer_stage = 1;
   data.producer_instance = 3;
+  data.epoch = 7;
   data.batches = {{0, 7, records}, {2, 0, empty}, {u32_max, 5, large}, {0, 8, records}};
   data.answers = {0, 7, u32_max};
   data.watermark = 1'700'000'000'000;
   frame_msg last;
   last.producer_stage = u32_max;
   last.producer_instance = 0;
+  last.epoch = u32_max;
   last.watermark = eddy::max_time;
   last.end = true;
   return {data, last, frame_msg{}};
 }
 
 std::vector<frame_ack_msg> sample_frame_acks() {
-  return {{2, {{0, 0, 0}, {3, 9, 1}, {u32_max, u32_max, u64_max}}}, {0, {}}};
+  return {{2, 4, 3, {{0, 0, 0}, {3, 9, 1}, {u32_max, u32_max, u64_max}}}, {0, u32_max, u32_max, {}}};
 }
 
 std::vector<greeting_msg> sample_greetings() {
-  return {{2, 1, {{0, {}}, {5, {{0, 1}, {3, 1000}, {u32_max, u64_max}}}, {9, {{1, 0}}}}},
-          {u32_max, u32_max, {}}};
+  return {{2, 1, 5, {{0, {}}, {5, {{0, 1}, {3, 1000}, {u32_max, u64_max}}}, {9, {{1, 0}}}}},
+          {u32_max, u32_max, u32_max, {}}};
 }
 
 // -- two processes -----------------------------------------------------------

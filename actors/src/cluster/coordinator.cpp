@@ -311,7 +311,9 @@ private:
   /// end again (its new incarnation says done once it has recovered it).
   void note_moves(const placement& where) {
     placed_in_.resize(where.nodes().size(), generation_);
-    pending_move move{cause_, cause_at_};
+    pending_move move;
+    move.cause = cause_;
+    move.at = cause_at_;
     for (uint32_t id = 0; id < where.nodes().size(); ++id) {
       bool moved = !last_where_ || last_where_->node_of(id) != where.node_of(id)
                    || last_where_->home_of(id) != where.home_of(id);

@@ -158,7 +158,8 @@ private:
         return jn.error().message();
       auto opened_ms = ms_since(opening);
       auto spawning = std::chrono::steady_clock::now();
-      node_setup setup{&j_, the_plan_, where, *me_, home, layout_, *jn, caf::actor_cast<caf::actor>(self_), counters_};
+      node_setup setup{&j_, the_plan_, where, *me_, home, layout_, *jn, caf::actor_cast<caf::actor>(self_), counters_,
+                       generation_};
       nodes_.push_back(std::make_unique<node_actors>(self_, std::move(setup)));
       log::runtime()->info("generation {}: starts {} from its journal in {} (opened in {:.0f} ms, spawned in {:.0f} ms)",
                            generation_, whose(home), state_dirs_.at(home), opened_ms, ms_since(spawning));

@@ -12,7 +12,7 @@ uint32_t producer_stage_of(const plan& p, uint32_t stage) {
 } // namespace
 
 inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms,
-                 int64_t now_ms)
+                 int64_t now_ms, uint32_t epoch)
   : plan_(p),
     stage_(stage),
     instance_(instance),
@@ -20,7 +20,9 @@ inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_
     range_(p.indexes_of(stage, instance)),
     // The tracker's default start is the wall clock, callers pass the steady
     // one: an instance never heard from then never turned idle.
-    tracker_(p.stage(producer_stage_).instances, idle_timeout_ms, now_ms) {
+    tracker_(p.stage(producer_stage_).instances, idle_timeout_ms, now_ms),
+    epoch_(epoch),
+    fence_(p.stage(producer_stage_).instances) {
   auto producers = p.stage(producer_stage_).instances;
   ended_.assign(producers, 0);
   consumers_.resize(range_.size());
@@ -34,7 +36,7 @@ inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_
 
 void inbound::frame(frame_msg&& f, int64_t now_ms) {
   auto p = f.producer_instance;
-  if (f.producer_stage != producer_stage_ || p >= ended_.size())
+  if (f.producer_stage != producer_stage_ || p >= ended_.size() || fence_.stale(p, f.epoch))
     return;
   for (auto& b : f.batches)
     if (auto* c = find(b.consumer); c && (c->known || !c->ever_known))

@@ -6,6 +6,7 @@
 #include "eddy/dataflow/watermark_tracker.hpp"
 #include "plan.hpp"
 #include "protocol.hpp"
+#include "transport/epoch_fence.hpp"
 
 namespace eddy::actors {
 
@@ -26,10 +27,12 @@ class inbound {
 public:
   /// `now_ms` is the clock of every later call: producer instances not heard
   /// from since count as idle after `idle_timeout_ms` too.
+  /// `epoch`: this instance's cluster epoch, on its acks and greetings.
   inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_timeout_ms,
-          int64_t now_ms);
+          int64_t now_ms, uint32_t epoch = 0);
 
-  /// Takes in a frame from a producer instance.
+  /// Takes in a frame from a producer instance; ignores one from an
+  /// incarnation of it that was replaced (an older epoch).
   void frame(frame_msg&& f, int64_t now_ms);
 
   /// Consumer `c` (re)started at these high-water marks. They are durable,
@@ -125,9 +128,12 @@ private:
   void stamp(greeting_msg& g) const {
     g.consumer_stage = stage_;
     g.consumer_instance = instance_;
+    g.epoch = epoch_;
   }
   void stamp(frame_ack_msg& a) const {
     a.consumer_stage = stage_;
+    a.consumer_instance = instance_;
+    a.epoch = epoch_;
   }
 
   consumer* find(uint32_t index) {
@@ -145,6 +151,8 @@ private:
   std::vector<consumer> consumers_;
   std::vector<greeting_msg> greetings_; ///< by producer instance
   std::vector<frame_ack_msg> acks_;     ///< by producer instance
+  uint32_t epoch_;
+  epoch_fence fence_;                   ///< by producer instance
 };
 
 } // namespace eddy::actors

@@ -4,8 +4,8 @@
 
 namespace eddy::actors {
 
-outbound::outbound(const plan& p, uint32_t stage, uint32_t instance)
-  : plan_(p), stage_(stage), instance_(instance), producers_(p.indexes_of(stage, instance)) {
+outbound::outbound(const plan& p, uint32_t stage, uint32_t instance, uint32_t epoch)
+  : plan_(p), stage_(stage), instance_(instance), epoch_(epoch), producers_(p.indexes_of(stage, instance)) {
   watermarks_.assign(producers_.size(), min_time);
   ended_.assign(producers_.size(), 0);
   for (auto& e : p.stage(stage).outputs) {
@@ -18,6 +18,15 @@ outbound::outbound(const plan& p, uint32_t stage, uint32_t instance)
       dests_.push_back(std::move(d));
     }
   }
+  fence_ = epoch_fence{dests_.size()};
+}
+
+bool outbound::stale(uint32_t consumer_stage, uint32_t consumer_instance, uint32_t epoch) {
+  auto& outs = plan_.stage(stage_).outputs;
+  for (size_t e = 0; e < outs.size(); ++e)
+    if (outs[e].stage == consumer_stage && consumer_instance < plan_.stage(consumer_stage).instances)
+      return fence_.stale(dest_base_[e] + consumer_instance, epoch);
+  return false;
 }
 
 uint32_t outbound::dest_of(uint32_t flat) const {
@@ -77,6 +86,8 @@ int64_t outbound::instance_watermark() const noexcept {
 }
 
 void outbound::greet(const greeting_msg& m) {
+  if (stale(m.consumer_stage, m.consumer_instance, m.epoch))
+    return;
   for (auto& h : m.hellos) {
     auto flat = plan_.flat_of(stage_, m.consumer_stage, h.consumer);
     if (flat >= plan_.stage(stage_).flat_size)

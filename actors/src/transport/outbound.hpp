@@ -6,6 +6,7 @@
 
 #include "plan.hpp"
 #include "protocol.hpp"
+#include "transport/epoch_fence.hpp"
 
 namespace eddy::actors {
 
@@ -17,7 +18,8 @@ namespace eddy::actors {
 /// sent is acknowledged. Plain C++, owned by one actor; not thread-safe.
 class outbound {
 public:
-  outbound(const plan& p, uint32_t stage, uint32_t instance);
+  /// `epoch`: this instance's cluster epoch, on its frames.
+  outbound(const plan& p, uint32_t stage, uint32_t instance, uint32_t epoch = 0);
 
   /// Producer `producer` released `b` on channel `flat`. Ignores a batch it
   /// holds already (a recovering producer hands over its whole outbox).
@@ -30,8 +32,11 @@ public:
   void ended(uint32_t producer, bool yes);
 
   /// Applies acknowledgements; calls `fn(producer, flat, seq)` per channel.
+  /// Ignores those of a replaced incarnation of the consumer (older epoch).
   template <class F>
   void ack(const frame_ack_msg& m, int64_t now_ms, F&& fn) {
+    if (stale(m.consumer_stage, m.consumer_instance, m.epoch))
+      return;
     for (auto& a : m.acks) {
       auto flat = plan_.flat_of(stage_, m.consumer_stage, a.consumer);
       if (flat >= plan_.stage(stage_).flat_size || !local(a.producer))
@@ -48,7 +53,8 @@ public:
   }
 
   /// Redelivers to the greeting consumers after their high-water marks and
-  /// answers each of them in the next frame to their instance.
+  /// answers each of them in the next frame to their instance (not to a
+  /// replaced incarnation: an older epoch).
   void greet(const greeting_msg& m);
 
   /// Sends again the first unacknowledged batch of every channel to
@@ -82,6 +88,7 @@ public:
       f.end = f.end || end_now;
       f.producer_stage = stage_;
       f.producer_instance = instance_;
+      f.epoch = epoch_;
       if (!f.batches.empty())
         dst.last_sent_ms = now_ms;
       fn(dst.exchange, std::move(f));
@@ -119,11 +126,15 @@ private:
   }
   bool all_ended() const noexcept;
   uint32_t dest_of(uint32_t flat) const;
+  /// Whether a message of consumer instance (stage, instance) at `epoch`
+  /// comes from a replaced incarnation.
+  bool stale(uint32_t consumer_stage, uint32_t consumer_instance, uint32_t epoch);
   void push(uint32_t producer, uint32_t flat, const batch_ptr& b);
 
   const plan& plan_;
   uint32_t stage_;
   uint32_t instance_;
+  uint32_t epoch_;
   key_group_range producers_;
   std::vector<int64_t> watermarks_; ///< by local producer
   std::vector<char> ended_;         ///< by local producer
@@ -131,6 +142,7 @@ private:
   std::vector<uint32_t> dest_base_; ///< by output edge: its first dest
   std::unordered_map<uint64_t, channel_out> channels_; ///< only those holding batches
   bool end_sent_ = false;
+  epoch_fence fence_{0}; ///< by dest
 };
 
 } // namespace eddy::actors

@@ -268,4 +268,31 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(d.at(0).watermark == 500);
 }
 
+BOOST_AUTO_TEST_CASE(frames_of_a_replaced_producer_incarnation_are_ignored) {
+  greeted(0);
+  auto current = frame(1, 0, {{0, 0, batch(1, 3)}});
+  current.epoch = 3; // producer instance 0 moved: it runs in epoch 3 now
+  in.frame(std::move(current), 0);
+  auto stale = frame(1, 0, {{0, 0, batch(4, 2)}}, {}, min_time, true);
+  stale.epoch = 2; // its replaced incarnation still sends, and ends
+  in.frame(std::move(stale), 0);
+  auto d = take_deliveries(in, false, 0);
+  BOOST_TEST_REQUIRE(d.size() == 1u);
+  BOOST_TEST((test::seqs_of(d.at(0).batches, 0) == seqs{{1, 3}}));
+  BOOST_TEST(!in.all_ended());
+}
+
+BOOST_AUTO_TEST_CASE(acks_and_greetings_carry_the_consumer_instance_and_its_epoch) {
+  actors::inbound moved{p, 2, 1, 0, 0, 5};
+  moved.hello({2, {{0, 4}}});
+  auto g = test::take_greetings(moved);
+  BOOST_TEST_REQUIRE(g.count(from_first) == 1u);
+  BOOST_TEST(g.at(from_first).consumer_instance == 1u);
+  BOOST_TEST(g.at(from_first).epoch == 5u);
+  auto a = test::take_acks(moved);
+  BOOST_TEST_REQUIRE(a.count(from_first) == 1u);
+  BOOST_TEST(a.at(from_first).consumer_instance == 1u);
+  BOOST_TEST(a.at(from_first).epoch == 5u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

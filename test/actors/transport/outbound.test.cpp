@@ -22,11 +22,12 @@ struct producing_instance : test::two_stage_plan {
   uint32_t to_first = exchange(2, 0);  ///< owns flat 0..1
   uint32_t to_second = exchange(2, 1); ///< owns flat 2..3
 
-  actors::greeting_msg greeting(uint32_t consumer, std::vector<actors::input_seq> hws) const {
-    return {2, p.instance_of(2, consumer), {{consumer, std::move(hws)}}};
+  actors::greeting_msg greeting(uint32_t consumer, std::vector<actors::input_seq> hws, uint32_t epoch = 0) const {
+    return {2, p.instance_of(2, consumer), epoch, {{consumer, std::move(hws)}}};
   }
-  void ack(uint32_t producer, uint32_t consumer, uint64_t seq, int64_t now_ms = 0) {
-    out.ack({2, {{producer, consumer, seq}}}, now_ms, [](uint32_t, uint32_t, uint64_t) {});
+  void ack(uint32_t producer, uint32_t consumer, uint64_t seq, int64_t now_ms = 0, uint32_t epoch = 0) {
+    out.ack({2, p.instance_of(2, consumer), epoch, {{producer, consumer, seq}}}, now_ms,
+            [](uint32_t, uint32_t, uint64_t) {});
   }
   /// Adds batches 1..3, 4..6, 7..9 on channel (0 → 0) and 1..5 on (1 → 0), sent at `now_ms`.
   void fill_channels_to_consumer_0(int64_t now_ms = 0) {
@@ -115,7 +116,7 @@ BOOST_AUTO_TEST_CASE(acks_release_batches_and_reach_the_producing_partitions) {
   auto collect = [&](uint32_t producer, uint32_t flat, uint64_t seq) {
     reached.push_back({producer, flat, seq});
   };
-  actors::frame_ack_msg m{2,
+  actors::frame_ack_msg m{2, 0, 0,
                           {{0, 0, 6}, {2, 0, 9}, {1, 7, 1}}}; // foreign producer, unknown consumer
   out.ack(m, 0, collect);
   BOOST_TEST_REQUIRE(reached.size() == 1u);
@@ -234,6 +235,19 @@ BOOST_AUTO_TEST_CASE(nothing_is_retransmitted_once_everything_is_acknowledged) {
   ack(1, 0, 5);
   BOOST_TEST(out.retransmit(10'000, 200) == 0u);
   BOOST_TEST(take_frames(out, false, 10'000).empty());
+}
+
+BOOST_AUTO_TEST_CASE(acks_and_greetings_of_a_replaced_consumer_incarnation_are_ignored) {
+  fill_channels_to_consumer_0();
+  ack(0, 0, 3, 0, 2); // consumer instance 0 now runs in epoch 2
+  ack(0, 0, 9, 0, 1); // its replaced incarnation (epoch 1) acks more: ignored
+  out.greet(greeting(0, {{0, 3}}, 1)); // and greets: no redelivery
+  BOOST_TEST(take_frames(out, false, 0).empty());
+  out.greet(greeting(0, {{0, 3}}, 2)); // the current one greets: batches 4..9 again
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.count(to_first) == 1u);
+  BOOST_TEST(frames.at(to_first).batches.size() == 3u); // 4..6, 7..9 of (0 → 0), 1..5 of (1 → 0)
+  BOOST_TEST(frames.at(to_first).epoch == 0u); // this producer's own epoch
 }
 
 BOOST_AUTO_TEST_SUITE_END()
