@@ -166,12 +166,41 @@ private:
     auto w = member_of(dm.source);
     if (!w)
       return false;
-    lost_text_ = name_of(*w) + " (" + members_[*w].host + ":" + std::to_string(members_[*w].port)
-                 + ") was lost (" + self_->system().render(dm.reason) + ")";
-    members_[*w].agent = nullptr;
-    members_[*w].lost_before = true;
-    note_cause(name_of(*w) + " was lost");
+    lose(*w, self_->system().render(dm.reason));
+    return true;
+  }
+
+  /// Marks worker `w` lost, for `why`.
+  void lose(uint32_t w, const std::string& why) {
+    lost_text_ = name_of(w) + " (" + members_[w].host + ":" + std::to_string(members_[w].port)
+                 + ") was lost (" + why + ")";
+    members_[w].agent = nullptr;
+    members_[w].lost_before = true;
+    note_cause(name_of(w) + " was lost");
     log::runtime()->warn("{}; {} workers left", lost_text_, alive_count());
+  }
+
+  /// A worker's report that its link to worker `peer` closed: checked a
+  /// peer timeout later (a peer that died is lost by then).
+  void link_lost(uint32_t peer) {
+    auto on = member_of(caf::actor_cast<caf::actor_addr>(self_->current_sender()));
+    if (!on || peer >= members_.size() || !members_[peer].agent)
+      return;
+    log::runtime()->warn("{} lost its link to {}; checking in {} ms whether both still run", name_of(*on),
+                         name_of(peer), j_.config().peer_timeout_ms);
+    self_->delayed_send(self_, std::chrono::milliseconds(j_.config().peer_timeout_ms), link_lost_atom::value,
+                        *on, peer, members_[*on].agent.address());
+  }
+
+  /// True if the check of a lost link finds both workers running: the
+  /// reporter is stopped and lost, so its slices fail over.
+  bool quarantine(uint32_t on, uint32_t peer, const caf::actor_addr& agent) {
+    if (on >= members_.size() || peer >= members_.size() || !members_[peer].agent || !members_[on].agent
+        || members_[on].agent.address() != agent)
+      return false;
+    auto why = "its link to " + name_of(peer) + " dropped while both ran; its slices fail over";
+    self_->send(members_[on].agent, stop_atom::value, int32_t{1}, why);
+    lose(on, why);
     return true;
   }
 
@@ -249,6 +278,11 @@ private:
         },
         [&](progress_atom, uint32_t, uint64_t) {},
         [&](recovered_atom, uint32_t, uint32_t slice, uint32_t key_groups) { recovered(slice, key_groups); },
+        [&](link_lost_atom, uint32_t, uint32_t peer) { link_lost(peer); },
+        [&](link_lost_atom, uint32_t on, uint32_t peer, const caf::actor_addr& agent) {
+          if (quarantine(on, peer, agent))
+            o = outcome::lost;
+        },
         [&](join_msg& m) {
           if (join(m))
             o = outcome::rejoined;
@@ -396,6 +430,13 @@ private:
       },
       [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
       [&](recovered_atom, uint32_t, uint32_t slice, uint32_t key_groups) { recovered(slice, key_groups); },
+      [&](link_lost_atom, uint32_t, uint32_t peer) { link_lost(peer); },
+      [&](link_lost_atom, uint32_t on, uint32_t peer, const caf::actor_addr& agent) {
+        if (quarantine(on, peer, agent)) {
+          o = outcome::lost;
+          running = false;
+        }
+      },
       [&](failed_atom, uint32_t generation, const std::string& what) {
         if (generation != generation_)
           return;

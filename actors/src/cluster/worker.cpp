@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -89,6 +90,10 @@ public:
         if (dm.source == coordinator_.address()) {
           lost_coordinator(result, dm);
           running = false;
+        } else if (auto peer = peer_of(dm.source)) {
+          log::runtime()->warn("lost its link to worker {} ({})", *peer + 1, self_->system().render(dm.reason));
+          peers_.erase(*peer);
+          self_->send(coordinator_, link_lost_atom::value, generation_, *peer);
         } else if (dm.reason && dm.reason != caf::exit_reason::kill) {
           report_failure("a runtime actor stopped: " + self_->system().render(dm.reason));
         }
@@ -249,15 +254,24 @@ private:
         log::runtime()->warn("cannot reach worker {}: {}", peer + 1, got.error().message());
         continue;
       }
+      self_->monitor(*got); // its connection closing is its down_msg
       peers_[peer] = {at.text(), *got};
     }
+  }
+
+  /// The number of the peer whose agent is `agent`, if it is one.
+  std::optional<uint32_t> peer_of(const caf::actor_addr& agent) const {
+    for (auto& [number, peer] : peers_)
+      if (peer.second.address() == agent)
+        return number;
+    return std::nullopt;
   }
 
   void stopped(run_result& result, int32_t code, const std::string& why) {
     result.exit_code = code;
     result.error = why;
     if (code != 0)
-      log::runtime()->error("the coordinator stopped the job: {}", why);
+      log::runtime()->error("the coordinator stopped this worker: {}", why);
   }
 
   void lost_coordinator(run_result& result, const caf::down_msg& dm) {
