@@ -127,22 +127,45 @@ int run_script(const std::vector<std::string>& argv, const fs::path& dir, const 
   return eddy::bench::wait_child(pid).ok ? 0 : 1;
 }
 
-measured cluster_failover(const std::vector<std::string>& job, const fs::path& dir, uint64_t state_mb,
-                          uint64_t words, const fs::path& output) {
+/// Starts `job` on 3 workers in dir/c (dir made fresh) and waits until
+/// `journals` (a directory under dir/c/state) hold `state_mb` MB; what went
+/// wrong, if anything (the cluster is stopped then).
+std::string start_until_size(const std::vector<std::string>& job, const fs::path& dir, const std::string& journals,
+                             uint64_t state_mb) {
   fs::remove_all(dir);
   fs::create_directories(dir);
-  measured m;
   auto c = dir / "c";
   std::vector<std::string> start{cluster_script, "start", "--workers", "3", "--dir", c.string(), "--"};
   start.insert(start.end(), job.begin(), job.end());
   if (run_script(start, dir, "start") != 0)
-    return {.state_mb = 0, .failure = "eddy-cluster start failed: " + slurp(dir / "start.err")};
-  auto journal = c / "state" / "worker-2"; // its slices' journals
-  if (!await_size(journal, state_mb)) {
+    return "eddy-cluster start failed: " + slurp(dir / "start.err");
+  if (!await_size(c / "state" / journals, state_mb)) {
     run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
-    return {.state_mb = size_mb(journal), .failure = "worker 2's journals did not reach the size (job too short?)"};
+    return journals + "'s journals did not reach the size (job too short?)";
   }
-  m.state_mb = size_mb(journal);
+  return {};
+}
+
+/// Waits for the end of the job in dir/c, stops what still runs, and
+/// checks the output; what went wrong, if anything.
+std::string finish(const fs::path& dir, const fs::path& output, uint64_t words) {
+  auto c = dir / "c";
+  std::string failure;
+  if (run_script({cluster_script, "wait", "--dir", c.string()}, dir, "wait") != 0)
+    failure = "the job failed: " + slurp(c / "coordinator.log").substr(0, 2000);
+  run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
+  return failure.empty() ? check_counts(output, words) : failure;
+}
+
+/// The time from the kill of worker 2 (once its journals hold `state_mb`
+/// MB) to the coordinator's line that its key groups recovered elsewhere.
+measured cluster_failover(const std::vector<std::string>& job, const fs::path& dir, uint64_t state_mb,
+                          uint64_t words, const fs::path& output) {
+  measured m;
+  if (auto failure = start_until_size(job, dir, "worker-2", state_mb); !failure.empty())
+    return {.failure = failure};
+  auto c = dir / "c";
+  m.state_mb = size_mb(c / "state" / "worker-2");
   pid_t pid = 0;
   std::ifstream{c / "worker-2.pid"} >> pid;
   if (pid <= 0) { // kill(0, …) would signal this benchmark's own process group
@@ -160,11 +183,9 @@ measured cluster_failover(const std::vector<std::string>& job, const fs::path& d
   auto log = slurp(c / "coordinator.log");
   if (auto at = log.find("worker 2 was lost: "); at != std::string::npos)
     m.placed_ms = ms_after(log.substr(0, log.find('\n', at)), " in ");
-  if (run_script({cluster_script, "wait", "--dir", c.string()}, dir, "wait") != 0 && m.failure.empty())
-    m.failure = "the job failed: " + slurp(c / "coordinator.log").substr(0, 2000);
-  run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
+  auto failure = finish(dir, output, words);
   if (m.failure.empty())
-    m.failure = check_counts(output, words);
+    m.failure = failure;
   return m;
 }
 
@@ -174,18 +195,10 @@ measured cluster_failover(const std::vector<std::string>& job, const fs::path& d
 /// worker 4. `state_mb` of the result is the moved slice's journal.
 measured cluster_handoff(const std::vector<std::string>& job, const fs::path& dir, uint64_t state_mb,
                          uint64_t words, const fs::path& output) {
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   measured m;
+  if (auto failure = start_until_size(job, dir, "worker-3", state_mb); !failure.empty())
+    return {.failure = failure};
   auto c = dir / "c";
-  std::vector<std::string> start{cluster_script, "start", "--workers", "3", "--dir", c.string(), "--"};
-  start.insert(start.end(), job.begin(), job.end());
-  if (run_script(start, dir, "start") != 0)
-    return {.state_mb = 0, .failure = "eddy-cluster start failed: " + slurp(dir / "start.err")};
-  if (!await_size(c / "state" / "worker-3", state_mb)) {
-    run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
-    return {.state_mb = 0, .failure = "worker 3's journals did not reach the size (job too short?)"};
-  }
   auto added = steady::now();
   auto add = eddy::bench::start_child({cluster_script, "add-worker", "--dir", c.string()}, dir / "add.out",
                                       dir / "add.err");
@@ -202,11 +215,9 @@ measured cluster_handoff(const std::vector<std::string>& job, const fs::path& di
   for (auto& e : fs::directory_iterator(c / "state" / "worker-3"))
     if (log.find(" " + e.path().filename().string().substr(6) + "@4(from 3)") != std::string::npos)
       m.state_mb = size_mb(e.path());
-  if (run_script({cluster_script, "wait", "--dir", c.string()}, dir, "wait") != 0 && m.failure.empty())
-    m.failure = "the job failed: " + slurp(c / "coordinator.log").substr(0, 2000);
-  run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
+  auto failure = finish(dir, output, words);
   if (m.failure.empty())
-    m.failure = check_counts(output, words);
+    m.failure = failure;
   return m;
 }
 
@@ -277,7 +288,7 @@ int main(int argc, char** argv) {
     auto l = local_restart(local_job, dir / "local", state_mb, keys / 3 + updates / 3, dir / "local.tsv");
     // With no more slices than workers an added worker gets none.
     auto h = std::stoi(parallelism) > 3 ? cluster_handoff(cluster_job, dir / "handoff", state_mb, keys + updates, dir / "cluster.tsv")
-                                        : measured{.ms = -1};
+                                        : measured{.ms = -1, .failure = {}};
     for (auto* m : {&f, &l, &h})
       if (!m->failure.empty()) {
         std::fprintf(stderr, "%s: %s (in %s)\n", m == &f ? "failover" : m == &l ? "local restart" : "handoff",
