@@ -55,6 +55,26 @@ long peak_rss_kib() {
   return ru.ru_maxrss;
 }
 
+/// Runs `records` records of 250 bytes through a slow sink, with its state
+/// in a temporary directory removed on return: the exit code and how much
+/// the peak RSS grew meanwhile (KiB; -1 if the job failed).
+std::pair<int, long> slow_sink_job(uint64_t records) {
+  test::temp_dir dir;
+  job j{"backpressure"};
+  j.config().state_dir = dir.path;
+  j.config().log_level = "off";
+  j.config().max_key_groups = 16; // 16 partitions: their windows add up to 8 MiB
+  auto before = peak_rss_kib();
+  j.source(connectors::memory::generate(records, [](uint64_t i) {
+       return std::to_string(i % 1000) + std::string(250, 'x');
+     }))
+    .key_by([](const std::string& s) { return s.substr(0, s.find('x')); })
+    .process<pass_through>()
+    .sink(std::make_unique<slow_sink>());
+  auto result = actors::execute(j);
+  return {result.exit_code, result.exit_code == 0 ? peak_rss_kib() - before : -1};
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(backpressure)
@@ -67,23 +87,10 @@ BOOST_AUTO_TEST_CASE(a_slow_sink_keeps_memory_bounded_while_the_source_waits) {
   BOOST_TEST_REQUIRE(::pipe(fds) == 0);
   auto pid = ::fork();
   BOOST_TEST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    test::temp_dir dir;
-    job j{"backpressure"};
-    j.config().state_dir = dir.path;
-    j.config().log_level = "off";
-    j.config().max_key_groups = 16; // 16 partitions: their windows add up to 8 MiB
-    auto before = peak_rss_kib();
-    j.source(connectors::memory::generate(records, [](uint64_t i) {
-         return std::to_string(i % 1000) + std::string(250, 'x');
-       }))
-      .key_by([](const std::string& s) { return s.substr(0, s.find('x')); })
-      .process<pass_through>()
-      .sink(std::make_unique<slow_sink>());
-    auto result = actors::execute(j);
-    long growth = result.exit_code == 0 ? peak_rss_kib() - before : -1;
+  if (pid == 0) { // _exit skips destructors: slow_sink_job removes its state itself
+    auto [code, growth] = slow_sink_job(records);
     (void) !::write(fds[1], &growth, sizeof growth);
-    ::_exit(result.exit_code);
+    ::_exit(code);
   }
   long growth = -1;
   BOOST_TEST_REQUIRE(::read(fds[0], &growth, sizeof growth) == static_cast<ssize_t>(sizeof growth));
