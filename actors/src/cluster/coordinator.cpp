@@ -330,11 +330,11 @@ private:
       if (m.placed_reported)
         continue;
       m.placed_reported = true;
-      std::set<uint32_t> slices(m.moved.begin(), m.moved.end()), to;
-      for (auto slice : slices)
+      std::set<uint32_t> to;
+      for (auto slice : m.moved)
         to.insert(owners_.at(slice));
       log::runtime()->info("{}: {} placed on {} in {:.0f} ms; every other task ran on", m.cause,
-                           tasks_of(where, slices), names_of(to), 1000 * seconds_since(m.at));
+                           tasks_of(where, m.moved), names_of(to), 1000 * seconds_since(m.at));
     }
     std::erase_if(moves_, [](auto& m) { return m.slices.empty(); }); // nothing keyed to wait for
   }
@@ -414,7 +414,6 @@ private:
                            1000 * seconds_since(m.at), m.cause);
       return true;
     });
-    std::erase_if(moves_, [](auto& m) { return m.slices.empty() && m.placed_reported; });
   }
 
   /// Runs until every sink instance committed its end (outcome::done), a

@@ -57,7 +57,7 @@ public:
         for (auto& n : nodes_)
           n->connect(self_, all_);
         self_->send(coordinator_, ready_atom::value, generation_, *me_);
-        log::runtime()->debug("generation {}: connected its exchanges in {:.0f} ms", generation_, ms_since(connecting));
+        log::runtime()->debug("generation {}: connected its exchanges in {:.0f} ms", generation_, 1000 * seconds_since(connecting));
       },
       [&](go_atom, uint32_t generation) {
         if (generation != generation_)
@@ -109,10 +109,6 @@ public:
   }
 
 private:
-  static double ms_since(std::chrono::steady_clock::time_point t) {
-    return 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  }
-
   /// "slice 2": the tasks with their home in slice `home`.
   static std::string whose(uint32_t home) {
     return "slice " + std::to_string(home);
@@ -153,7 +149,7 @@ private:
       auto stopping = std::chrono::steady_clock::now();
       stop_node(*n);
       log::runtime()->info("generation {}: stopped {} and closed its journal in {:.0f} ms", generation_,
-                           whose(n->home()), ms_since(stopping));
+                           whose(n->home()), 1000 * seconds_since(stopping));
       return true;
     });
     for (auto home : homes) {
@@ -161,13 +157,13 @@ private:
       auto jn = journal_of(state_dirs_.at(home), generation_ == 0); // verified once, at the start
       if (!jn)
         return jn.error().message();
-      auto opened_ms = ms_since(opening);
+      auto opened_ms = 1000 * seconds_since(opening);
       auto spawning = std::chrono::steady_clock::now();
       node_setup setup{&j_, the_plan_, where, *me_, home, layout_, *jn, caf::actor_cast<caf::actor>(self_), counters_,
                        generation_};
       nodes_.push_back(std::make_unique<node_actors>(self_, std::move(setup)));
       log::runtime()->info("generation {}: starts {} from its journal in {} (opened in {:.0f} ms, spawned in {:.0f} ms)",
-                           generation_, whose(home), state_dirs_.at(home), opened_ms, ms_since(spawning));
+                           generation_, whose(home), state_dirs_.at(home), opened_ms, 1000 * seconds_since(spawning));
     }
     std::vector<caf::actor> mine(the_plan_->exchanges());
     for (auto& n : nodes_) {
