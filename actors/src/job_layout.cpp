@@ -30,6 +30,10 @@ expected<job_layout> fresh_layout(const job& j, uint32_t hint) {
 
 } // namespace
 
+error store_layout(journal::sqlite_journal& jn, const job_layout& l) {
+  return jn.meta(layout_key, encode(stored_layout{l.split_hint, l.splits, l.sink_instances}));
+}
+
 expected<job_layout> settle_layout(const job& j, journal::sqlite_journal& jn, const std::string& where) {
   auto stored = jn.meta(layout_key);
   if (!stored)
@@ -51,7 +55,7 @@ expected<job_layout> settle_layout(const job& j, journal::sqlite_journal& jn, co
     auto l = fresh_layout(j, j.config().parallelism);
     if (!l)
       return l;
-    if (auto err = jn.meta(layout_key, encode(stored_layout{l->split_hint, l->splits, l->sink_instances})))
+    if (auto err = store_layout(jn, *l))
       return error{err.code(), where + ": " + err.message()};
     return l;
   }

@@ -26,6 +26,10 @@ struct job_layout {
 /// parallelism, stored before anything runs. A restart refuses (errc::
 /// invalid_argument naming `where`) a source whose splits for the stored
 /// hint differ from the stored ones: its input or configuration changed.
+/// Stores `l` as the layout of journal `jn` (a job resumed from a
+/// savepoint takes the savepoint's before settle_layout()).
+error store_layout(journal::sqlite_journal& jn, const job_layout& l);
+
 expected<job_layout> settle_layout(const job& j, journal::sqlite_journal& jn, const std::string& where);
 
 } // namespace eddy::actors

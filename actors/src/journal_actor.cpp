@@ -4,6 +4,7 @@
 
 #include "logging.hpp"
 #include "protocol.hpp"
+#include "savepoint/bodies.hpp"
 
 namespace eddy::actors {
 
@@ -14,6 +15,10 @@ namespace {
 /// so its latency is the time to take in what was queued, not a timer.
 constexpr size_t max_group = 8192;
 constexpr size_t max_group_bytes = size_t{32} << 20;
+
+/// A freeze that no thaw ends (its savepoint's coordinator was lost) ends
+/// by itself after this.
+constexpr std::chrono::seconds freeze_limit{30};
 
 struct waiting_writer {
   caf::strong_actor_ptr sender;
@@ -35,6 +40,8 @@ struct journal_state {
   size_t staged_bytes = 0;
   std::vector<waiting_recovery> recoveries; ///< answered together: one epoch transaction
   bool flush_scheduled = false;
+  uint64_t frozen = 0; ///< the freeze in force (0: none); commits wait for its thaw
+  uint64_t freezes = 0;
   static inline const char* name = "journal";
 };
 
@@ -80,7 +87,7 @@ void answer_recovery(journal_actor_t* self, waiting_recovery& r, uint64_t epoch)
 /// it, so a successor reads everything its predecessor wrote.
 void recover_all(journal_actor_t* self) {
   auto& st = self->state;
-  if (st.recoveries.empty() || !commit(self))
+  if (st.recoveries.empty() || st.frozen || !commit(self))
     return;
   auto recoveries = std::move(st.recoveries);
   st.recoveries.clear();
@@ -102,7 +109,7 @@ void recover_all(journal_actor_t* self) {
 bool commit(journal_actor_t* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.waiting.empty())
+  if (st.waiting.empty() || st.frozen)
     return true;
   auto result = st.journal->commit();
   if (!result) {
@@ -126,6 +133,16 @@ bool commit(journal_actor_t* self) {
   return true;
 }
 
+/// Ends freeze `freeze` if it is the one in force, and commits what waited.
+void thaw(journal_actor_t* self, uint64_t freeze) {
+  auto& st = self->state;
+  if (!st.frozen || freeze != st.frozen)
+    return;
+  st.frozen = 0;
+  if (commit(self))
+    recover_all(self);
+}
+
 void stage(journal_actor_t* self, bool snapshot, journal::partition_id pid, uint64_t epoch,
            uint64_t seq, const std::string& body) {
   auto& st = self->state;
@@ -135,7 +152,9 @@ void stage(journal_actor_t* self, bool snapshot, journal::partition_id pid, uint
     st.journal->stage_append(pid, epoch, seq, body);
   st.waiting.push_back({self->current_sender(), pid, seq});
   st.staged_bytes += body.size();
-  if (st.waiting.size() >= max_group || st.staged_bytes >= max_group_bytes) {
+  if (st.frozen) {
+    // stays staged until the thaw
+  } else if (st.waiting.size() >= max_group || st.staged_bytes >= max_group_bytes) {
     commit(self);
   } else if (!st.flush_scheduled) {
     st.flush_scheduled = true;
@@ -167,6 +186,26 @@ caf::behavior journal_behavior(journal_actor_t* self,
         self->send(self, close_group_atom::value);
       }
       return st.recoveries.back().promise;
+    },
+    [=](freeze_atom, const std::string& dir) -> caf::result<std::string> {
+      auto& st = self->state;
+      st.frozen = 0;
+      if (!commit(self))
+        return caf::make_error(caf::sec::runtime_error, "the journal failed");
+      auto copy = savepoint::copy_journal(st.journal->file(), dir);
+      if (!copy)
+        return caf::make_error(caf::sec::runtime_error, copy.error().message());
+      st.frozen = ++st.freezes;
+      self->delayed_send(self, freeze_limit, thaw_atom::value, st.frozen);
+      return copy->string();
+    },
+    [=](thaw_atom) { thaw(self, self->state.frozen); },
+    [=](thaw_atom, uint64_t freeze) {
+      if (freeze == self->state.frozen) {
+        log::journal()->warn("journal {} was frozen for a savepoint longer than {} s: it commits again",
+                             self->state.journal->file().string(), freeze_limit.count());
+        thaw(self, freeze);
+      }
     },
   };
 }

@@ -158,6 +158,11 @@ void node_actors::spawn_partitions(caf::scoped_actor& self) {
   }
 }
 
+void node_actors::pause_sources(caf::scoped_actor& self, bool paused) {
+  for (auto& s : sources_)
+    self->send(s, pause_atom::value, paused);
+}
+
 std::optional<uint32_t> node_actors::sink_id(const caf::actor_addr& sink) const {
   for (uint32_t id = 0; id < local_.size(); ++id)
     if (local_[id] && local_[id].address() == sink)

@@ -78,6 +78,19 @@ public:
   /// then it runs on unchanged when the placement changes.
   bool runs_exactly(const placement& where) const;
 
+  /// The journal actor of this node's state (savepoint/ freezes it).
+  const caf::actor& journal() const noexcept {
+    return journal_;
+  }
+
+  /// Source instances on this node.
+  size_t sources() const noexcept {
+    return sources_.size();
+  }
+
+  /// Pauses (a stop with savepoint) or resumes this node's sources.
+  void pause_sources(caf::scoped_actor& self, bool paused);
+
   /// Sinks on this node: each says done_atom once.
   size_t sinks() const noexcept {
     return sinks_.size();

@@ -175,6 +175,14 @@ using durable_atom = caf::atom_constant<caf::atom("durable")>;
 /// (recover_atom, pid) → (uint64 epoch, std::string snapshot, uint64 snapshot_seq,
 ///  std::vector<std::string> entries, uint64 last_seq): acquires a new epoch first.
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
+/// (freeze_atom, std::string dir) → (std::string copy): commits what is
+/// staged, copies the journal file into `dir` (savepoint/) and commits
+/// nothing more until (thaw_atom), or for at most freeze_limit: a
+/// savepoint's copies of several journals, frozen together, are one
+/// consistent cut (invariant 2 makes every durable state one). Errors
+/// come back as a CAF error.
+using freeze_atom = caf::atom_constant<caf::atom("freeze")>;
+using thaw_atom = caf::atom_constant<caf::atom("thaw")>;
 
 // -- self-messages and lifecycle ---------------------------------------------
 
@@ -211,6 +219,12 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 /// uint32 slice, uint32 key groups): the tasks with their state in that
 /// slice's journal all recovered on the sending worker.
 using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
+/// (pause_atom, bool): a source reads nothing more (a stop with savepoint), or again;
+/// once all it sent is acknowledged and its checkpoint durable it tells
+/// the job (drained_atom, uint32 instance). Worker → coordinator:
+/// (drained_atom, uint32 generation, uint32 instance).
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using drained_atom = caf::atom_constant<caf::atom("drained")>;
 /// (progress_atom, uint32 instance, uint64 values): a source instance's count of values read in this run.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 

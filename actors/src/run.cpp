@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -14,6 +15,9 @@
 #include "node_system.hpp"
 #include "progress.hpp"
 #include "protocol.hpp"
+#include "savepoint/requests.hpp"
+#include "savepoint/restore.hpp"
+#include "savepoint/session.hpp"
 #include "state_dir.hpp"
 
 namespace eddy::actors {
@@ -27,7 +31,15 @@ run_result run_local(job& j) {
   auto jn = open_state_dir(j);
   if (!jn)
     return bad_input(jn.error().message());
-  auto layout = settle_layout(j, **jn, "state directory '" + cfg.state_dir.string() + "'");
+  auto where = "state directory '" + cfg.state_dir.string() + "'";
+  if (!cfg.from_savepoint.empty()) {
+    auto m = savepoint::check_savepoint(j, cfg.from_savepoint);
+    if (!m)
+      return bad_input(m.error().message());
+    if (auto err = savepoint::restore_into(**jn, cfg.from_savepoint, *m, [](uint32_t, uint32_t) { return true; }, where))
+      return bad_input(err.message());
+  }
+  auto layout = settle_layout(j, **jn, where);
   if (!layout)
     return bad_input(layout.error().message());
 
@@ -51,12 +63,42 @@ run_result run_local(job& j) {
   bool running = true;
   size_t sinks_done = 0;
   progress_log progress{cfg.name, started};
+  auto me = caf::actor_cast<caf::actor>(self);
+  std::vector<std::thread> writers;
+  savepoint::session savepoints{
+    j, *layout, me, static_cast<uint32_t>(node.sources()),
+    {[&](bool paused) { node.pause_sources(self, paused); },
+     [&](const savepoint::target& t, uint64_t id) -> expected<uint32_t> {
+       // One journal: its copy is a consistent cut by itself.
+       std::string copy, failure;
+       self->request(node.journal(), std::chrono::seconds(30), freeze_atom::value, (t.pending / ".copy-0").string())
+         .receive([&](const std::string& c) { copy = c; }, [&](caf::error& e) { failure = sys.render(e); });
+       self->send(node.journal(), thaw_atom::value);
+       if (!failure.empty())
+         return error{errc::io, "cannot copy the journal: " + failure};
+       writers.emplace_back([t, copy, id, me] {
+         auto refs = savepoint::write_copies(t.pending, {{copy, "bodies-0.bin"}});
+         caf::anon_send(me, savepoint::savepoint_done_atom::value, id, bool{refs},
+                        refs ? savepoint::refs_text(*refs) : refs.error().message());
+       });
+       return 1u;
+     }}};
+  savepoint::request_watcher watcher{cfg.savepoint_dir, me};
   self->receive_while(running)(
     [&](done_atom, uint64_t records) {
       result.records_out += records;
       running = ++sinks_done < node.sinks();
     },
     [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
+    [&](savepoint::savepoint_atom, const std::string& kind, const std::string& to, const std::string& answer) {
+      savepoints.request(kind, to, answer);
+    },
+    [&](drained_atom, uint32_t instance) { savepoints.drained(instance); },
+    [&](savepoint::drain_timeout_atom, uint64_t id) { savepoints.drain_timeout(id); },
+    [&](savepoint::savepoint_done_atom, uint64_t id, bool ok, const std::string& text) {
+      savepoints.bodies_written(id, ok, text);
+      running = !savepoints.stopped();
+    },
     [&](recovered_atom, uint32_t key_groups) {
       if (node.recovered(caf::actor_cast<caf::actor_addr>(self->current_sender()), key_groups))
         log::runtime()->info("all {} key groups recovered, {:.0f} ms after the start",
@@ -75,9 +117,13 @@ run_result run_local(job& j) {
       running = false;
     });
   node.stop(self);
+  for (auto& w : writers)
+    w.join();
   result.messages = counters->snapshot();
   result.seconds = seconds_since(started);
-  if (result.exit_code == 0)
+  if (savepoints.stopped())
+    log::runtime()->info("job {} stopped with savepoint {}", cfg.name, savepoints.stopped_with());
+  else if (result.exit_code == 0)
     log::runtime()->info("job {} finished: {} records written in {:.2f} s", cfg.name,
                          result.records_out, result.seconds);
   return result;

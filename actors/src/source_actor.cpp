@@ -57,6 +57,8 @@ struct source_state {
   std::vector<frame_ack_msg> early_acks; ///< a consumer's hello acks its marks, maybe that early
   bool waiting_for_credit = false;
   bool ended = false;
+  bool paused = false;  ///< a stop with savepoint: read nothing more
+  bool drained = false; ///< ... and the job was told all is acknowledged
   uint64_t values_read = 0;  ///< in this run, for progress reports
   watermark_pacer pacer;     ///< watermark-only frames
   int64_t last_report_ms = steady_ms();
@@ -118,7 +120,7 @@ size_t unacked_bytes(const source_state& st) {
 /// its batches to the outbound side.
 void pump(source_actor_t* self) {
   auto& st = self->state;
-  if (st.ended)
+  if (st.ended || st.paused)
     return;
   if (unacked_bytes(st) >= st.cfg.window_bytes) {
     st.waiting_for_credit = true;
@@ -185,6 +187,19 @@ void pump(source_actor_t* self) {
   send_frames(self);
 }
 
+/// Once paused, tells the job when everything it sent is acknowledged and
+/// every split's checkpoint is durable.
+void check_drained(source_actor_t* self) {
+  auto& st = self->state;
+  if (!st.paused || st.drained)
+    return;
+  for (auto& s : st.splits)
+    if (s.outputs.bytes() > 0 || !s.marks.empty() || s.committable || s.saving)
+      return;
+  st.drained = true;
+  self->send(st.cfg.job, drained_atom::value, st.cfg.instance);
+}
+
 /// Moves every split's fully acknowledged boundaries to its checkpoint.
 void on_ack(source_actor_t* self) {
   auto& st = self->state;
@@ -201,6 +216,7 @@ void on_ack(source_actor_t* self) {
     }
     save(self, s);
   }
+  check_drained(self);
   send_frames(self); // the end goes out once everything is acknowledged
   if (st.waiting_for_credit)
     pump(self);
@@ -249,6 +265,16 @@ caf::behavior running(source_actor_t* self) {
         return log::runtime()->warn("{} ignores a durable reply for partition {:#x}", who(st), pid);
       s->saving = false;
       save(self, *s);
+      check_drained(self);
+    },
+    [=](pause_atom, bool paused) {
+      auto& st = self->state;
+      st.paused = paused;
+      st.drained = false;
+      if (paused)
+        check_drained(self);
+      else
+        self->send(self, pump_atom::value);
     },
   };
 }

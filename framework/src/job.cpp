@@ -20,6 +20,9 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"idle-timeout-ms", "T   an input silent for T ms stops holding the watermark back (default 0: never)"},
   {"watermark-interval-ms", "T   the source and keyed operators send watermarks without data at most every T ms (default 5)"},
   {"channel-budget-mib", "M   MiB all channels together may hold unacknowledged before producers pause (default 16; 4 in a cluster)"},
+  {"from-savepoint", "PATH   start from this savepoint, at any --parallelism or number of workers (into a new state directory)"},
+  {"allow-non-restored-state", "   with --from-savepoint: drop the state of operators the job no longer has"},
+  {"savepoint-dir", "DIR   where savepoints go (default STATE-DIR/savepoints); SIGUSR1 takes one, SIGUSR2 stops with one"},
   {"threads", "N   scheduler threads (default: cores)"},
   {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
   {"role", "R   local (default: the whole job here), coordinator or worker"},
@@ -31,7 +34,7 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"peer-timeout-ms", "T   cluster: a node silent for T ms is lost (default 2000)"},
 };
 
-const std::set<std::string> boolean_options = {"no-journal", "help"};
+const std::set<std::string> boolean_options = {"no-journal", "help", "allow-non-restored-state"};
 
 } // namespace
 
@@ -81,6 +84,13 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
   config_.restart_budget = static_cast<uint32_t>(int_arg("restart-budget", 5, 0, 1000));
   config_.idle_timeout_ms = int_arg("idle-timeout-ms", 0, 0, 86'400'000);
   config_.watermark_interval_ms = int_arg("watermark-interval-ms", 5, 0, 60'000);
+  config_.from_savepoint = arg("from-savepoint", "", "");
+  config_.allow_non_restored_state = options_.erase("allow-non-restored-state") > 0;
+  if (config_.allow_non_restored_state && config_.from_savepoint.empty())
+    errors_.push_back("option --allow-non-restored-state needs --from-savepoint");
+  config_.savepoint_dir = arg("savepoint-dir", "", "");
+  if (config_.savepoint_dir.empty() && !config_.state_dir.empty())
+    config_.savepoint_dir = config_.state_dir / "savepoints";
   config_.threads = static_cast<uint32_t>(int_arg("threads", 0, 0, 256));
   config_.log_level = arg("log-level", "info", "");
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};

@@ -17,6 +17,9 @@
 #include "placement.hpp"
 #include "progress.hpp"
 #include "protocol.hpp"
+#include "savepoint/requests.hpp"
+#include "savepoint/restore.hpp"
+#include "savepoint/session.hpp"
 #include "shutdown.hpp"
 #include "state_dir.hpp"
 #include "worker_slots.hpp"
@@ -87,6 +90,12 @@ public:
   run_result run() {
     auto started = std::chrono::steady_clock::now();
     run_result result;
+    auto me = caf::actor_cast<caf::actor>(self_);
+    savepoint::session savepoints{j_, layout_, me, the_plan_.stage(0).instances,
+                                  {[this](bool paused) { tell_workers(pause_atom::value, paused); },
+                                   [this](const savepoint::target& t, uint64_t id) { return freeze_workers(t, id); }}};
+    savepoints_ = &savepoints;
+    savepoint::request_watcher watcher{j_.config().savepoint_dir, me};
     gather_members();
     for (;;) {
       if (alive_count() == 0) {
@@ -416,6 +425,46 @@ private:
     });
   }
 
+  template <class... Ts>
+  void tell_workers(const Ts&... xs) {
+    for (auto& m : members_)
+      if (m.agent)
+        self_->send(m.agent, xs...);
+  }
+
+  /// A savepoint's consistent cut: every worker commits, copies and
+  /// freezes the journals of its slices; once all have, all thaw (so no
+  /// journal committed anything between the first copy and the last) and
+  /// write their bodies. Returns the workers that will answer with bodies.
+  expected<uint32_t> freeze_workers(const savepoint::target& t, uint64_t id) {
+    auto began = std::chrono::steady_clock::now();
+    std::set<uint32_t> waiting;
+    for (uint32_t w = 0; w < members_.size(); ++w)
+      if (members_[w].agent) {
+        self_->send(members_[w].agent, freeze_atom::value, id, t.pending.string());
+        waiting.insert(w);
+      }
+    auto frozen = static_cast<uint32_t>(waiting.size());
+    std::string failure;
+    auto deadline = began + std::chrono::seconds(15);
+    self_->receive_while([&] { return !waiting.empty() && std::chrono::steady_clock::now() < deadline; })(
+      [&](freeze_atom, uint64_t got, uint32_t w, bool ok, const std::string& why) {
+        if (got != id)
+          return;
+        waiting.erase(w);
+        if (!ok && failure.empty())
+          failure = name_of(w) + " could not copy its journals: " + why;
+      },
+      caf::after(std::chrono::milliseconds(100)) >> [] {});
+    tell_workers(thaw_atom::value, id);
+    if (!waiting.empty())
+      return error{errc::unavailable, names_of(waiting) + " did not freeze within 15 s"};
+    if (!failure.empty())
+      return error{errc::io, failure};
+    log::runtime()->info("savepoint: {} workers copied their journals in {:.0f} ms", frozen, 1000 * seconds_since(began));
+    return frozen;
+  }
+
   /// Runs until every sink instance committed its end (outcome::done), a
   /// worker fails the job, or a worker is lost or comes back.
   outcome supervise(run_result& result, std::chrono::steady_clock::time_point started) {
@@ -428,6 +477,18 @@ private:
         running = done_.size() < sinks();
       },
       [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
+      [&](savepoint::savepoint_atom, const std::string& kind, const std::string& to, const std::string& answer) {
+        savepoints_->request(kind, to, answer);
+      },
+      [&](drained_atom, uint32_t, uint32_t instance) { savepoints_->drained(instance); },
+      [&](savepoint::drain_timeout_atom, uint64_t id) { savepoints_->drain_timeout(id); },
+      [&](savepoint::savepoint_done_atom, uint64_t id, bool ok, const std::string& text) {
+        savepoints_->bodies_written(id, ok, text);
+        if (savepoints_->stopped()) {
+          log::runtime()->info("job {} stopped with savepoint {}", j_.config().name, savepoints_->stopped_with());
+          running = false;
+        }
+      },
       [&](recovered_atom, uint32_t, uint32_t slice, uint32_t key_groups) { recovered(slice, key_groups); },
       [&](link_lost_atom, uint32_t, uint32_t peer) { link_lost(peer); },
       [&](link_lost_atom, uint32_t on, uint32_t peer, const caf::actor_addr& agent) {
@@ -546,6 +607,7 @@ private:
   std::map<uint32_t, uint64_t> done_;   ///< sink exchange id → records, of sinks done where they run now
   std::string lost_text_;       ///< the last loss, for the log and the job's error
   std::string fingerprint_ = job_fingerprint(j_);
+  savepoint::session* savepoints_ = nullptr; ///< of run()
 };
 
 /// The coordinator's life in actor system `sys`, which outlives every actor here.
@@ -573,6 +635,13 @@ run_result run_coordinator(job& j) {
   if (!jn)
     return bad_input(jn.error().message());
   auto where = "state directory '" + cfg.state_dir.string() + "'";
+  if (!cfg.from_savepoint.empty()) { // checked here, before any worker runs; restored by each worker
+    auto m = savepoint::check_savepoint(j, cfg.from_savepoint);
+    if (!m)
+      return bad_input(m.error().message());
+    if (auto err = savepoint::restore_into(**jn, cfg.from_savepoint, *m, [](uint32_t, uint32_t) { return false; }, where))
+      return bad_input(err.message());
+  }
   auto layout = settle_layout(j, **jn, where);
   if (!layout)
     return bad_input(layout.error().message());

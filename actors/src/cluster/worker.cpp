@@ -16,6 +16,9 @@
 #include "node.hpp"
 #include "node_system.hpp"
 #include "protocol.hpp"
+#include "savepoint/requests.hpp"
+#include "savepoint/restore.hpp"
+#include "savepoint/taking.hpp"
 #include "shutdown.hpp"
 #include "state_dir.hpp"
 
@@ -82,6 +85,13 @@ public:
             self_->send(coordinator_, recovered_atom::value, generation_, n->home(), n->recovered_key_groups());
       },
       [&](failed_atom, const std::string& what) { report_failure(what); },
+      [&](pause_atom, bool paused) {
+        for (auto& n : nodes_)
+          n->pause_sources(self_, paused);
+      },
+      [&](drained_atom, uint32_t instance) { self_->send(coordinator_, drained_atom::value, generation_, instance); },
+      [&](freeze_atom, uint64_t id, const std::string& dir) { freeze(id, dir); },
+      [&](thaw_atom, uint64_t id) { thaw(id); },
       [&](stop_atom, int32_t code, const std::string& why) {
         stopped(result, code, why);
         running = false;
@@ -103,12 +113,46 @@ public:
           log::runtime()->info("waiting for the other workers to join");
       });
     stop_nodes();
+    for (auto& w : writers_)
+      w.join();
     if (result.exit_code == 0)
       log::runtime()->info("done: its sinks wrote {} records", result.records_out);
     return result;
   }
 
 private:
+  /// Savepoint `id`, first step: commits, copies and freezes the journal of
+  /// every slice here (until thaw(), or the journal's own time limit), and
+  /// tells the coordinator, which thaws once every worker has.
+  void freeze(uint64_t id, const std::string& dir) {
+    copies_.clear();
+    frozen_ = id;
+    pending_ = dir;
+    std::string failure;
+    for (auto& n : nodes_) {
+      auto file = "bodies-slice-" + std::to_string(n->home()) + ".bin";
+      self_->request(n->journal(), 10s, freeze_atom::value, dir + "/.copy-slice-" + std::to_string(n->home()))
+        .receive([&](const std::string& copy) { copies_.emplace_back(copy, file); },
+                 [&](caf::error& e) { failure = whose(n->home()) + ": " + self_->system().render(e); });
+    }
+    self_->send(coordinator_, freeze_atom::value, id, *me_, failure.empty(), failure);
+  }
+
+  /// Second step: thaws the journals and writes the copies' bodies from a
+  /// thread of their own, then answers the coordinator.
+  void thaw(uint64_t id) {
+    for (auto& n : nodes_)
+      self_->send(n->journal(), thaw_atom::value);
+    if (id != frozen_ || copies_.empty())
+      return;
+    writers_.emplace_back([copies = std::move(copies_), pending = pending_, id, to = coordinator_] {
+      auto refs = savepoint::write_copies(pending, copies);
+      caf::anon_send(to, savepoint::savepoint_done_atom::value, id, bool{refs},
+                     refs ? savepoint::refs_text(*refs) : refs.error().message());
+    });
+    copies_.clear();
+  }
+
   /// "slice 2": the tasks with their home in slice `home`.
   static std::string whose(uint32_t home) {
     return "slice " + std::to_string(home);
@@ -157,6 +201,8 @@ private:
       auto jn = journal_of(state_dirs_.at(home), generation_ == 0); // verified once, at the start
       if (!jn)
         return jn.error().message();
+      if (auto err = restore(**jn, where, home))
+        return err.message();
       auto opened_ms = 1000 * seconds_since(opening);
       auto spawning = std::chrono::steady_clock::now();
       node_setup setup{&j_, the_plan_, where, *me_, home, layout_, *jn, caf::actor_cast<caf::actor>(self_), counters_,
@@ -174,6 +220,24 @@ private:
     }
     self_->send(coordinator_, exchanges_msg{generation_, *me_, std::move(mine)});
     return {};
+  }
+
+  /// Writes the images of --from-savepoint whose home is `home` into its
+  /// journal, the first time the slice opens (restore_into() knows).
+  error restore(journal::sqlite_journal& jn, const placement& where, uint32_t home) {
+    auto& from = j_.config().from_savepoint;
+    if (from.empty())
+      return {};
+    if (!savepoint_) {
+      auto m = savepoint::check_savepoint(j_, from);
+      if (!m)
+        return m.error();
+      savepoint_ = std::move(*m);
+    }
+    auto& p = *the_plan_;
+    return savepoint::restore_into(jn, from, *savepoint_, [&](uint32_t s, uint32_t index) {
+      return s < p.stages().size() && index < p.stage(s).indexes && where.home_of(p.exchange_id(s, p.instance_of(s, index))) == home;
+    }, whose(home) + "'s journal in " + state_dirs_.at(home));
   }
 
   /// The journal of a slice in `dir`, opened once the process that ran the
@@ -289,6 +353,11 @@ private:
   std::vector<std::unique_ptr<node_actors>> nodes_; ///< of the current generation, one per journal
   std::vector<caf::actor> all_;   ///< every exchange of the current generation
   std::shared_ptr<message_counters> counters_;
+  std::optional<savepoint::manifest> savepoint_; ///< --from-savepoint, once checked
+  uint64_t frozen_ = 0;  ///< the savepoint whose freeze is in force here
+  std::string pending_;  ///< ... and its directory
+  std::vector<std::pair<std::string, std::string>> copies_; ///< ... its journal copies and body files
+  std::vector<std::thread> writers_;
   std::map<uint32_t, std::pair<std::string, caf::actor>> peers_; ///< by worker number: host:port and agent, whose handle keeps the connection
 };
 

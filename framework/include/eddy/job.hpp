@@ -71,6 +71,10 @@ struct job_config {
   /// on top (bench_memory). `--channel-budget-mib` defaults to 4 in a
   /// cluster (job.cpp says why).
   uint64_t channel_budget_bytes = uint64_t{16} << 20;
+  // -- savepoints (actors/src/savepoint/README.md) --
+  std::filesystem::path from_savepoint;   ///< start from this savepoint (empty: none)
+  bool allow_non_restored_state = false;  ///< drop state of operators the job no longer has
+  std::filesystem::path savepoint_dir;    ///< where savepoints go
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
   // -- cluster (actors/src/cluster/README.md) --
