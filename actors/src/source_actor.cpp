@@ -272,7 +272,7 @@ caf::behavior running(source_actor_t* self) {
       st.paused = paused;
       st.drained = false;
       if (paused)
-        check_drained(self);
+        on_ack(self); // marks acknowledged already move on now, as no ack may follow
       else
         self->send(self, pump_atom::value);
     },

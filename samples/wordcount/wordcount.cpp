@@ -49,9 +49,9 @@ std::string format(const word_count& x) {
   return x.word + "\t" + std::to_string(x.count);
 }
 
-void build(eddy::job& job, const std::string& input, const target& output) {
+void build(eddy::job& job, const input& in, const target& output) {
   namespace file = eddy::connectors::file;
-  auto counts = job.source(file::lines(input))
+  auto counts = job.source(in.follow ? file::lines_follow(in.path) : file::lines(in.path))
                   .flat_map(split_words)
                   .key_by([](const std::string& w) -> const std::string& { return w; })
                   .process<counter>();

@@ -31,8 +31,15 @@ struct target {
   bool parts = false;
 };
 
-/// Builds the wordcount job: lines of `input` (read as splits, up to one per
-/// instance) → words → count per word → one line per occurrence into `output`.
-void build(eddy::job& job, const std::string& input, const target& output);
+/// What it reads: a file read as splits (up to one per instance), or a
+/// file or directory followed as it grows (unbounded).
+struct input {
+  std::string path;
+  bool follow = false;
+};
+
+/// Builds the wordcount job: lines of `in` → words → count per word → one
+/// line per occurrence into `output`.
+void build(eddy::job& job, const input& in, const target& output);
 
 } // namespace wordcount

@@ -55,6 +55,23 @@ std::unique_ptr<eddy::source<std::string_view>> lines(std::vector<std::filesyste
 std::unique_ptr<eddy::source<std::string_view>> lines(
   std::initializer_list<std::filesystem::path> files);
 
+/// Returns an unbounded, replayable source of the lines of `path` as it
+/// grows (Flink's `monitorContinuously`): a file, whose appended lines it
+/// keeps reading, or a directory, whose regular files (not starting with
+/// '.') it reads in name order, moving to the next once one exists, and
+/// whose new files it picks up as they appear. A line goes out once its
+/// '\n' is there; a file's last line without one goes out when the next
+/// file appears. It never finishes: a job on it runs until it is stopped
+/// (with a savepoint). One split, read by one source instance.
+///
+/// The position is "<offset>" for a file, "<file name>:<offset>" for a
+/// directory; open(position) fails with errc::corrupt when the file is
+/// gone, shorter, or the offset not at a line start. Files must only grow,
+/// and a directory's new files must sort after those already read (name
+/// them by time): one that sorts before the file being read is never read,
+/// and the source logs nothing about it (it cannot tell it from one read).
+std::unique_ptr<eddy::source<std::string_view>> lines_follow(std::filesystem::path path);
+
 /// The descriptor of the split of lines() that reads the lines of `file`
 /// starting in bytes [first, limit): "<first>-<limit>:<file>". Any
 /// boundaries work (tests use random ones); `file` must be one of the source's.
