@@ -1,5 +1,5 @@
-// nexmark generate --events N [--seed S] [--rate R] --out FILE
-// nexmark run --query qN (--input FILE | --events N [--seed S] [--rate R]) --output FILE
+// nexmark generate --events N [--seed S] [--rate R] [--base-time-ms T] --out FILE
+// nexmark run --query qN [--input FILE | --events N] [--seed S] [--rate R] --output FILE
 //             --state-dir DIR [--parallelism P] [--no-journal]
 //
 // The Nexmark benchmark on Eddy: `generate` writes events as CSV lines,
@@ -17,6 +17,7 @@
 #include "eddy/connectors/file/lines_out.hpp"
 #include "eddy/connectors/file/numbered_lines.hpp"
 #include "eddy/connectors/nexmark/generator.hpp"
+#include "eddy/connectors/nexmark/paced_source.hpp"
 #include "eddy/side_output.hpp"
 #include "nexmark.hpp"
 #include "sample_support.hpp"
@@ -27,13 +28,15 @@ namespace file = eddy::connectors::file;
 namespace gen = eddy::connectors::nexmark;
 
 const char* usage_text =
-  "usage: nexmark generate --events N [--seed S] [--rate R] --out FILE\n"
-  "       nexmark run --query qN (--input FILE | --events N [--seed S] [--rate R])\n"
+  "usage: nexmark generate --events N [--seed S] [--rate R] [--base-time-ms T] --out FILE\n"
+  "       nexmark run --query qN [--input FILE | --events N] [--seed S] [--rate R]\n"
   "                   --output FILE --state-dir DIR [--parallelism P] [--no-journal]\n"
   "       nexmark run --help   (all options of the run)\n"
   "queries: q0 q1 q2 q3 q5 q7 q8 q11 q14 q15 q17 q18 q19 q20 q21 q22 (see QUERIES.md)\n"
   "--rate is events per second of event time (default 10000000, Nexmark's; auctions\n"
   "then live for milliseconds of event time). Lower it to spread events over hours.\n"
+  "Without --input and --events, run generates forever at --rate events per second\n"
+  "of wall time (event time = wall time), until stopped (with a savepoint).\n"
   "run uses 32 key groups unless --max-key-groups says otherwise.\n";
 
 const eddy::side_output<samples::dead_letter> dead_letter_tag{"dead-letters"};
@@ -49,6 +52,7 @@ int generate(int argc, char** argv) {
     config.events = static_cast<uint64_t>(options.integer("events", 0, true));
     config.seed = static_cast<uint64_t>(options.integer("seed", 0, false, 0));
     config.rate = static_cast<uint64_t>(options.integer("rate", 1, false, 10'000'000));
+    config.base_time_ms = options.integer("base-time-ms", 0, false, config.base_time_ms);
     out = options.text("out");
     options.finish();
   } catch (const std::string& message) {
@@ -72,9 +76,23 @@ eddy::stream<nexmark::event> events(eddy::job& job, const std::string& output,
                            "N   generate N events in process instead of reading --input");
   auto seed = job.int_arg("seed", 0, 0, INT64_MAX, "S   generator seed (with --events)");
   auto rate = job.int_arg("rate", 10'000'000, 1, INT64_MAX,
-                          "R   events per second of event time (with --events)");
-  if (input.empty() == (generated < 0))
-    job.fail("give exactly one of --input FILE and --events N");
+                          "R   events per second of event time (of wall time without --input and --events)");
+  if (!input.empty() && generated >= 0)
+    job.fail("give at most one of --input FILE and --events N");
+  if (input.empty() && generated < 0) {
+    // Unbounded, paced by the wall clock: event n is due at start + n / rate.
+    auto stop_after = job.int_arg("stop-after", INT64_MAX, 1, INT64_MAX,
+                                  "N   without --input and --events: end after N events (default: never)");
+    auto start = job.int_arg("start-ms", 0, 0, INT64_MAX,
+                             "T   without --input and --events: the event time of event 0 (default: the wall clock "
+                             "at the first start)");
+    gen::generator_config config;
+    config.events = stop_after == INT64_MAX ? UINT64_MAX : static_cast<uint64_t>(stop_after);
+    config.seed = static_cast<uint64_t>(seed);
+    config.rate = static_cast<uint64_t>(rate);
+    count = [] { return uint64_t{0}; };
+    return job.source(gen::paced_source(config, std::chrono::microseconds{0}, start));
+  }
   if (input.empty()) {
     gen::generator_config config;
     config.events = static_cast<uint64_t>(generated < 0 ? 0 : generated);

@@ -23,7 +23,8 @@ bool parse_u64(std::string_view text, uint64_t& out) {
 
 class paced final : public eddy::source<event> {
 public:
-  paced(generator_config config, int64_t tick_us) : config_(config), tick_us_(tick_us) {
+  paced(generator_config config, int64_t tick_us, int64_t start_ms)
+    : config_(config), tick_us_(tick_us), start_ms_(start_ms) {
   }
 
   std::string name() const override {
@@ -40,7 +41,7 @@ public:
   error open(std::string_view position) override {
     if (position.empty()) {
       next_ = 0;
-      config_.base_time_ms = wall_us() / 1000;
+      config_.base_time_ms = start_ms_ > 0 ? start_ms_ : wall_us() / 1000;
       return {};
     }
     auto at = position.find('@');
@@ -112,14 +113,14 @@ private:
 
   generator_config config_; ///< base_time_ms is the start, set by open()
   int64_t tick_us_;
+  int64_t start_ms_; ///< 0: the wall clock at the first open
   uint64_t next_ = 0;
 };
 
 } // namespace
 
-std::unique_ptr<eddy::source<event>> paced_source(generator_config config,
-                                                  std::chrono::microseconds tick) {
-  return std::make_unique<paced>(config, tick.count());
+std::unique_ptr<eddy::source<event>> paced_source(generator_config config, std::chrono::microseconds tick, int64_t start_ms) {
+  return std::make_unique<paced>(config, tick.count(), start_ms);
 }
 
 } // namespace eddy::connectors::nexmark

@@ -68,6 +68,18 @@ public:
                dir_.string() + ".add.err", std::chrono::seconds{90});
   }
 
+  /// `eddy-cluster savepoint` (`stop_too`: `stop --with-savepoint`), with
+  /// `extra` options: its status, and the savepoint's path on success.
+  std::pair<exit_status, std::string> savepoint(bool stop_too = false, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{cluster_script, stop_too ? "stop" : "savepoint", "--dir", dir_.string()};
+    if (stop_too)
+      argv.push_back("--with-savepoint");
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto st = run(argv, dir_.string() + ".sp.out", dir_.string() + ".sp.err", std::chrono::seconds{120});
+    auto out = lines_of(slurp(dir_.string() + ".sp.out"));
+    return {st, st.exited_with(0) && !out.empty() ? out.front() : tail_of(dir_.string() + ".sp.err")};
+  }
+
   void stop() {
     run({cluster_script, "stop", "--dir", dir_.string()}, dir_.string() + ".stop.out",
         dir_.string() + ".stop.err", std::chrono::seconds{30});

@@ -18,8 +18,10 @@ namespace eddy::connectors::nexmark {
 /// `config.rate` events per second of wall-clock time, open loop: event n is
 /// due at `start + n / rate` seconds whether or not the job kept up.
 ///
-/// `start` is the wall clock (system_clock, ms) when the source is first
-/// opened. Event n is generate(config', n) with config'.base_time_ms = start,
+/// `start` is `start_ms` if given (above 0), else the wall clock
+/// (system_clock, ms) when the source is first opened. With
+/// `config.events` = UINT64_MAX it never finishes (`nexmark run` without
+/// `--events`). Event n is generate(config', n) with config'.base_time_ms = start,
 /// so its `date_time` is `start + floor(n * 1000 / rate)` ms (an auction's
 /// `expires` moves with it) and equals the wall time at which it is due, to
 /// the millisecond. Events are in time order, so a watermark delay of 0 is
@@ -41,6 +43,7 @@ namespace eddy::connectors::nexmark {
 /// Owned by one source actor; not thread-safe.
 std::unique_ptr<eddy::source<event>> paced_source(generator_config config,
                                                   std::chrono::microseconds tick
-                                                  = std::chrono::microseconds{0});
+                                                  = std::chrono::microseconds{0},
+                                                  int64_t start_ms = 0);
 
 } // namespace eddy::connectors::nexmark
