@@ -94,7 +94,8 @@ run_result run_local(job& j) {
       savepoints.request(kind, to, answer);
     },
     [&](drained_atom, uint32_t instance) { savepoints.drained(instance); },
-    [&](savepoint::drain_timeout_atom, uint64_t id) { savepoints.drain_timeout(id); },
+    [&](savepoint::write_timeout_atom, uint64_t id) { savepoints.write_timeout(id); },
+      [&](savepoint::drain_timeout_atom, uint64_t id) { savepoints.drain_timeout(id); },
     [&](savepoint::savepoint_done_atom, uint64_t id, bool ok, const std::string& text) {
       savepoints.bodies_written(id, ok, text);
       running = !savepoints.stopped();

@@ -185,6 +185,8 @@ private:
                  + ") was lost (" + why + ")";
     members_[w].agent = nullptr;
     members_[w].lost_before = true;
+    if (savepoints_)
+      savepoints_->abort(name_of(w) + " was lost");
     note_cause(name_of(w) + " was lost");
     log::runtime()->warn("{}; {} workers left", lost_text_, alive_count());
   }
@@ -446,8 +448,9 @@ private:
       }
     auto frozen = static_cast<uint32_t>(waiting.size());
     std::string failure;
+    std::vector<caf::down_msg> downs; // handled by the caller's loop, after this
     auto deadline = began + std::chrono::seconds(15);
-    self_->receive_while([&] { return !waiting.empty() && std::chrono::steady_clock::now() < deadline; })(
+    self_->receive_while([&] { return !waiting.empty() && downs.empty() && std::chrono::steady_clock::now() < deadline; })(
       [&](freeze_atom, uint64_t got, uint32_t w, bool ok, const std::string& why) {
         if (got != id)
           return;
@@ -455,8 +458,13 @@ private:
         if (!ok && failure.empty())
           failure = name_of(w) + " could not copy its journals: " + why;
       },
+      [&](caf::down_msg& dm) { downs.push_back(std::move(dm)); },
       caf::after(std::chrono::milliseconds(100)) >> [] {});
     tell_workers(thaw_atom::value, id);
+    for (auto& dm : downs)
+      self_->send(self_, std::move(dm));
+    if (!downs.empty())
+      return error{errc::unavailable, "a worker was lost while the journals were copied"};
     if (!waiting.empty())
       return error{errc::unavailable, names_of(waiting) + " did not freeze within 15 s"};
     if (!failure.empty())
@@ -481,6 +489,7 @@ private:
         savepoints_->request(kind, to, answer);
       },
       [&](drained_atom, uint32_t, uint32_t instance) { savepoints_->drained(instance); },
+      [&](savepoint::write_timeout_atom, uint64_t id) { savepoints_->write_timeout(id); },
       [&](savepoint::drain_timeout_atom, uint64_t id) { savepoints_->drain_timeout(id); },
       [&](savepoint::savepoint_done_atom, uint64_t id, bool ok, const std::string& text) {
         savepoints_->bodies_written(id, ok, text);

@@ -23,6 +23,8 @@ using savepoint_atom = caf::atom_constant<caf::atom("savepoint")>;
 using savepoint_done_atom = caf::atom_constant<caf::atom("spdone")>;
 /// (drain_timeout_atom, uint64 id): a stop's sources took too long to drain.
 using drain_timeout_atom = caf::atom_constant<caf::atom("draintime")>;
+/// (write_timeout_atom, uint64 id): savepoint `id`'s bodies took too long.
+using write_timeout_atom = caf::atom_constant<caf::atom("writetime")>;
 
 /// Watches the signals and the request directory of `savepoint_dir` from a
 /// thread of its own and sends each request to `to` as a savepoint_atom.

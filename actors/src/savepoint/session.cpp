@@ -15,6 +15,10 @@ namespace {
 /// out again on resume, so waiting is for tidiness, not correctness.
 constexpr std::chrono::seconds drain_limit{10};
 
+/// Writing the bodies takes about a second per 100 MB; a writer silent for
+/// this long is taken for lost, so no request waits forever.
+constexpr std::chrono::seconds write_limit{300};
+
 } // namespace
 
 session::session(const job& j, job_layout layout, caf::actor self, uint32_t source_instances, session_hooks hooks)
@@ -66,6 +70,7 @@ void session::take() {
   if (!writers)
     return fail(writers.error().message());
   now_->writers = *writers;
+  caf::delayed_anon_send(self_, write_limit, write_timeout_atom::value, now_->id);
   if (*writers == 0)
     bodies_written(now_->id, true, "[]");
 }
@@ -95,6 +100,17 @@ void session::bodies_written(uint64_t id, bool ok, const std::string& text) {
   log::runtime()->info("savepoint {} written: {} key groups, {:.1f} MB, in {:.0f} ms", now_->where->final.string(),
                        m.key_groups(), m.body_bytes() / 1e6, 1000 * seconds_since(now_->started));
   done(true, now_->where->final.string());
+}
+
+void session::abort(const std::string& why) {
+  if (now_)
+    fail(why);
+}
+
+void session::write_timeout(uint64_t id) {
+  if (now_ && now_->id == id && now_->where)
+    fail(std::to_string(now_->writers - now_->written) + " of " + std::to_string(now_->writers)
+         + " writers did not write their bodies within " + std::to_string(write_limit.count()) + " s");
 }
 
 void session::fail(const std::string& why) {

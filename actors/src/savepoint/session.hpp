@@ -47,6 +47,13 @@ public:
   /// (refs_text()) or its error.
   void bodies_written(uint64_t id, bool ok, const std::string& text);
 
+  /// Gives up the savepoint being taken, if any (a worker that would write
+  /// some of its bodies was lost). A stop's sources resume.
+  void abort(const std::string& why);
+
+  /// A write_timeout_atom: bodies that never came.
+  void write_timeout(uint64_t id);
+
   /// True once a stop with savepoint has its savepoint: the job ends now.
   bool stopped() const noexcept {
     return stopped_;

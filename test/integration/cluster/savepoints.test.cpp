@@ -1,0 +1,208 @@
+// Savepoints of clusters started with scripts/eddy-cluster: wordcount
+// following a directory on 2 workers keeps every count once across a
+// savepoint, a stop with savepoint, a resume at 3 workers and parallelism
+// 3, and another stop; a worker SIGKILLed or SIGSTOPped, or the coordinator
+// SIGKILLed, while a savepoint or a stop is taken leaves no half-written
+// savepoint listed, the job goes on or resumes, and a later savepoint works.
+
+#include "integration/cluster/launcher.hpp"
+#include "integration/word_sequences.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using eddy::test::check_word_sequences;
+using eddy::test::launched_cluster;
+using eddy::test::lines_of;
+using eddy::test::slurp;
+using eddy::test::tail_of;
+using eddy::test::temp_dir;
+
+namespace {
+
+const std::string wordcount = EDDY_WORDCOUNT_BINARY;
+
+/// A directory wordcount follows, and everything written into it.
+struct followed_input {
+  fs::path dir;
+  std::string all;
+  int files = 0;
+
+  explicit followed_input(fs::path d) : dir(std::move(d)) {
+    fs::create_directories(dir);
+  }
+
+  /// A new file of `lines` lines of 8 words from 3000.
+  void append(size_t lines) {
+    std::mt19937_64 gen{static_cast<uint64_t>(++files)};
+    std::string text;
+    for (size_t i = 0; i < lines; ++i) {
+      for (int w = 0; w < 8; ++w)
+        text += (w ? " w" : "w") + std::to_string(gen() % 3000);
+      text += "\n";
+    }
+    char name[32];
+    std::snprintf(name, sizeof name, "part-%04d.txt", files);
+    auto tmp = dir / (std::string{"."} + name);
+    std::ofstream{tmp} << text;
+    fs::rename(tmp, dir / name); // appears whole
+    all += text;
+  }
+};
+
+bool eventually(const std::function<bool()>& pred, std::chrono::seconds timeout = 90s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  return pred();
+}
+
+/// Waits until `output` holds every count of `in`.
+bool caught_up(const fs::path& output, const followed_input& in) {
+  auto want = eddy::test::word_lines(in.all);
+  return eventually([&] { return lines_of(slurp(output)).size() >= want; });
+}
+
+std::vector<std::string> follow_job(const followed_input& in, const fs::path& output, int parallelism) {
+  return {wordcount, "--follow", in.dir.string(), "--output", output.string(), "--parallelism",
+          std::to_string(parallelism)};
+}
+
+/// The savepoints `eddy-cluster savepoints` lists under cluster `dir`.
+std::vector<std::string> listed(const fs::path& dir) {
+  auto st = eddy::test::run({eddy::test::cluster_script, "savepoints", "--dir", dir.string()}, dir.string() + ".ls.out",
+                            dir.string() + ".ls.err", 30s);
+  BOOST_TEST(st.exited_with(0));
+  auto lines = lines_of(slurp(dir.string() + ".ls.out"));
+  if (!lines.empty() && lines.front().rfind("PATH", 0) == 0)
+    lines.erase(lines.begin());
+  else
+    lines.clear(); // "no savepoints in ..."
+  return lines;
+}
+
+/// Every listed savepoint is complete.
+void check_listed_complete(const fs::path& dir) {
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator{dir / "savepoints", ec})
+    if (e.path().filename().string().front() != '.')
+      BOOST_TEST(fs::exists(e.path() / "manifest.json"), e.path().string() << " is listed without its manifest");
+}
+
+struct keep_on_failure {
+  temp_dir& tmp;
+  ~keep_on_failure() {
+    if (!eddy::test::passing())
+      tmp.keep();
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster_savepoints)
+
+BOOST_AUTO_TEST_CASE(wordcount_following_a_directory_keeps_every_count_once_across_savepoints_stops_and_a_resume_at_3_workers) {
+  temp_dir tmp{"eddy-cluster-sp"};
+  keep_on_failure keep{tmp};
+  followed_input in{tmp / "in"};
+  auto out = tmp / "out.txt";
+  auto dir = tmp / "c";
+  in.append(20'000);
+  std::string stopped_with;
+  {
+    launched_cluster c{dir, 2, follow_job(in, out, 2)};
+    BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+    BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
+    auto [st, sp] = c.savepoint();
+    BOOST_REQUIRE_MESSAGE(st.exited_with(0), "savepoint: " << sp);
+    BOOST_TEST(fs::exists(fs::path{sp} / "manifest.json"));
+    in.append(20'000);
+    BOOST_REQUIRE(caught_up(out, in));
+    auto [st2, sp2] = c.savepoint(true);
+    BOOST_REQUIRE_MESSAGE(st2.exited_with(0), "stop --with-savepoint: " << sp2);
+    BOOST_TEST(c.exited_within("coordinator", 10s));
+    BOOST_TEST(c.exit_of("coordinator") == "0");
+    stopped_with = sp2;
+  }
+  BOOST_TEST(listed(dir).size() == 2u);
+  in.append(20'000); // while nothing runs
+  {
+    launched_cluster c{dir, 3, follow_job(in, out, 3), false, {"--from-savepoint", stopped_with}};
+    BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+    BOOST_TEST(c.log("coordinator").find("started on 3 workers") != std::string::npos);
+    in.append(20'000);
+    BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
+    auto [st, sp] = c.savepoint(true);
+    BOOST_REQUIRE_MESSAGE(st.exited_with(0), "second stop: " << sp);
+    stopped_with = sp;
+  }
+  BOOST_TEST(listed(dir).size() == 3u);
+  auto problem = check_word_sequences(slurp(out), in.all);
+  BOOST_TEST(problem.empty(), problem);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_or_the_coordinator_lost_during_a_savepoint_or_a_stop_leaves_none_half_listed_and_a_later_one_works) {
+  temp_dir tmp{"eddy-cluster-sp"};
+  keep_on_failure keep{tmp};
+  followed_input in{tmp / "in"};
+  auto out = tmp / "out.txt";
+  auto dir = tmp / "c";
+  in.append(60'000);
+  launched_cluster c{dir, 3, follow_job(in, out, 3), true}; // supervised: a killed node comes back
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
+
+  // A worker SIGKILLed while its journals are copied and written.
+  std::thread killer{[&] {
+    std::this_thread::sleep_for(30ms);
+    c.signal("worker-2", SIGKILL);
+  }};
+  auto [st1, why1] = c.savepoint();
+  killer.join();
+  BOOST_TEST_MESSAGE("savepoint with worker 2 killed: " << st1.describe() << ": " << why1);
+  check_listed_complete(dir);
+  in.append(20'000);
+  BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
+
+  // A worker SIGSTOPped during a savepoint: lost after the peer timeout, the savepoint fails or completes.
+  auto stopped = c.pid_of("worker-3");
+  std::thread stopper{[&] {
+    std::this_thread::sleep_for(20ms);
+    ::kill(stopped, SIGSTOP);
+  }};
+  auto [st2, why2] = c.savepoint();
+  stopper.join();
+  BOOST_TEST_MESSAGE("savepoint with worker 3 stopped: " << st2.describe() << ": " << why2);
+  ::kill(stopped, SIGCONT);
+  check_listed_complete(dir);
+  in.append(20'000);
+  BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
+
+  // The coordinator SIGKILLed during a stop with savepoint: the job comes back by itself (supervised).
+  std::thread coordinator_killer{[&] {
+    std::this_thread::sleep_for(50ms);
+    c.signal("coordinator", SIGKILL);
+  }};
+  auto [st3, why3] = c.savepoint(true);
+  coordinator_killer.join();
+  BOOST_TEST_MESSAGE("stop with the coordinator killed: " << st3.describe() << ": " << why3);
+  check_listed_complete(dir);
+  if (!st3.exited_with(0)) { // killed before the savepoint: the supervised cluster runs on
+    BOOST_REQUIRE(eventually([&] { return c.alive("coordinator") && c.log("coordinator").find("started on") != std::string::npos; }));
+    in.append(20'000);
+    BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
+    auto [st4, sp4] = c.savepoint(true);
+    BOOST_REQUIRE_MESSAGE(st4.exited_with(0), "a later stop: " << sp4);
+    BOOST_TEST(fs::exists(fs::path{sp4} / "manifest.json"));
+  }
+  auto problem = check_word_sequences(slurp(out), in.all);
+  BOOST_TEST(problem.empty(), problem);
+  BOOST_TEST(!listed(dir).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
