@@ -33,10 +33,10 @@ run_result run_local(job& j) {
     return bad_input(jn.error().message());
   auto where = "state directory '" + cfg.state_dir.string() + "'";
   if (!cfg.from_savepoint.empty()) {
-    auto m = savepoint::check_savepoint(j, cfg.from_savepoint);
-    if (!m)
-      return bad_input(m.error().message());
-    if (auto err = savepoint::restore_into(**jn, cfg.from_savepoint, *m, [](uint32_t, uint32_t) { return true; }, where))
+    auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);
+    if (!plan)
+      return bad_input(plan.error().message());
+    if (auto err = savepoint::restore_into(j, **jn, cfg.from_savepoint, *plan, [](uint32_t, uint32_t) { return true; }, where))
       return bad_input(err.message());
   }
   auto layout = settle_layout(j, **jn, where);

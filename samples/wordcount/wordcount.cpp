@@ -10,13 +10,37 @@ namespace wordcount {
 
 namespace {
 
+/// What the counter keeps per word. Its fields are named, so that a
+/// savepoint restores it into a version with fields added or removed; the
+/// variant built with WORDCOUNT_UPGRADED (a test's upgraded binary) adds one.
+struct word_state {
+  int64_t count = 0;
+#ifdef WORDCOUNT_UPGRADED
+  int64_t since_upgrade = 0; ///< occurrences counted by the upgraded binary
+#endif
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, word_state& x) {
+#ifdef WORDCOUNT_UPGRADED
+  return f(eddy::field("count", x.count), eddy::field("since_upgrade", x.since_upgrade));
+#else
+  return f(eddy::field("count", x.count));
+#endif
+}
+
 /// Counts the occurrences of its key; emits the new count for each one.
 struct counter {
-  eddy::value_state<int64_t> count;
+  eddy::value_state<word_state> state{"words"};
 
   void on_record(const std::string& word, eddy::context<word_count>& ctx) {
-    count = count.value_or(0) + 1;
-    ctx.emit({word, *count});
+    auto s = state.value_or({});
+    ++s.count;
+#ifdef WORDCOUNT_UPGRADED
+    ++s.since_upgrade;
+#endif
+    state = s;
+    ctx.emit({word, s.count});
   }
 };
 
@@ -54,7 +78,8 @@ void build(eddy::job& job, const input& in, const target& output) {
   auto counts = job.source(in.follow ? file::lines_follow(in.path) : file::lines(in.path))
                   .flat_map(split_words)
                   .key_by([](const std::string& w) -> const std::string& { return w; })
-                  .process<counter>();
+                  .process<counter>()
+                  .uid("counts");
   if (output.parts) {
     std::error_code ec; // a missing directory is created, as Flink's FileSink does; check() reports the rest
     std::filesystem::create_directories(output.path, ec);

@@ -645,10 +645,10 @@ run_result run_coordinator(job& j) {
     return bad_input(jn.error().message());
   auto where = "state directory '" + cfg.state_dir.string() + "'";
   if (!cfg.from_savepoint.empty()) { // checked here, before any worker runs; restored by each worker
-    auto m = savepoint::check_savepoint(j, cfg.from_savepoint);
-    if (!m)
-      return bad_input(m.error().message());
-    if (auto err = savepoint::restore_into(**jn, cfg.from_savepoint, *m, [](uint32_t, uint32_t) { return false; }, where))
+    auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);
+    if (!plan)
+      return bad_input(plan.error().message());
+    if (auto err = savepoint::restore_into(j, **jn, cfg.from_savepoint, *plan, [](uint32_t, uint32_t) { return false; }, where))
       return bad_input(err.message());
   }
   auto layout = settle_layout(j, **jn, where);

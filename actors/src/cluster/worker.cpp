@@ -235,7 +235,7 @@ private:
       savepoint_ = std::move(*m);
     }
     auto& p = *the_plan_;
-    return savepoint::restore_into(jn, from, *savepoint_, [&](uint32_t s, uint32_t index) {
+    return savepoint::restore_into(j_, jn, from, *savepoint_, [&](uint32_t s, uint32_t index) {
       return s < p.stages().size() && index < p.stage(s).indexes && where.home_of(p.exchange_id(s, p.instance_of(s, index))) == home;
     }, whose(home) + "'s journal in " + state_dirs_.at(home));
   }
@@ -353,7 +353,7 @@ private:
   std::vector<std::unique_ptr<node_actors>> nodes_; ///< of the current generation, one per journal
   std::vector<caf::actor> all_;   ///< every exchange of the current generation
   std::shared_ptr<message_counters> counters_;
-  std::optional<savepoint::manifest> savepoint_; ///< --from-savepoint, once checked
+  std::optional<savepoint::restore_plan> savepoint_; ///< --from-savepoint, once checked
   uint64_t frozen_ = 0;  ///< the savepoint whose freeze is in force here
   std::string pending_;  ///< ... and its directory
   std::vector<std::pair<std::string, std::string>> copies_; ///< ... its journal copies and body files

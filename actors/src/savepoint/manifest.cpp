@@ -70,8 +70,15 @@ error write_manifest(const fs::path& dir, const manifest& m) {
                  {"splits", m.layout.splits},
                  {"sink_instances", m.layout.sink_instances}};
   j["operators"] = json::array();
-  for (auto& o : m.operators)
-    j["operators"].push_back({{"stage", o.stage}, {"name", o.name}});
+  for (auto& o : m.operators) {
+    json states = json::array();
+    for (auto& st : o.states)
+      states.push_back({{"name", st.name}, {"schema", st.schema}});
+    j["operators"].push_back({{"stage", o.stage}, {"name", o.name}, {"uid", o.uid}, {"states", states}});
+  }
+  j["sinks"] = json::array();
+  for (auto& k : m.sinks)
+    j["sinks"].push_back({{"stage", k.stage}, {"name", k.name}});
   j["bodies"] = json::array();
   for (auto& b : m.bodies)
     j["bodies"].push_back(json_of(b));
@@ -104,8 +111,14 @@ expected<manifest> read_manifest(const fs::path& dir) {
     m.layout.split_hint = l.at("split_hint").get<uint32_t>();
     m.layout.splits = l.at("splits").get<std::vector<std::string>>();
     m.layout.sink_instances = l.at("sink_instances").get<std::vector<uint32_t>>();
-    for (auto& o : j.at("operators"))
-      m.operators.push_back({o.at("stage").get<uint32_t>(), o.at("name").get<std::string>()});
+    for (auto& o : j.at("operators")) {
+      operator_info op{o.at("stage").get<uint32_t>(), o.at("name").get<std::string>(), o.at("uid").get<std::string>(), {}};
+      for (auto& st : o.at("states"))
+        op.states.push_back({st.at("name").get<std::string>(), st.at("schema").get<std::string>()});
+      m.operators.push_back(std::move(op));
+    }
+    for (auto& k : j.at("sinks"))
+      m.sinks.push_back({k.at("stage").get<uint32_t>(), k.at("name").get<std::string>()});
     std::set<std::pair<uint32_t, uint32_t>> seen;
     for (auto& b : j.at("bodies")) {
       auto r = ref_of(b);

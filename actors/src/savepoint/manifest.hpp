@@ -27,8 +27,22 @@ struct body_ref {
   uint64_t xxh64 = 0; ///< of the `size` bytes at `offset`
 };
 
+/// One state of an operator: its name and schema (eddy/detail/evolution.hpp).
+struct state_info {
+  std::string name;
+  std::string schema;
+};
+
 /// One keyed operator as the savepoint's job had it.
 struct operator_info {
+  uint32_t stage = 0;
+  std::string name;
+  std::string uid; ///< its stable id (stream::uid), else its name
+  std::vector<state_info> states;
+};
+
+/// One sink as the savepoint's job had it.
+struct sink_info {
   uint32_t stage = 0;
   std::string name;
 };
@@ -43,6 +57,7 @@ struct manifest {
   int64_t created_ms = 0;     ///< wall clock, ms since the epoch
   job_layout layout;
   std::vector<operator_info> operators;
+  std::vector<sink_info> sinks;
   std::vector<body_ref> bodies;
 
   /// Total bytes of the bodies.

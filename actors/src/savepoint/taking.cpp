@@ -6,6 +6,7 @@
 
 #include "savepoint/bodies.hpp"
 #include "savepoint/durable_file.hpp"
+#include "savepoint/logic_probe.hpp"
 #include "state_dir.hpp"
 
 namespace eddy::actors::savepoint {
@@ -72,8 +73,15 @@ manifest manifest_of(const job& j, const job_layout& layout, const std::string& 
   m.created_ms = now_ms();
   m.layout = layout;
   auto& g = j.graph();
-  for (uint32_t s = 1; s <= g.keyed.size(); ++s)
-    m.operators.push_back({s, g.keyed[s - 1].name});
+  for (uint32_t s = 1; s <= g.keyed.size(); ++s) {
+    auto& k = g.keyed[s - 1];
+    operator_info op{s, k.name, k.id(), {}};
+    for (auto& [name, schema] : states_of(k))
+      op.states.push_back({name, schema});
+    m.operators.push_back(std::move(op));
+  }
+  for (uint32_t k = 0; k < g.sinks.size(); ++k)
+    m.sinks.push_back({static_cast<uint32_t>(g.keyed.size() + 1 + k), g.sinks[k]->name});
   return m;
 }
 

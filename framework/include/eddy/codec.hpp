@@ -12,6 +12,12 @@
 //
 // Integers are little-endian fixed width; lengths are LEB128 varints. The
 // encoding is stable: it is what journals and snapshots hold.
+//
+// Fields may be named, so that a savepoint can restore the type after a
+// field was added or removed (eddy/schema.hpp): `f(eddy::field("count",
+// x.count), ...)` encodes exactly like `f(x.count, ...)`. Unnamed fields
+// are named by position ("_0", "_1", ...): appending one is fine, removing
+// or reordering one is a type change.
 
 #include <cstdint>
 #include <cstring>
@@ -24,6 +30,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <algorithm>
 #include <variant>
 #include <vector>
 
@@ -39,7 +46,30 @@ public:
 class writer;
 class reader;
 
+/// A named field of an inspected struct: `eddy::field("count", x.count)`.
+template <class T>
+struct field_ref {
+  const char* name;
+  T& value;
+};
+
+template <class T>
+field_ref<T> field(const char* name, T& value) {
+  return {name, value};
+}
+
 namespace detail {
+
+template <class T>
+struct is_field_ref : std::false_type {};
+template <class T>
+struct is_field_ref<field_ref<T>> : std::true_type {};
+
+/// Savepoint restores of an evolved struct (eddy/schema.hpp): reads `x`
+/// laid out as its type was when the savepoint was taken, if a restore
+/// set an old layout for the type on this thread; false otherwise.
+template <class T>
+bool read_evolved(reader& r, T& x);
 
 template <class T>
 struct is_vector : std::false_type {};
@@ -109,7 +139,9 @@ public:
   template <class T>
   void write(const T& x) {
     using U = std::remove_cvref_t<T>;
-    if constexpr (std::is_same_v<U, bool>) {
+    if constexpr (detail::is_field_ref<U>::value) {
+      write(x.value);
+    } else if constexpr (std::is_same_v<U, bool>) {
       out_->push_back(x ? 1 : 0);
     } else if constexpr (std::is_arithmetic_v<U>) {
       bytes(&x, sizeof(U)); // every target of Eddy is little-endian
@@ -181,7 +213,7 @@ public:
   }
 
   template <class... Ts>
-  void operator()(Ts&... xs) {
+  void operator()(Ts&&... xs) {
     (read(xs), ...);
   }
 
@@ -195,7 +227,9 @@ public:
   template <class T>
   void read(T& x) {
     using U = std::remove_cvref_t<T>;
-    if constexpr (std::is_same_v<U, bool>) {
+    if constexpr (detail::is_field_ref<U>::value) {
+      read(x.value);
+    } else if constexpr (std::is_same_v<U, bool>) {
       x = bytes(1)[0] != 0;
     } else if constexpr (std::is_arithmetic_v<U>) {
       std::memcpy(&x, bytes(sizeof(U)).data(), sizeof(U));
@@ -234,7 +268,8 @@ public:
     } else if constexpr (detail::is_pair_or_tuple<U>::value) {
       std::apply([this](auto&... es) { (read(es), ...); }, x);
     } else if constexpr (detail::inspectable<U>) {
-      inspect(*this, x);
+      if (!detail::read_evolved(*this, x))
+        inspect(*this, x);
     } else {
       static_assert(sizeof(U) == 0, "eddy::reader: type has no encoding; add an inspect overload");
     }
@@ -301,3 +336,5 @@ K decode_key(std::string_view bytes) {
 }
 
 } // namespace eddy
+
+#include "eddy/detail/evolution.hpp"

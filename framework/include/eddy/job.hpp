@@ -219,6 +219,12 @@ public:
   /// the job's `--parallelism`.
   stream<T>& parallelism(uint32_t n);
 
+  /// Gives the operator this stream leaves (process() or process_events())
+  /// a stable id (Flink's `uid`): savepoints key its state by it, so an
+  /// upgraded job finds it again after operators were added, removed or
+  /// renamed. Without one, the operator's id is its name (its type's name).
+  stream<T>& uid(std::string id);
+
 private:
   template <class U, class MakeStep>
   stream<U> then(MakeStep make_step) {
@@ -521,6 +527,17 @@ stream<T>& stream<T>::parallelism(uint32_t n) {
                + std::to_string(cfg.max_key_groups));
   else
     job_->graph().keyed[keyed_stage_].parallelism = n;
+  return *this;
+}
+
+template <class T>
+stream<T>& stream<T>::uid(std::string id) {
+  if (keyed_stage_ < 0)
+    job_->fail("uid() applies to the output of process() or process_events()");
+  else if (id.empty())
+    job_->fail("uid() of operator " + job_->graph().keyed[keyed_stage_].name + " is empty");
+  else
+    job_->graph().keyed[keyed_stage_].uid = std::move(id);
   return *this;
 }
 

@@ -61,9 +61,20 @@ class value_state : public detail::keyed_slots<T> {
 
 public:
   value_state() = default;
+  /// A handle with a stable name (`value_state<T> count{"count"}`), by which
+  /// savepoints and their errors know it.
+  explicit value_state(const char* name) {
+    this->name(name);
+  }
   /// A handle whose values expire `t.duration` after their last write.
   explicit value_state(ttl t)
     : expiring_(std::make_unique<detail::ttl_values<T>>(this->registry(), this->id(), t.duration)) {
+  }
+  value_state(const char* name, ttl t) : value_state(t) {
+    this->name(name);
+  }
+  std::string schema() const override {
+    return (expiring_ ? "ttl " : "") + base::schema();
   }
 
   explicit operator bool() const {
@@ -164,10 +175,19 @@ class map_state : public detail::keyed_slots<std::map<K, V>> {
 
 public:
   map_state() = default;
+  explicit map_state(const char* name) {
+    this->name(name);
+  }
   /// A handle whose entries expire `t.duration` after their last write.
   explicit map_state(ttl t)
     : expiring_(
         std::make_unique<detail::ttl_entries<K, V>>(this->registry(), this->id(), t.duration)) {
+  }
+  map_state(const char* name, ttl t) : map_state(t) {
+    this->name(name);
+  }
+  std::string schema() const override {
+    return (expiring_ ? "ttl " : "") + detail::keyed_slots<std::map<K, V>>::schema();
   }
 
   /// The value for `k` under the current key, or nullptr.
@@ -288,6 +308,9 @@ class list_state : public detail::keyed_slots<std::vector<T>> {
 
 public:
   list_state() = default;
+  explicit list_state(const char* name) {
+    this->name(name);
+  }
 
   void add(const T& x) {
     this->find_or_add().push_back(x);

@@ -21,7 +21,13 @@ namespace eddy {
 /// only by the partition actor.
 class timer_service : public detail::state_base {
 public:
-  timer_service() = default;
+  timer_service() {
+    name("timers");
+  }
+
+  std::string schema() const override {
+    return "timers";
+  }
 
   /// Calls on_timer(ts) once the watermark reaches `ts` (once per key and ts).
   void at_event_time(int64_t ts) {

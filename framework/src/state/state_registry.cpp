@@ -65,6 +65,14 @@ size_t state_registry::key_count() const {
   return n;
 }
 
+std::vector<std::pair<std::string, std::string>> state_registry::states() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < handles_.size(); ++i)
+    out.emplace_back(handles_[i]->name().empty() ? "#" + std::to_string(i) : handles_[i]->name(),
+                     handles_[i]->schema());
+  return out;
+}
+
 size_t state_registry::cleanup_expired(int64_t now, size_t budget) {
   size_t erased = 0;
   // Each handle at most once per call, so a small state with a large budget

@@ -68,6 +68,9 @@ public:
   size_t key_count() const override {
     return state.size();
   }
+  std::vector<std::pair<std::string, std::string>> states() const override {
+    return {{"echoes", "string"}};
+  }
 
   std::string state;
   int64_t fired_up_to = min_time;

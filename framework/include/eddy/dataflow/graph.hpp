@@ -81,6 +81,10 @@ struct source_stage {
 
 struct keyed_stage {
   std::string name;
+  std::string uid; ///< stable id for savepoints (stream::uid); empty: the name
+  const std::string& id() const noexcept {
+    return uid.empty() ? name : uid;
+  }
   uint32_t parallelism = 0; ///< 0: the job's default
   logic_factory make_logic;
   std::vector<output_edge> outputs{1};

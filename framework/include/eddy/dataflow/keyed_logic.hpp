@@ -80,6 +80,9 @@ public:
   size_t key_count() const override {
     return registry_.key_count();
   }
+  std::vector<std::pair<std::string, std::string>> states() const override {
+    return registry_.states();
+  }
   size_t cleanup_expired(int64_t now, size_t budget) override {
     return registry_.cleanup_expired(now, budget);
   }
@@ -189,6 +192,9 @@ public:
   }
   size_t key_count() const override {
     return states_.size();
+  }
+  std::vector<std::pair<std::string, std::string>> states() const override {
+    return {{"state", schema_of<state_type>()}, {"events", schema_of<event_type>()}};
   }
 
 private:

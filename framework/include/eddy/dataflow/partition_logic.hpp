@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "eddy/dataflow/batch.hpp"
 #include "eddy/dataflow/output_port.hpp"
@@ -48,6 +50,10 @@ public:
 
   /// Number of keys holding state, for logs and metrics.
   virtual size_t key_count() const = 0;
+
+  /// What the state is made of: (name, schema) per state, in a fixed order
+  /// (eddy/detail/evolution.hpp); savepoints record it to check upgrades.
+  virtual std::vector<std::pair<std::string, std::string>> states() const = 0;
 
   /// Incremental cleanup of expired TTL state (Flink's incremental cleanup):
   /// examines at most about `budget` state entries, continuing round-robin

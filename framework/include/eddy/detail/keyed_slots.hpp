@@ -68,6 +68,9 @@ public:
   size_t key_count() const override {
     return values_.size();
   }
+  std::string schema() const override {
+    return schema_of<V>();
+  }
 
 private:
   key_map<V> values_;

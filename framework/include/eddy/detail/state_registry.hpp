@@ -174,6 +174,11 @@ public:
   /// Number of keys with any state, summed over handles.
   size_t key_count() const;
 
+  /// Each handle's name (its own, or "#i" for the i-th declared) and the
+  /// schema of what it stores (eddy/detail/evolution.hpp), in declaration
+  /// order: what a savepoint records to check an upgrade.
+  std::vector<std::pair<std::string, std::string>> states() const;
+
   /// Incremental cleanup of expired TTL state (Flink's incremental cleanup):
   /// examines at most about `budget` entries, continuing round-robin over the
   /// handles and their keys where the previous call stopped, erases the
@@ -236,6 +241,14 @@ public:
   virtual void snapshot(writer& w) const = 0;
   virtual void restore(reader& r) = 0;
   virtual size_t key_count() const = 0;
+  /// The schema of what the handle stores, with "ttl " before it for a
+  /// handle with a TTL (whose snapshot differs).
+  virtual std::string schema() const = 0;
+
+  /// The handle's stable name, empty if it was given none.
+  const std::string& name() const noexcept {
+    return name_;
+  }
 
   /// Erases what expired at `now`, examining at most about `budget` entries
   /// from where the last call stopped (see state_registry::cleanup_expired).
@@ -247,6 +260,9 @@ public:
   }
 
 protected:
+  void name(std::string n) {
+    name_ = std::move(n);
+  }
   state_registry& registry() const {
     return *registry_;
   }
@@ -257,6 +273,7 @@ protected:
 private:
   state_registry* registry_;
   uint32_t id_;
+  std::string name_;
 };
 
 } // namespace eddy::detail
