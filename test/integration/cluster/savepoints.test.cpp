@@ -1,7 +1,8 @@
 // Savepoints of clusters started with scripts/eddy-cluster: wordcount
 // following a directory on 2 workers keeps every count once across a
 // savepoint, a stop with savepoint, a resume at 3 workers and parallelism
-// 3, and another stop; a worker SIGKILLed or SIGSTOPped, or the coordinator
+// 3, another stop, and a resume with an upgraded binary (a field added to
+// its state); a worker SIGKILLed or SIGSTOPped, or the coordinator
 // SIGKILLed, while a savepoint or a stop is taken leaves no half-written
 // savepoint listed, the job goes on or resumes, and a later savepoint works.
 
@@ -26,6 +27,7 @@ using eddy::test::temp_dir;
 namespace {
 
 const std::string wordcount = EDDY_WORDCOUNT_BINARY;
+const std::string wordcount_upgraded = EDDY_WORDCOUNT_UPGRADED_BINARY; // a field more in its state
 
 /// A directory wordcount follows, and everything written into it.
 struct followed_input {
@@ -68,8 +70,9 @@ bool caught_up(const fs::path& output, const followed_input& in) {
   return eventually([&] { return lines_of(slurp(output)).size() >= want; });
 }
 
-std::vector<std::string> follow_job(const followed_input& in, const fs::path& output, int parallelism) {
-  return {wordcount, "--follow", in.dir.string(), "--output", output.string(), "--parallelism",
+std::vector<std::string> follow_job(const followed_input& in, const fs::path& output, int parallelism,
+                                    const std::string& binary = wordcount) {
+  return {binary, "--follow", in.dir.string(), "--output", output.string(), "--parallelism",
           std::to_string(parallelism)};
 }
 
@@ -106,7 +109,7 @@ struct keep_on_failure {
 
 BOOST_AUTO_TEST_SUITE(cluster_savepoints)
 
-BOOST_AUTO_TEST_CASE(wordcount_following_a_directory_keeps_every_count_once_across_savepoints_stops_and_a_resume_at_3_workers) {
+BOOST_AUTO_TEST_CASE(wordcount_following_a_directory_keeps_every_count_once_across_savepoints_stops_a_resume_at_3_workers_and_an_upgrade) {
   temp_dir tmp{"eddy-cluster-sp"};
   keep_on_failure keep{tmp};
   followed_input in{tmp / "in"};
@@ -142,6 +145,14 @@ BOOST_AUTO_TEST_CASE(wordcount_following_a_directory_keeps_every_count_once_acro
     stopped_with = sp;
   }
   BOOST_TEST(listed(dir).size() == 3u);
+  { // the upgraded binary: its state has a field more, restored with its default
+    launched_cluster c{dir, 3, follow_job(in, out, 3, wordcount_upgraded), false, {"--from-savepoint", stopped_with}};
+    BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+    in.append(20'000);
+    BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
+    auto [st, sp] = c.savepoint(true);
+    BOOST_REQUIRE_MESSAGE(st.exited_with(0), "the upgraded job's stop: " << sp);
+  }
   auto problem = check_word_sequences(slurp(out), in.all);
   BOOST_TEST(problem.empty(), problem);
 }
