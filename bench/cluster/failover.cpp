@@ -30,6 +30,7 @@
 
 #include "support/bench_util.hpp"
 #include "support/child_process.hpp"
+#include "support/word_input.hpp"
 
 namespace fs = std::filesystem;
 using eddy::bench::slurp;
@@ -39,37 +40,6 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 const std::string cluster_script = EDDY_CLUSTER_SCRIPT;
-
-/// `keys` distinct words once each (the state), then `updates` words drawn
-/// from them (the job still runs when the kill lands), 8 per line.
-void write_input(const fs::path& file, uint64_t keys, uint64_t updates) {
-  std::ofstream out{file};
-  std::mt19937_64 gen{5};
-  for (uint64_t i = 0; i < keys + updates; ++i) {
-    out << "key" << (i < keys ? i : gen() % keys) << ((i + 1) % 8 == 0 ? '\n' : ' ');
-  }
-}
-
-/// Every count of every word once and in order; the number of lines.
-std::string check_counts(const fs::path& file, uint64_t words) {
-  std::ifstream in{file};
-  std::unordered_map<std::string, int64_t> last;
-  last.reserve(words);
-  std::string line;
-  uint64_t n = 0;
-  while (std::getline(in, line)) {
-    auto tab = line.find('\t');
-    auto count = std::stoll(line.substr(tab + 1));
-    auto& l = last[line.substr(0, tab)];
-    if (count != l + 1)
-      return "line " + std::to_string(n + 1) + " '" + line + "' after count " + std::to_string(l);
-    l = count;
-    ++n;
-  }
-  if (n != words)
-    return std::to_string(n) + " lines, expected " + std::to_string(words);
-  return {};
-}
 
 /// The size of `path`, a file, or a directory with every file under it.
 uint64_t size_mb(const fs::path& path) {
@@ -154,7 +124,7 @@ std::string finish(const fs::path& dir, const fs::path& output, uint64_t words) 
   if (run_script({cluster_script, "wait", "--dir", c.string()}, dir, "wait") != 0)
     failure = "the job failed: " + slurp(c / "coordinator.log").substr(0, 2000);
   run_script({cluster_script, "stop", "--dir", c.string()}, dir, "stop");
-  return failure.empty() ? check_counts(output, words) : failure;
+  return failure.empty() ? eddy::bench::check_word_counts(output, words) : failure;
 }
 
 /// The time from the kill of worker 2 (once its journals hold `state_mb`
@@ -248,7 +218,7 @@ measured local_restart(std::vector<std::string> job, const fs::path& dir, uint64
   if (!e.ok && m.failure.empty())
     m.failure = "the restarted job failed: " + e.failure + ": " + slurp(dir / "2.err").substr(0, 2000);
   if (m.failure.empty())
-    m.failure = check_counts(output, words);
+    m.failure = eddy::bench::check_word_counts(output, words);
   return m;
 }
 
@@ -273,8 +243,8 @@ int main(int argc, char** argv) {
   // mode's: a third of the keys, so that its one journal holds what one
   // worker's does.
   auto updates = keys / 2;
-  write_input(dir / "cluster.txt", keys, updates);
-  write_input(dir / "local.txt", keys / 3, updates / 3);
+  eddy::bench::write_keyed_words(dir / "cluster.txt", keys, updates);
+  eddy::bench::write_keyed_words(dir / "local.txt", keys / 3, updates / 3);
   std::vector<std::string> cluster_job{EDDY_WORDCOUNT_BINARY, "--input", (dir / "cluster.txt").string(), "--output",
                                        (dir / "cluster.tsv").string(), "--parallelism", parallelism};
   std::vector<std::string> local_job{EDDY_WORDCOUNT_BINARY, "--input", (dir / "local.txt").string(), "--output",

@@ -34,6 +34,7 @@
 #include "eddy/key_group.hpp"
 #include "support/bench_util.hpp"
 #include "support/child_process.hpp"
+#include "support/word_input.hpp"
 
 namespace fs = std::filesystem;
 using eddy::bench::slurp;
@@ -66,31 +67,6 @@ std::pair<bool, std::string> launcher(std::vector<std::string> args, const fs::p
   return {ok, ok ? out.substr(0, out.find('\n')) : slurp(dir / (name + ".err"))};
 }
 
-/// `keys` distinct words once each, then `updates` words drawn from them, 8 per line.
-void write_words(const fs::path& file, uint64_t keys, uint64_t updates, uint64_t seed) {
-  std::ofstream out{file};
-  std::mt19937_64 gen{seed};
-  for (uint64_t i = 0; i < keys + updates; ++i)
-    out << "key" << (i < keys ? i : gen() % keys) << ((i + 1) % 8 == 0 ? '\n' : ' ');
-}
-
-std::string check_counts(const fs::path& file, uint64_t words) {
-  std::ifstream in{file};
-  std::unordered_map<std::string, int64_t> last;
-  std::string line;
-  uint64_t n = 0;
-  while (std::getline(in, line)) {
-    auto tab = line.find('\t');
-    auto count = std::stoll(line.substr(tab + 1));
-    auto& l = last[line.substr(0, tab)];
-    if (count != l + 1)
-      return "line " + std::to_string(n + 1) + " '" + line + "' after count " + std::to_string(l);
-    l = count;
-    ++n;
-  }
-  return n == words ? std::string{} : std::to_string(n) + " lines, expected " + std::to_string(words);
-}
-
 uint64_t lines_in(const fs::path& file) {
   std::ifstream in{file};
   return static_cast<uint64_t>(std::count(std::istreambuf_iterator<char>{in}, {}, '\n'));
@@ -116,7 +92,7 @@ sized_run run_size(uint64_t mb, uint64_t keys_per_mb, const fs::path& dir, const
   fs::remove_all(dir);
   fs::create_directories(dir / "in");
   auto keys = mb * keys_per_mb;
-  write_words(dir / "in" / "part-1", keys, keys, mb);
+  eddy::bench::write_keyed_words(dir / "in" / "part-1", keys, keys, mb);
   auto words = 2 * keys;
   auto c = dir / "c", out = dir / "out.tsv";
   auto job = [&](int parallelism) {
@@ -167,7 +143,7 @@ sized_run run_size(uint64_t mb, uint64_t keys_per_mb, const fs::path& dir, const
   while (lines_in(out) < words && steady::now() < deadline)
     std::this_thread::sleep_for(20ms);
   launcher({"stop", "--dir", c.string(), "--with-savepoint"}, dir, "stop2");
-  r.failure = check_counts(out, words);
+  r.failure = eddy::bench::check_word_counts(out, words);
   return r;
 }
 
@@ -184,7 +160,7 @@ live_run run_live(const fs::path& dir, uint64_t keys, const std::vector<std::str
   fs::remove_all(dir);
   fs::create_directories(dir / "in");
   auto c = dir / "c", out = dir / "out.tsv";
-  write_words(dir / "in" / "part-00000", keys, 0, 1);
+  eddy::bench::write_keyed_words(dir / "in" / "part-00000", keys, 0, 1);
   auto start = std::vector<std::string>{"start", "--workers", "2", "--dir", c.string(), "--", EDDY_WORDCOUNT_BINARY,
                                         "--follow", (dir / "in").string(), "--output", out.string(), "--parallelism", "6"};
   start.insert(start.end(), extra.begin(), extra.end());
@@ -231,11 +207,11 @@ live_run run_live(const fs::path& dir, uint64_t keys, const std::vector<std::str
       std::this_thread::sleep_for(2ms);
     }
   }};
-  // Until the state is in: the first file read, then 3 s of steady appends.
-  auto want = keys;
-  while (lines_in(out) < want && ms_since(t0) < 600'000)
+  // Until the state is in (the first file read), then 6 s of steady appends,
+  // so that the window before the rescale sees the steady job too.
+  while (lines_in(out) < keys && ms_since(t0) < 600'000)
     std::this_thread::sleep_for(20ms);
-  std::this_thread::sleep_for(3s);
+  std::this_thread::sleep_for(6s);
   auto add_at = ms_since(t0);
   auto [ok, why] = launcher({"add-worker", "--dir", c.string()}, dir, "add");
   auto added_ms = ms_since(t0) - add_at;
@@ -266,7 +242,7 @@ live_run run_live(const fs::path& dir, uint64_t keys, const std::vector<std::str
     return longest;
   };
   r.during_ms = longest_gap(add_at - 500, add_at + window, &r.worst_kg);
-  r.before_ms = longest_gap(add_at - 1000 - window - 500, add_at - 1000, nullptr);
+  r.before_ms = longest_gap(add_at - 500 - window, add_at - 500, nullptr);
   return r;
 }
 

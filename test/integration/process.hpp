@@ -154,4 +154,14 @@ inline bool passing() {
   return results_collector.results(framework::current_test_case().p_id).passed();
 }
 
+/// Keeps `tmp` for a post-mortem when the test case has failed, also after a
+/// fatal assertion left it early.
+struct keep_on_failure {
+  temp_dir& tmp;
+  ~keep_on_failure() {
+    if (!passing())
+      tmp.keep();
+  }
+};
+
 } // namespace eddy::test

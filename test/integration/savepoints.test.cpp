@@ -1,7 +1,8 @@
 // Savepoints of local jobs (SIGUSR1 takes one, SIGUSR2 stops with one):
 // a stopped job resumes at another parallelism with every count once, a
 // followed directory keeps growing across a savepoint, a SIGKILL and a
-// rescaled resume, unbounded nexmark q5 resumed elsewhere matches SQL, a
+// rescaled resume, unbounded nexmark q5 SIGKILLed, restarted, stopped and
+// resumed elsewhere matches SQL, a
 // SIGKILL while a savepoint is written leaves none half listed, and a
 // corrupt, truncated or foreign savepoint is refused with exit 2.
 
@@ -29,6 +30,7 @@ using eddy::test::lines_of;
 using eddy::test::process;
 using eddy::test::slurp;
 using eddy::test::tail_of;
+using eddy::test::words_text;
 using eddy::test::temp_dir;
 
 namespace {
@@ -36,18 +38,6 @@ namespace {
 const std::string wordcount = EDDY_WORDCOUNT_BINARY;
 const std::string nexmark = EDDY_NEXMARK_BINARY;
 const std::string queries_sql = EDDY_NEXMARK_QUERIES_SQL;
-
-/// `lines` lines of 8 words from 3000, seeded.
-std::string words_text(uint64_t seed, size_t lines) {
-  std::mt19937_64 gen{seed};
-  std::string text;
-  for (size_t i = 0; i < lines; ++i) {
-    for (int w = 0; w < 8; ++w)
-      text += (w ? " w" : "w") + std::to_string(gen() % 3000);
-    text += "\n";
-  }
-  return text;
-}
 
 void write_file(const fs::path& file, const std::string& text) {
   std::ofstream out{file, std::ios::binary};
@@ -157,7 +147,7 @@ BOOST_AUTO_TEST_CASE(a_followed_directory_keeps_every_count_once_across_a_savepo
   BOOST_TEST(problem.empty(), problem);
 }
 
-BOOST_AUTO_TEST_CASE(unbounded_nexmark_q5_stopped_with_a_savepoint_and_resumed_at_another_parallelism_matches_sql) {
+BOOST_AUTO_TEST_CASE(unbounded_nexmark_q5_sigkilled_then_stopped_with_a_savepoint_and_resumed_at_another_parallelism_matches_sql) {
   temp_dir tmp{"eddy-savepoint"};
   constexpr uint64_t rate = 20'000, events = 160'000; // 8 s of event time
   auto start = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() - 2000;
@@ -168,8 +158,11 @@ BOOST_AUTO_TEST_CASE(unbounded_nexmark_q5_stopped_with_a_savepoint_and_resumed_a
                                     "--parallelism", parallelism};
   };
   auto unbounded = std::make_unique<process>(job("st1", "2"), tmp / "run1.out", tmp / "run1.err");
-  std::this_thread::sleep_for(2500ms);
-  auto sp = stop_with_savepoint(*unbounded, tmp, "run1", tmp / "st1" / "savepoints");
+  std::this_thread::sleep_for(1500ms);
+  unbounded->kill(); // and again with the same state: it replays the same events
+  unbounded = std::make_unique<process>(job("st1", "2"), tmp / "run1b.out", tmp / "run1b.err");
+  std::this_thread::sleep_for(1500ms);
+  auto sp = stop_with_savepoint(*unbounded, tmp, "run1b", tmp / "st1" / "savepoints");
   auto resumed = job("st2", "3");
   resumed.insert(resumed.end(), {"--from-savepoint", sp.string(), "--stop-after", std::to_string(events)});
   auto st = eddy::test::run(resumed, tmp / "run2.out", tmp / "run2.err", 120s);

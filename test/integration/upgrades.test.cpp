@@ -50,13 +50,7 @@ struct upgrade_run {
 
   void append(size_t lines) {
     fs::create_directories(in());
-    std::mt19937_64 gen{static_cast<uint64_t>(++files)};
-    std::string text;
-    for (size_t i = 0; i < lines; ++i) {
-      for (int w = 0; w < 6; ++w)
-        text += (w ? " w" : "w") + std::to_string(gen() % 2000);
-      text += "\n";
-    }
+    auto text = eddy::test::words_text(static_cast<uint64_t>(++files), lines, 6, 2000);
     auto name = "part-" + std::to_string(1000 + files);
     std::ofstream{in() / ("." + name)} << text;
     fs::rename(in() / ("." + name), in() / name);

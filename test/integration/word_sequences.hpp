@@ -5,12 +5,26 @@
 // and in order, n its count in the text (lowercase ASCII, maximal runs of
 // [a-z0-9'], written here independently of the sample's splitter).
 
+#include <cstdint>
 #include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
 
 namespace eddy::test {
+
+/// `lines` lines of `per_line` words "w<n>", n below `vocabulary`, seeded.
+inline std::string words_text(uint64_t seed, size_t lines, int per_line = 8, uint64_t vocabulary = 3000) {
+  std::mt19937_64 gen{seed};
+  std::string text;
+  for (size_t i = 0; i < lines; ++i) {
+    for (int w = 0; w < per_line; ++w)
+      text += (w ? " w" : "w") + std::to_string(gen() % vocabulary);
+    text += "\n";
+  }
+  return text;
+}
 
 inline std::map<std::string, int64_t> word_counts(std::string_view text) {
   std::map<std::string, int64_t> counts;

@@ -24,6 +24,7 @@
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using eddy::test::keep_on_failure;
 using eddy::test::launched_cluster;
 using eddy::test::lines_of;
 using eddy::test::slurp;
@@ -141,16 +142,6 @@ std::pair<int64_t, int64_t> partition_epochs(const fs::path& state_dir) {
   sqlite3_close(db);
   return range;
 }
-
-/// Keeps `tmp` for a post-mortem when the test case has failed, also after a
-/// fatal assertion left it early.
-struct keep_on_failure {
-  temp_dir& tmp;
-  ~keep_on_failure() {
-    if (!eddy::test::passing())
-      tmp.keep();
-  }
-};
 
 } // namespace
 

@@ -18,6 +18,7 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::check_word_sequences;
+using eddy::test::keep_on_failure;
 using eddy::test::launched_cluster;
 using eddy::test::lines_of;
 using eddy::test::slurp;
@@ -41,13 +42,7 @@ struct followed_input {
 
   /// A new file of `lines` lines of 8 words from 3000.
   void append(size_t lines) {
-    std::mt19937_64 gen{static_cast<uint64_t>(++files)};
-    std::string text;
-    for (size_t i = 0; i < lines; ++i) {
-      for (int w = 0; w < 8; ++w)
-        text += (w ? " w" : "w") + std::to_string(gen() % 3000);
-      text += "\n";
-    }
+    auto text = eddy::test::words_text(static_cast<uint64_t>(++files), lines);
     char name[32];
     std::snprintf(name, sizeof name, "part-%04d.txt", files);
     auto tmp = dir / (std::string{"."} + name);
@@ -96,14 +91,6 @@ void check_listed_complete(const fs::path& dir) {
     if (e.path().filename().string().front() != '.')
       BOOST_TEST(fs::exists(e.path() / "manifest.json"), e.path().string() << " is listed without its manifest");
 }
-
-struct keep_on_failure {
-  temp_dir& tmp;
-  ~keep_on_failure() {
-    if (!eddy::test::passing())
-      tmp.keep();
-  }
-};
 
 } // namespace
 
