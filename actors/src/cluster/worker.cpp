@@ -143,8 +143,12 @@ private:
   void thaw(uint64_t id) {
     for (auto& n : nodes_)
       self_->send(n->journal(), thaw_atom::value);
-    if (id != frozen_ || copies_.empty())
+    if (id != frozen_)
       return;
+    if (copies_.empty()) { // no slice here: nothing to write, but the coordinator counts every answer
+      self_->send(coordinator_, savepoint::savepoint_done_atom::value, id, true, std::string{"[]"});
+      return;
+    }
     writers_.emplace_back([copies = std::move(copies_), pending = pending_, id, to = coordinator_] {
       auto refs = savepoint::write_copies(pending, copies);
       caf::anon_send(to, savepoint::savepoint_done_atom::value, id, bool{refs},

@@ -272,10 +272,10 @@ expected<restore_plan> check_savepoint(const job& j, const fs::path& dir) {
 
 namespace {
 
-/// The image of keyed partition `pid` of the job after an upgrade: its state
+/// The image of a keyed partition of `stage` after an upgrade: its state
 /// read by the job's logic (through the evolution of its types) and written
 /// again, with its channel positions kept (same shape) or started over.
-image rewritten(const job& j, const restore_plan& plan, uint32_t stage, uint32_t kg, const image& img) {
+image rewritten(const job& j, const restore_plan& plan, uint32_t stage, const image& img) {
   probed_logic p{j.graph().keyed[stage - 1]};
   auto e = plan.evolutions.find(stage);
   detail::evolution_scope scope{e == plan.evolutions.end() ? nullptr : &e->second};
@@ -301,7 +301,6 @@ image rewritten(const job& j, const restore_plan& plan, uint32_t stage, uint32_t
     replay(*p.logic, img.snapshot, entries, inputs, outputs);
     snap = snapshot_of(*p.logic, inputs, outputs, in_flight_entries{});
   }
-  (void) kg;
   image out;
   out.snapshot_seq = std::max<uint64_t>(last, 1);
   out.snapshot = encode(snap);
@@ -347,7 +346,7 @@ error restore_into(const job& j, journal::sqlite_journal& jn, const fs::path& di
       return img.error();
     try {
       if (stage >= 1 && stage <= keyed && plan.rewrites(stage))
-        *img = rewritten(j, plan, stage, ref.index, *img);
+        *img = rewritten(j, plan, stage, *img);
       else if ((stage == 0 || stage > keyed) && plan.reset_channels && !img->snapshot.empty())
         *img = without_channels(*img);
     } catch (const std::exception& e) {
