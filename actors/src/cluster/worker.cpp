@@ -233,7 +233,7 @@ private:
     if (from.empty())
       return {};
     if (!savepoint_) {
-      auto m = savepoint::check_savepoint(j_, from);
+      auto m = savepoint::check_savepoint(j_, from, false);
       if (!m)
         return m.error();
       savepoint_ = std::move(*m);

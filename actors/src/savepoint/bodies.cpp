@@ -1,7 +1,9 @@
 #include "bodies.hpp"
 
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include <xxhash.h>
@@ -107,6 +109,32 @@ expected<std::vector<body_ref>> write_bodies(const fs::path& journal_file, const
   if (std::fflush(out.get()) != 0 || ::fsync(::fileno(out.get())) != 0)
     return error{errc::io, "cannot write '" + path.string() + "'"};
   return refs;
+}
+
+error verify_bodies(const fs::path& dir, const std::vector<body_ref>& refs) {
+  std::map<std::string, std::vector<const body_ref*>> by_file;
+  for (auto& r : refs)
+    by_file[r.file].push_back(&r);
+  auto where = "savepoint '" + dir.string() + "'";
+  std::string bytes;
+  for (auto& [file, list] : by_file) {
+    std::ifstream in{dir / file, std::ios::binary};
+    if (!in)
+      return error{errc::corrupt, where + " is missing its body file '" + file + "'"};
+    std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+    for (auto* ref : list) {
+      bytes.resize(ref->size);
+      in.seekg(static_cast<std::streamoff>(ref->offset));
+      in.read(bytes.data(), static_cast<std::streamsize>(ref->size));
+      if (static_cast<uint64_t>(in.gcount()) != ref->size)
+        return error{errc::corrupt, where + " is truncated: '" + file + "' ends before the image of stage "
+                                      + std::to_string(ref->stage) + " index " + std::to_string(ref->index)};
+      if (XXH64(bytes.data(), bytes.size(), 0) != ref->xxh64)
+        return error{errc::corrupt, where + " is corrupt: the image of stage " + std::to_string(ref->stage) + " index "
+                                      + std::to_string(ref->index) + " in '" + file + "' fails its checksum"};
+    }
+  }
+  return {};
 }
 
 expected<image> read_image(const fs::path& dir, const body_ref& ref) {

@@ -35,6 +35,11 @@ expected<std::filesystem::path> copy_journal(const std::filesystem::path& file,
 expected<std::vector<body_ref>> write_bodies(const std::filesystem::path& journal_file,
                                              const std::filesystem::path& dir, const std::string& file);
 
+/// Checks every body of savepoint `dir` against its size and checksum,
+/// reading each file once: a resume refuses a damaged savepoint before
+/// anything runs.
+error verify_bodies(const std::filesystem::path& dir, const std::vector<body_ref>& refs);
+
 /// Reads and checks (size and checksum) the image `ref` of savepoint `dir`.
 expected<image> read_image(const std::filesystem::path& dir, const body_ref& ref);
 

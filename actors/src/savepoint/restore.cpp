@@ -200,7 +200,7 @@ error check_drained(const fs::path& dir, const manifest& m) {
 
 } // namespace
 
-expected<restore_plan> check_savepoint(const job& j, const fs::path& dir) {
+expected<restore_plan> check_savepoint(const job& j, const fs::path& dir, bool verify_all) {
   auto m = read_manifest(dir);
   if (!m)
     return m.error();
@@ -263,6 +263,9 @@ expected<restore_plan> check_savepoint(const job& j, const fs::path& dir) {
     if (b.stage >= plan.stage_of.size() || (b.stage >= 1 && b.stage <= old_keyed && b.index >= cfg.max_key_groups))
       return error{errc::corrupt, quoted + " holds an image of stage " + std::to_string(b.stage) + " index "
                                     + std::to_string(b.index) + ", which its job does not have"};
+  if (verify_all)
+    if (auto err = verify_bodies(dir, m->bodies))
+      return err;
   if (plan.reset_channels)
     if (auto err = check_drained(dir, *m))
       return err;

@@ -48,7 +48,9 @@ struct restore_plan {
 /// The plan to resume job `j` from savepoint `dir`; otherwise
 /// errc::invalid_argument or errc::corrupt with one line saying what
 /// differs (naming the operator and the state when a state's type changed).
-expected<restore_plan> check_savepoint(const job& j, const std::filesystem::path& dir);
+/// `verify_all`: read every body against its checksum first (a worker,
+/// whose coordinator did, checks only the images it imports, as it reads them).
+expected<restore_plan> check_savepoint(const job& j, const std::filesystem::path& dir, bool verify_all = true);
 
 /// Writes the images of savepoint `dir` (checked: `plan`) that `holds(stage,
 /// index)` selects (the job's stage numbers), and its job layout, into

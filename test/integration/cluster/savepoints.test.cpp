@@ -108,8 +108,9 @@ BOOST_AUTO_TEST_CASE(wordcount_following_a_directory_keeps_every_count_once_acro
     launched_cluster c{dir, 2, follow_job(in, out, 2)};
     BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
     BOOST_REQUIRE_MESSAGE(caught_up(out, in), tail_of(dir / "coordinator.log"));
-    auto [st, sp] = c.savepoint();
+    auto [st, sp] = c.savepoint(false, {"--to", (tmp / "named-savepoint").string()});
     BOOST_REQUIRE_MESSAGE(st.exited_with(0), "savepoint: " << sp);
+    BOOST_TEST(sp == (tmp / "named-savepoint").string());
     BOOST_TEST(fs::exists(fs::path{sp} / "manifest.json"));
     in.append(20'000);
     BOOST_REQUIRE(caught_up(out, in));
@@ -119,7 +120,7 @@ BOOST_AUTO_TEST_CASE(wordcount_following_a_directory_keeps_every_count_once_acro
     BOOST_TEST(c.exit_of("coordinator") == "0");
     stopped_with = sp2;
   }
-  BOOST_TEST(listed(dir).size() == 2u);
+  BOOST_TEST(listed(dir).size() == 1u); // the first one went to --to
   in.append(20'000); // while nothing runs
   {
     launched_cluster c{dir, 3, follow_job(in, out, 3), false, {"--from-savepoint", stopped_with}};
@@ -131,7 +132,7 @@ BOOST_AUTO_TEST_CASE(wordcount_following_a_directory_keeps_every_count_once_acro
     BOOST_REQUIRE_MESSAGE(st.exited_with(0), "second stop: " << sp);
     stopped_with = sp;
   }
-  BOOST_TEST(listed(dir).size() == 3u);
+  BOOST_TEST(listed(dir).size() == 2u);
   { // the upgraded binary: its state has a field more, restored with its default
     launched_cluster c{dir, 3, follow_job(in, out, 3, wordcount_upgraded), false, {"--from-savepoint", stopped_with}};
     BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
@@ -201,6 +202,49 @@ BOOST_AUTO_TEST_CASE(a_worker_or_the_coordinator_lost_during_a_savepoint_or_a_st
   auto problem = check_word_sequences(slurp(out), in.all);
   BOOST_TEST(problem.empty(), problem);
   BOOST_TEST(!listed(dir).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_savepoint_of_another_job_or_a_corrupt_one_fails_start_with_exit_2_and_leaves_nothing_running) {
+  temp_dir tmp{"eddy-cluster-sp"};
+  keep_on_failure keep{tmp};
+  followed_input in{tmp / "in"};
+  in.append(2'000);
+  auto out = tmp / "out.txt";
+  std::string sp;
+  {
+    launched_cluster c{tmp / "c", 1, follow_job(in, out, 1)};
+    BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+    BOOST_REQUIRE(caught_up(out, in));
+    auto [st, path] = c.savepoint(true);
+    BOOST_REQUIRE_MESSAGE(st.exited_with(0), path);
+    sp = path;
+  }
+  auto corrupt = tmp / "corrupt";
+  fs::copy(sp, corrupt, fs::copy_options::recursive);
+  for (auto& e : fs::directory_iterator{corrupt})
+    if (e.path().extension() == ".bin")
+      fs::resize_file(e.path(), fs::file_size(e.path()) / 2);
+  struct bad {
+    std::string name;
+    std::vector<std::string> job;
+    std::string from, expect;
+  };
+  std::vector<bad> cases{
+    {"foreign", {EDDY_NEXMARK_BINARY, "run", "--query", "q0", "--events", "100", "--output", (tmp / "q0.tsv").string()}, sp,
+     "is of job 'wordcount', not 'nexmark'"},
+    {"corrupt", follow_job(in, out, 2), corrupt.string(), "truncated"},
+  };
+  for (auto& b : cases) {
+    launched_cluster c{tmp / b.name, 2, b.job, false, {"--from-savepoint", b.from}};
+    BOOST_TEST(!c.started(), b.name);
+    auto err = slurp(tmp / (b.name + ".start.err"));
+    BOOST_TEST(err.find(b.expect) != std::string::npos, b.name << ": " << err);
+    BOOST_TEST(c.exit_of("coordinator") == "2", b.name);
+    for (auto node : {"coordinator", "worker-1", "worker-2"})
+      BOOST_TEST(!c.alive(node), b.name << ": " << node << " still runs");
+  }
+  auto problem = check_word_sequences(slurp(out), in.all);
+  BOOST_TEST(problem.empty(), problem);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
