@@ -87,6 +87,18 @@ fs::path stop_with_savepoint(process& p, const temp_dir& tmp, const std::string&
   return after.back();
 }
 
+/// Resumes wordcount over `input` from `sp` into a new state `state` at
+/// `parallelism`, waits for its end and checks every count of `text` in `out`.
+void resume_and_check(const temp_dir& tmp, const std::string& name, const fs::path& input, const std::string& out,
+                      const std::string& state, const std::string& parallelism, const fs::path& sp, const std::string& text) {
+  auto p = start_wordcount(tmp, name, {"--input", input.string(), "--output", out, "--state-dir", (tmp / state).string(),
+                                       "--parallelism", parallelism, "--from-savepoint", sp.string()});
+  auto st = p->wait(180s);
+  BOOST_REQUIRE_MESSAGE(st.exited_with(0), name << ": " << st.describe() << ": " << tail_of(tmp / (name + ".err")));
+  auto problem = check_word_sequences(slurp(out), text);
+  BOOST_TEST(problem.empty(), problem);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(savepoints)
@@ -101,12 +113,7 @@ BOOST_AUTO_TEST_CASE(a_local_job_stopped_with_a_savepoint_resumes_at_another_par
   BOOST_REQUIRE(eventually([&] { return line_count(out) > 0; }));
   auto sp = stop_with_savepoint(*first, tmp, "first", tmp / "st1" / "savepoints");
   BOOST_TEST(line_count(out) < eddy::test::word_lines(text), "the job ended before it was stopped");
-  auto second = start_wordcount(tmp, "second", {"--input", (tmp / "in.txt").string(), "--output", out, "--state-dir",
-                                                (tmp / "st2").string(), "--parallelism", "3", "--from-savepoint", sp.string()});
-  auto st = second->wait(120s);
-  BOOST_REQUIRE_MESSAGE(st.exited_with(0), st.describe() << ": " << tail_of(tmp / "second.err"));
-  auto problem = check_word_sequences(slurp(out), text);
-  BOOST_TEST(problem.empty(), problem);
+  resume_and_check(tmp, "second", tmp / "in.txt", out, "st2", "3", sp, text);
 }
 
 BOOST_AUTO_TEST_CASE(a_followed_directory_keeps_every_count_once_across_a_savepoint_a_sigkill_and_a_rescaled_resume) {
@@ -206,12 +213,7 @@ BOOST_AUTO_TEST_CASE(a_sigkill_while_a_savepoint_or_a_stop_is_written_leaves_non
   auto p = start_wordcount(tmp, "last", args("last"));
   BOOST_REQUIRE(eventually([&] { return slurp(tmp / "last.err").find("recovered") != std::string::npos; }));
   auto sp = stop_with_savepoint(*p, tmp, "last", root);
-  auto resumed = start_wordcount(tmp, "resumed", {"--input", (tmp / "in.txt").string(), "--output", out, "--state-dir",
-                                                  (tmp / "st2").string(), "--parallelism", "1", "--from-savepoint", sp.string()});
-  auto st = resumed->wait(180s);
-  BOOST_REQUIRE_MESSAGE(st.exited_with(0), st.describe() << ": " << tail_of(tmp / "resumed.err"));
-  auto problem = check_word_sequences(slurp(out), text);
-  BOOST_TEST(problem.empty(), problem);
+  resume_and_check(tmp, "resumed", tmp / "in.txt", out, "st2", "1", sp, text);
 }
 
 BOOST_AUTO_TEST_CASE(a_corrupt_truncated_unfinished_or_foreign_savepoint_is_refused_with_exit_2_and_one_error_line) {

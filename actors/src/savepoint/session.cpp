@@ -31,7 +31,11 @@ void session::request(const std::string& kind, const std::string& to, const std:
     answer(answer_file, false, stopped_ ? "the job is stopping" : "a savepoint is being taken; try again when it is done");
     return;
   }
-  now_ = current{next_id_++, kind, answer_file, to};
+  now_.emplace();
+  now_->id = next_id_++;
+  now_->kind = kind;
+  now_->answer_file = answer_file;
+  now_->to = to;
   now_->started = std::chrono::steady_clock::now();
   if (kind != "stop")
     return take();
