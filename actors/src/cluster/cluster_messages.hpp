@@ -76,8 +76,8 @@ using go_atom = caf::atom_constant<caf::atom("go")>;
 /// (link_lost_atom, uint32 generation, uint32 peer): worker → coordinator:
 /// its connection to worker `peer` closed. The coordinator's own
 /// (link_lost_atom, uint32 reporter, uint32 peer, actor_addr reporter's
-/// agent), sent to itself a peer timeout later, checks whether both still
-/// run: then the link dropped between two live workers, whose actors can
+/// agent, actor_addr peer's agent), sent to itself a peer timeout later,
+/// checks whether both still run as the same incarnations: then the link dropped between two live workers, whose actors can
 /// no longer reach each other (CAF 0.17 does not reconnect), and the
 /// reporter is stopped so that its slices fail over.
 using link_lost_atom = caf::atom_constant<caf::atom("linklost")>;

@@ -192,7 +192,8 @@ private:
   }
 
   /// A worker's report that its link to worker `peer` closed: checked a
-  /// peer timeout later (a peer that died is lost by then).
+  /// peer timeout later (a peer that died is lost by then, and one that
+  /// came back since is another incarnation, whose link is new).
   void link_lost(uint32_t peer) {
     auto on = member_of(caf::actor_cast<caf::actor_addr>(self_->current_sender()));
     if (!on || peer >= members_.size() || !members_[peer].agent)
@@ -200,14 +201,15 @@ private:
     log::runtime()->warn("{} lost its link to {}; checking in {} ms whether both still run", name_of(*on),
                          name_of(peer), j_.config().peer_timeout_ms);
     self_->delayed_send(self_, std::chrono::milliseconds(j_.config().peer_timeout_ms), link_lost_atom::value,
-                        *on, peer, members_[*on].agent.address());
+                        *on, peer, members_[*on].agent.address(), members_[peer].agent.address());
   }
 
-  /// True if the check of a lost link finds both workers running: the
-  /// reporter is stopped and lost, so its slices fail over.
-  bool quarantine(uint32_t on, uint32_t peer, const caf::actor_addr& agent) {
+  /// True if the check of a lost link finds both workers running, as the
+  /// same incarnations: the reporter is stopped and lost, so its slices
+  /// fail over.
+  bool quarantine(uint32_t on, uint32_t peer, const caf::actor_addr& agent, const caf::actor_addr& peer_agent) {
     if (on >= members_.size() || peer >= members_.size() || !members_[peer].agent || !members_[on].agent
-        || members_[on].agent.address() != agent)
+        || members_[on].agent.address() != agent || members_[peer].agent.address() != peer_agent)
       return false;
     auto why = "its link to " + name_of(peer) + " dropped while both ran; its slices fail over";
     self_->send(members_[on].agent, stop_atom::value, int32_t{1}, why);
@@ -290,8 +292,8 @@ private:
         [&](progress_atom, uint32_t, uint64_t) {},
         [&](recovered_atom, uint32_t, uint32_t slice, uint32_t key_groups) { recovered(slice, key_groups); },
         [&](link_lost_atom, uint32_t, uint32_t peer) { link_lost(peer); },
-        [&](link_lost_atom, uint32_t on, uint32_t peer, const caf::actor_addr& agent) {
-          if (quarantine(on, peer, agent))
+        [&](link_lost_atom, uint32_t on, uint32_t peer, const caf::actor_addr& agent, const caf::actor_addr& peer_agent) {
+          if (quarantine(on, peer, agent, peer_agent))
             o = outcome::lost;
         },
         [&](join_msg& m) {
@@ -500,8 +502,8 @@ private:
       },
       [&](recovered_atom, uint32_t, uint32_t slice, uint32_t key_groups) { recovered(slice, key_groups); },
       [&](link_lost_atom, uint32_t, uint32_t peer) { link_lost(peer); },
-      [&](link_lost_atom, uint32_t on, uint32_t peer, const caf::actor_addr& agent) {
-        if (quarantine(on, peer, agent)) {
+      [&](link_lost_atom, uint32_t on, uint32_t peer, const caf::actor_addr& agent, const caf::actor_addr& peer_agent) {
+        if (quarantine(on, peer, agent, peer_agent)) {
           o = outcome::lost;
           running = false;
         }
