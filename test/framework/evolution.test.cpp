@@ -44,12 +44,12 @@ std::string name_of_account() {
 
 } // namespace
 
-using eddy::detail::evolution;
+
 using eddy::detail::evolution_problem;
 using eddy::detail::evolution_scope;
 using eddy::detail::parse_schema;
 
-BOOST_AUTO_TEST_SUITE(evolution_of_state_types)
+BOOST_AUTO_TEST_SUITE(evolution)
 
 BOOST_AUTO_TEST_CASE(schemas_name_every_field_and_element_type) {
   BOOST_TEST(eddy::schema_of<int64_t>() == "i64");
@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(a_field_added_takes_its_default_and_a_removed_one_is_skippe
   auto old = parse_schema("struct " + name_of_account() + "{balance:i64,notes:vector<string>,owner:string}");
   auto now = parse_schema(eddy::schema_of<account>());
   BOOST_TEST(evolution_problem(old, now, "").empty());
-  evolution e;
+  eddy::detail::evolution e;
   e.add(old, now);
   BOOST_TEST(e.structs.count(name_of_account()) == 1u);
   account a;
