@@ -213,6 +213,8 @@ BOOST_AUTO_TEST_CASE(a_sigkill_while_a_savepoint_or_a_stop_is_written_leaves_non
   auto p = start_wordcount(tmp, "last", args("last"));
   BOOST_REQUIRE(eventually([&] { return slurp(tmp / "last.err").find("recovered") != std::string::npos; }));
   auto sp = stop_with_savepoint(*p, tmp, "last", root);
+  for (auto& e : fs::directory_iterator{root}) // what the killed ones left is gone
+    BOOST_TEST(e.path().filename().string().rfind(".savepoint-", 0) != 0, e.path().string() << " is left");
   resume_and_check(tmp, "resumed", tmp / "in.txt", out, "st2", "1", sp, text);
 }
 

@@ -41,6 +41,13 @@ expected<target> begin(const fs::path& root, const std::string& to) {
     fs::create_directories(root, ec);
     if (ec)
       return error{errc::io, "cannot create the savepoint directory '" + root.string() + "': " + ec.message()};
+    // What a savepoint killed while it was written left: the job takes one at a time.
+    for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      auto name = it->path().filename().string();
+      if (name.rfind(".savepoint-", 0) == 0 && name.size() > 8 && name.ends_with(".pending"))
+        fs::remove_all(it->path(), ec);
+    }
+    ec.clear();
     for (auto ms = now_ms();; ++ms) { // two in the same ms get the next one
       t.final = root / ("savepoint-" + stamp(ms));
       if (!fs::exists(t.final, ec))
