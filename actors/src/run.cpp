@@ -145,6 +145,13 @@ run_result execute(job& j) {
   for (auto& sink : g.sinks)
     if (auto err = sink->check())
       return bad_input(err.message());
+  if (!cfg.check_savepoint.empty()) { // what the manager asks before an upgrade
+    auto plan = savepoint::check_savepoint(j, cfg.check_savepoint, false);
+    if (!plan)
+      return bad_input(plan.error().message());
+    log::runtime()->info("job {} can start from savepoint {}", cfg.name, cfg.check_savepoint.string());
+    return {};
+  }
   switch (cfg.role) {
     case node_role::coordinator:
       return cluster::run_coordinator(j);

@@ -22,6 +22,7 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"channel-budget-mib", "M   MiB all channels together may hold unacknowledged before producers pause (default 16; 4 in a cluster)"},
   {"from-savepoint", "PATH   start from this savepoint, at any --parallelism or number of workers (into a new state directory)"},
   {"allow-non-restored-state", "   with --from-savepoint: drop the state of operators the job no longer has"},
+  {"check-savepoint", "PATH   only check that this job can start from savepoint PATH (operators, states, their types) and exit: 0 it can, 2 it cannot"},
   {"savepoint-dir", "DIR   where savepoints go (default STATE-DIR/savepoints); SIGUSR1 takes one, SIGUSR2 stops with one"},
   {"threads", "N   scheduler threads (default: cores)"},
   {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
@@ -70,7 +71,8 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
     help_lines_.emplace_back(opt, help);
 
   config_.state_dir = arg("state-dir", "", "");
-  if (config_.state_dir.empty() && !help_)
+  config_.check_savepoint = arg("check-savepoint", "", "");
+  if (config_.state_dir.empty() && config_.check_savepoint.empty() && !help_)
     errors_.push_back("option --state-dir is required");
   config_.max_key_groups = static_cast<uint32_t>(
     int_arg("max-key-groups", default_max_key_groups, 1, max_max_key_groups));
@@ -86,8 +88,8 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
   config_.watermark_interval_ms = int_arg("watermark-interval-ms", 5, 0, 60'000);
   config_.from_savepoint = arg("from-savepoint", "", "");
   config_.allow_non_restored_state = options_.erase("allow-non-restored-state") > 0;
-  if (config_.allow_non_restored_state && config_.from_savepoint.empty())
-    errors_.push_back("option --allow-non-restored-state needs --from-savepoint");
+  if (config_.allow_non_restored_state && config_.from_savepoint.empty() && config_.check_savepoint.empty())
+    errors_.push_back("option --allow-non-restored-state needs --from-savepoint or --check-savepoint");
   config_.savepoint_dir = arg("savepoint-dir", "", "");
   if (config_.savepoint_dir.empty() && !config_.state_dir.empty())
     config_.savepoint_dir = config_.state_dir / "savepoints";

@@ -75,6 +75,7 @@ struct job_config {
   std::filesystem::path from_savepoint;   ///< start from this savepoint (empty: none)
   bool allow_non_restored_state = false;  ///< drop state of operators the job no longer has
   std::filesystem::path savepoint_dir;    ///< where savepoints go
+  std::filesystem::path check_savepoint;  ///< only check that the job can start from this one
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
   // -- cluster (actors/src/cluster/README.md) --
