@@ -7,6 +7,7 @@
 // savepoint listed, the job goes on or resumes, and a later savepoint works.
 
 #include "integration/cluster/launcher.hpp"
+#include "integration/followed_input.hpp"
 #include "integration/word_sequences.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -17,7 +18,10 @@
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using eddy::test::caught_up;
 using eddy::test::check_word_sequences;
+using eddy::test::eventually;
+using eddy::test::followed_input;
 using eddy::test::keep_on_failure;
 using eddy::test::launched_cluster;
 using eddy::test::lines_of;
@@ -29,41 +33,6 @@ namespace {
 
 const std::string wordcount = EDDY_WORDCOUNT_BINARY;
 const std::string wordcount_upgraded = EDDY_WORDCOUNT_UPGRADED_BINARY; // a field more in its state
-
-/// A directory wordcount follows, and everything written into it.
-struct followed_input {
-  fs::path dir;
-  std::string all;
-  int files = 0;
-
-  explicit followed_input(fs::path d) : dir(std::move(d)) {
-    fs::create_directories(dir);
-  }
-
-  /// A new file of `lines` lines of 8 words from 3000.
-  void append(size_t lines) {
-    auto text = eddy::test::words_text(static_cast<uint64_t>(++files), lines);
-    char name[32];
-    std::snprintf(name, sizeof name, "part-%04d.txt", files);
-    auto tmp = dir / (std::string{"."} + name);
-    std::ofstream{tmp} << text;
-    fs::rename(tmp, dir / name); // appears whole
-    all += text;
-  }
-};
-
-bool eventually(const std::function<bool()>& pred, std::chrono::seconds timeout = 90s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  return pred();
-}
-
-/// Waits until `output` holds every count of `in`.
-bool caught_up(const fs::path& output, const followed_input& in) {
-  auto want = eddy::test::word_lines(in.all);
-  return eventually([&] { return lines_of(slurp(output)).size() >= want; });
-}
 
 std::vector<std::string> follow_job(const followed_input& in, const fs::path& output, int parallelism,
                                     const std::string& binary = wordcount) {
