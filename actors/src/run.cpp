@@ -13,6 +13,7 @@
 #include "logging.hpp"
 #include "node.hpp"
 #include "node_system.hpp"
+#include "plan_file.hpp"
 #include "progress.hpp"
 #include "protocol.hpp"
 #include "savepoint/requests.hpp"
@@ -54,6 +55,7 @@ run_result run_local(job& j) {
   // All exchanges exist and know each other before any partition says hello.
   node.connect(self, node.exchanges());
   node.start(self, node.exchanges());
+  write_plan_file(cfg.state_dir, j, *the_plan, placement::single(*the_plan), 0);
   log::runtime()->info("job {} started: {} keyed stage(s), {} key groups, parallelism {}, state "
                        "in {}{}",
                        cfg.name, the_plan->keyed_stages(), cfg.max_key_groups, cfg.parallelism,

@@ -15,6 +15,7 @@
 #include "logging.hpp"
 #include "node_system.hpp"
 #include "placement.hpp"
+#include "plan_file.hpp"
 #include "progress.hpp"
 #include "protocol.hpp"
 #include "savepoint/requests.hpp"
@@ -110,6 +111,7 @@ public:
       if (o == outcome::done) {
         log::runtime()->info("job {} generation {} started on {} workers in {:.0f} ms: {}", j_.config().name,
                              generation_, alive_count(), 1000 * seconds_since(began), describe(where));
+        write_plan_file(j_.config().state_dir, j_, the_plan_, where, generation_);
         o = supervise(result, started);
       }
       if (o == outcome::done || o == outcome::failed)
