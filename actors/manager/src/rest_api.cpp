@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,9 @@
 
 #include "api_json.hpp"
 #include "catalog.hpp"
+#include "dashboard_page.hpp"
+#include "job_graph.hpp"
+#include "node_metrics.hpp"
 #include "reconciler.hpp"
 
 namespace eddy::manager {
@@ -166,11 +170,11 @@ public:
     auto d = find(req.matches[1]);
     if (!req.body.empty())
       only_fields(body_of(req), {});
-    auto job = d.job_id ? records_.job(d.job_id) : std::nullopt;
-    if (!job || job->state != "RUNNING" || d.desired != desired_state::running)
-      throw api_error{409, "deployment '" + d.name + "' has no running job (it is " + d.state + ")"};
-    auto id = records_.request_savepoint(d.id, job->id, "MANUAL");
-    records_.event(d.id, job->id, "SAVEPOINT_REQUESTED", "savepoint " + std::to_string(id) + " asked for");
+    auto job = running_job(d);
+    if (d.desired != desired_state::running)
+      throw api_error{409, "deployment '" + d.name + "' is asked to be " + to_string(d.desired) + ", not to run"};
+    auto id = records_.request_savepoint(d.id, job.id, "MANUAL");
+    records_.event(d.id, job.id, "SAVEPOINT_REQUESTED", "savepoint " + std::to_string(id) + " asked for");
     driver_.wake();
     reply(res, 202, to_json(*records_.savepoint(id), d.name));
   }
@@ -266,9 +270,72 @@ public:
     res.set_content(out.str(), "text/plain");
   }
 
+  /// The running job's graph: its plan.json and two scrapes of its nodes,
+  /// the one of the last request when recent enough, else one 0.5 s ago.
+  void graph(const httplib::Request& req, httplib::Response& res) {
+    auto d = find(req.matches[1]);
+    auto job = running_job(d);
+    fs::path dir = job.dir;
+    std::ifstream in{dir / "state" / "coordinator" / "plan.json"};
+    auto plan = json::parse(in, nullptr, false);
+    if (plan.is_discarded())
+      throw api_error{503, "job " + std::to_string(job.id) + " has not placed its tasks yet"};
+    auto nodes = metrics_nodes(dir);
+    auto now = scrape_nodes(nodes, std::chrono::milliseconds{1000});
+    scrape before;
+    {
+      std::lock_guard lock{scrapes_mutex_};
+      auto last = scrapes_.find(job.id);
+      auto age = last == scrapes_.end() ? 0.0 : std::chrono::duration<double>(now.at - last->second.at).count();
+      if (age >= 0.2 && age <= 60)
+        before = last->second;
+    }
+    if (before.samples.empty()) {
+      before = now;
+      std::this_thread::sleep_for(std::chrono::milliseconds{500});
+      now = scrape_nodes(nodes, std::chrono::milliseconds{1000});
+    }
+    {
+      std::lock_guard lock{scrapes_mutex_};
+      scrapes_[job.id] = now;
+    }
+    auto g = job_graph(plan, before, now);
+    g["job_id"] = job.id;
+    g["restarts"] = d.restarts;
+    json last_exception = nullptr;
+    for (auto& e : records_.events(d.id))
+      if (e.kind == "JOB_FAILED")
+        last_exception = {{"time_ms", e.time_ms}, {"job_id", e.job_id}, {"message", e.message}};
+    g["last_exception"] = last_exception;
+    reply(res, 200, g);
+  }
+
+  /// Prometheus' http_sd_configs: one target group per node of every running job.
+  void prometheus_targets(const httplib::Request&, httplib::Response& res) {
+    json groups = json::array();
+    for (auto& d : records_.deployments()) {
+      auto job = d.job_id ? records_.job(d.job_id) : std::nullopt;
+      if (!job || job->state != "RUNNING")
+        continue;
+      for (auto& n : metrics_nodes(job->dir))
+        groups.push_back({{"targets", {n.address}},
+                          {"labels", {{"deployment", d.name}, {"job_id", std::to_string(job->id)}, {"node", n.name}}}});
+    }
+    reply(res, 200, groups);
+  }
+
 private:
+  job_record running_job(const deployment_record& d) {
+    auto job = d.job_id ? records_.job(d.job_id) : std::nullopt;
+    if (!job || job->state != "RUNNING")
+      throw api_error{409, "deployment '" + d.name + "' has no running job (it is " + d.state + ")"};
+    return *job;
+  }
+
   catalog& records_;
   reconciler& driver_;
+  std::mutex scrapes_mutex_;
+  std::map<int64_t, scrape> scrapes_; ///< the last scrape of each job, for rates
 };
 
 } // namespace
@@ -290,15 +357,21 @@ void serve_api(httplib::Server& server, catalog& records, reconciler& driver, co
   server.Get(d + name + "/jobs", bind(&api::jobs));
   server.Get(d + name + "/events", bind(&api::events));
   server.Get(d + name + "/logs", bind(&api::logs));
+  server.Get(d + name + "/graph", bind(&api::graph));
+  server.Get("/api/v1/prometheus-targets", bind(&api::prometheus_targets));
   server.Get("/api/v1/savepoints", bind(&api::all_savepoints));
   server.Get("/api/v1/savepoints/([^/]+)", bind(&api::get_savepoint));
   server.Delete("/api/v1/savepoints/([^/]+)", bind(&api::delete_savepoint));
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(dashboard_page(), "text/html; charset=utf-8");
+  });
   server.Get("/api/v1/health", guarded([&records](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, {{"status", "UP"}, {"catalog_schema_version", records.version()}});
   }));
 
   server.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
-    if (token.empty() || req.get_header_value("Authorization") == "Bearer " + token)
+    // The page itself holds no data: it asks for the token, then sends it with every API call.
+    if (token.empty() || req.path == "/" || req.get_header_value("Authorization") == "Bearer " + token)
       return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("WWW-Authenticate", "Bearer");
     reply(res, 401, {{"message", req.has_header("Authorization") ? "the bearer token is wrong"
