@@ -137,6 +137,7 @@ run_result execute(job& j) {
   // EDDY_LOG_LEVEL overrides the job's level, to debug a test without editing it.
   auto* forced = std::getenv("EDDY_LOG_LEVEL");
   log::level(forced ? std::string{forced} : cfg.log_level);
+  log::format(cfg.log_format);
   if (auto problems = j.problems(); !problems.empty())
     return bad_input(problems.front());
   auto& g = j.graph();
@@ -162,7 +163,9 @@ int run(job& j) {
     return 0;
   }
   auto result = execute(j);
-  if (result.exit_code != 0)
+  if (result.exit_code != 0 && log::json())
+    log::runtime()->error("{}: error: {}", j.config().name, result.error); // still one JSON line
+  else if (result.exit_code != 0)
     std::cerr << j.config().name << ": error: " << result.error << std::endl;
   return result.exit_code;
 }

@@ -77,6 +77,7 @@ struct job_config {
   std::filesystem::path savepoint_dir;    ///< where savepoints go
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
+  std::string log_format = "text";         ///< `text` or `json` (one object per line)
   // -- cluster (actors/src/cluster/README.md) --
   node_role role = node_role::local;
   std::string listen = "127.0.0.1:0";     ///< coordinator: HOST:PORT it listens on (0: any free port)
@@ -265,7 +266,8 @@ public:
   /// A job whose settings come from the command line: `--state-dir DIR`,
   /// `--parallelism N`, `--max-key-groups M`, `--no-journal`,
   /// `--snapshot-every N`, `--snapshot-interval-ms T`, `--threads N`,
-  /// `--log-level L`, plus the job's own options read with arg().
+  /// `--log-level L`, `--log-format text|json`,
+  /// plus the job's own options read with arg().
   job(std::string name, int argc, char** argv);
 
   /// The value of the job's own option `--name`; records an error (reported
