@@ -11,6 +11,7 @@
 #include "cluster/worker.hpp"
 #include "job_layout.hpp"
 #include "logging.hpp"
+#include "metrics/serve.hpp"
 #include "node.hpp"
 #include "node_system.hpp"
 #include "progress.hpp"
@@ -31,6 +32,9 @@ run_result run_local(job& j) {
   auto jn = open_state_dir(j);
   if (!jn)
     return bad_input(jn.error().message());
+  auto metrics_endpoint = metrics::serve(cfg); // served until this returns
+  if (!metrics_endpoint)
+    return bad_input(metrics_endpoint.error().message());
   auto where = "state directory '" + cfg.state_dir.string() + "'";
   if (!cfg.from_savepoint.empty()) {
     auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);

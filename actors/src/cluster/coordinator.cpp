@@ -22,6 +22,8 @@
 #include "savepoint/session.hpp"
 #include "shutdown.hpp"
 #include "state_dir.hpp"
+#include "metrics/catalog.hpp"
+#include "metrics/serve.hpp"
 #include "worker_slots.hpp"
 
 namespace eddy::actors::cluster {
@@ -164,6 +166,7 @@ private:
     member.host = m.host;
     member.port = m.port;
     member.state_dir = m.state_dir;
+    metrics::workers_up().set(static_cast<double>(alive_count()));
     note_cause(name_of(*w) + (member.lost_before ? " joined again" : " joined"));
     log::runtime()->info("{} joined from {}:{} (state {}){}; {} workers", name_of(*w), m.host, m.port,
                          m.state_dir, added ? ", a worker more than before" : "", alive_count());
@@ -185,6 +188,7 @@ private:
                  + ") was lost (" + why + ")";
     members_[w].agent = nullptr;
     members_[w].lost_before = true;
+    metrics::workers_up().set(static_cast<double>(alive_count()));
     if (savepoints_)
       savepoints_->abort(name_of(w) + " was lost");
     note_cause(name_of(w) + " was lost");
@@ -645,6 +649,10 @@ run_result run_coordinator(job& j) {
   auto jn = open_state_dir(j);
   if (!jn)
     return bad_input(jn.error().message());
+  auto metrics_endpoint = metrics::serve(cfg); // served until this returns
+  if (!metrics_endpoint)
+    return bad_input(metrics_endpoint.error().message());
+  metrics::workers_up().set(0);
   auto where = "state directory '" + cfg.state_dir.string() + "'";
   if (!cfg.from_savepoint.empty()) { // checked here, before any worker runs; restored by each worker
     auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);
