@@ -429,6 +429,7 @@ private:
         return false;
       log::runtime()->info("{} key groups recovered on {}, {:.0f} ms after {}", m.key_groups, names_of(m.to),
                            1000 * seconds_since(m.at), m.cause);
+      metrics::move_recovery_seconds().observe(seconds_since(m.at));
       return true;
     });
   }
@@ -653,6 +654,7 @@ run_result run_coordinator(job& j) {
   if (!metrics_endpoint)
     return bad_input(metrics_endpoint.error().message());
   metrics::workers_up().set(0);
+  metrics::move_recovery_seconds(); // shown from the start, with no moves yet
   auto where = "state directory '" + cfg.state_dir.string() + "'";
   if (!cfg.from_savepoint.empty()) { // checked here, before any worker runs; restored by each worker
     auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);

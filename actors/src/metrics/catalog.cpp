@@ -101,6 +101,14 @@ histogram& recovery_seconds(const std::string& op) {
     recovery_buckets, {{"operator", op}});
 }
 
+histogram& move_recovery_seconds() {
+  static auto& h = process_registry().histogram_of(
+    "eddy_move_recovery_seconds",
+    "Seconds from a worker's loss or join until every key group moved for it had recovered.",
+    recovery_buckets);
+  return h;
+}
+
 gauge& partitions(const std::string& op) {
   return process_registry().gauge_of("eddy_partitions",
                                      "Key groups of an operator whose partitions run on this node.",

@@ -57,6 +57,10 @@ histogram& snapshot_bytes(const std::string& op);
 /// Time from a partition's spawn until it recovered its state.
 histogram& recovery_seconds(const std::string& op);
 
+/// Coordinator: from a worker's loss or join until every key group that
+/// moved for it recovered where it went.
+histogram& move_recovery_seconds();
+
 /// Key groups of operator `op` whose partitions run on this node.
 gauge& partitions(const std::string& op);
 

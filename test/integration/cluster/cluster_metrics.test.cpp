@@ -1,7 +1,10 @@
 // Every node of a cluster started with eddy-cluster and --metrics-listen
 // serves its own /metrics: the coordinator counts its workers, each worker
 // its operator instances and the bytes between nodes, all labelled with
-// their node, and promtool accepts each.
+// their node, and promtool accepts each; a lost worker shows in the
+// coordinator's workers up and move recovery time.
+
+#include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -99,6 +102,30 @@ BOOST_AUTO_TEST_CASE(every_node_of_a_cluster_serves_its_metrics_at_the_address_i
            && (std::this_thread::sleep_for(50ms), true));
   BOOST_TEST(sent > 0);
   BOOST_TEST(received > 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_coordinator_counts_a_lost_worker_and_times_the_recovery_of_its_key_groups) {
+  temp_dir tmp{"eddy-cluster-metrics"};
+  keep_on_failure keep{tmp};
+  fs::create_directories(tmp / "in");
+  std::ofstream{tmp / "in" / "a-001"} << eddy::test::words_text(1, 2'000);
+  launched_cluster c{tmp / "c", 2,
+                     {wordcount, "--follow", (tmp / "in").string(), "--output", (tmp / "out.txt").string(),
+                      "--parallelism", "2", "--metrics-listen", "127.0.0.1:0"}};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  auto address = eddy::test::metrics_address(c.dir() / "state" / "coordinator");
+  BOOST_REQUIRE(!address.empty());
+  auto before = scrape_until(address, [](const std::string& t) { return sum_of(t, "eddy_workers_up") == 2; });
+  BOOST_TEST(sum_of(before, "eddy_workers_up") == 2);
+  BOOST_TEST(sum_of(before, "eddy_move_recovery_seconds_count") == 0);
+
+  BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
+  auto after = scrape_until(address, [](const std::string& t) {
+    return sum_of(t, "eddy_workers_up") == 1 && sum_of(t, "eddy_move_recovery_seconds_count") == 1;
+  });
+  BOOST_TEST(sum_of(after, "eddy_workers_up") == 1, c.log("coordinator"));
+  BOOST_TEST(sum_of(after, "eddy_move_recovery_seconds_count") == 1, c.log("coordinator"));
+  BOOST_TEST(sum_of(after, "eddy_move_recovery_seconds_sum") > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
