@@ -3,6 +3,7 @@
 #include "actor_support.hpp"
 #include "protocol.hpp"
 #include "until_init.hpp"
+#include "metrics/link_bytes.hpp"
 #include "send_upstream.hpp"
 #include "transport/inbound.hpp"
 #include "transport/outbound.hpp"
@@ -24,6 +25,7 @@ struct exchange_state {
   bool group_scheduled = false;
   int64_t last_close_ms = 0;
   watermark_pacer pacer; ///< watermark-only deliveries and frames
+  metrics::instance_metrics series; ///< the instance's watermark
   static inline const char* name = "exchange";
 };
 
@@ -64,8 +66,10 @@ void close_group(exchange_actor_t* self) {
   });
   held = st.out->take(due, now, [&](uint32_t ex, frame_msg&& f) {
     st.cfg.counters->sent(message_counters::frame, st.cfg.stage);
+    metrics::frame_sent(f, st.exchanges[ex], self->node());
     self->send(st.exchanges[ex], std::move(f));
   }) || held;
+  metrics::watermark(st.series, st.out->instance_watermark());
   if (due)
     st.pacer.sent(now);
   send_upstream(self, *st.in, st.exchanges, *st.cfg.counters, st.cfg.stage);
@@ -91,6 +95,7 @@ caf::behavior running(exchange_actor_t* self) {
   return {
     [=](frame_msg& f) {
       log::runtime()->trace("{} frame from {}#{}: {} batches, {} answers, wm {}, end {}", who(self->state.cfg), f.producer_stage, f.producer_instance, f.batches.size(), f.answers.size(), f.watermark, f.end);
+      metrics::frame_received(f, self->current_sender(), self->node());
       self->state.in->frame(std::move(f), steady_ms());
       schedule_group(self);
     },
@@ -172,6 +177,7 @@ caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
                                     st.cfg.epoch);
   st.out = std::make_unique<outbound>(p, st.cfg.stage, st.cfg.instance, st.cfg.epoch);
   st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
+  st.series = metrics::instance_of(p.stage(st.cfg.stage).name, st.cfg.instance, metrics::instance_role::keyed);
   return caf::message_handler{
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "logging.hpp"
+#include "metrics/catalog.hpp"
+#include "node_system.hpp"
 #include "protocol.hpp"
 #include "savepoint/bodies.hpp"
 
@@ -111,7 +113,9 @@ bool commit(journal_actor_t* self) {
   st.flush_scheduled = false;
   if (st.waiting.empty() || st.frozen)
     return true;
+  auto began = std::chrono::steady_clock::now();
   auto result = st.journal->commit();
+  metrics::journal_commit_seconds().observe(seconds_since(began));
   if (!result) {
     log::journal()->error("journal {} failed to commit {} writes: {}",
                           st.journal->file().string(), st.waiting.size(),

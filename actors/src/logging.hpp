@@ -17,4 +17,15 @@ void node(const std::string& name);
 /// Sets the level of every Eddy logger ("info", "debug", ...).
 void level(const std::string& name);
 
+/// Sets the format of every Eddy logger: "text" (the default) or "json",
+/// one JSON object per line with time (UTC, ISO 8601), level, logger, node
+/// and message.
+void format(const std::string& name);
+
+/// True when the loggers write JSON.
+bool json();
+
+/// `text` as the contents of a JSON string (without the quotes).
+std::string json_escape(std::string_view text);
+
 } // namespace eddy::actors::log

@@ -149,6 +149,7 @@ void node_actors::spawn_partitions(caf::scoped_actor& self) {
         pc->make_logic = stage.make_logic;
         pc->exchange = local_[pl.exchange_id(s, i)];
         pc->journal_actor = journal_;
+        pc->series = metrics::instance_of(pl.stage(s).name, i, metrics::instance_role::keyed);
         cfgs.push_back(std::move(pc));
       }
       auto sup = spawn_operator_supervisor(self->system(), std::move(cfgs), policy, setup_.reports_to);

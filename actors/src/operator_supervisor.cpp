@@ -5,6 +5,7 @@
 
 #include "actor_support.hpp"
 #include "logging.hpp"
+#include "metrics/catalog.hpp"
 #include "protocol.hpp"
 
 namespace eddy::actors {
@@ -69,6 +70,7 @@ void on_down(supervisor_t* self, const caf::down_msg& dm) {
       return;
     }
     c.restarts.push_back(now);
+    c.cfg->series.restarts->add();
     uint64_t backoff = st.policy.backoff_ms << std::min<size_t>(c.restarts.size() - 1, 16);
     backoff = std::min<uint64_t>(backoff, 2000);
     log::runtime()->warn("operator {} failed ({}); restart {} in {} ms", name, what,
@@ -90,6 +92,13 @@ caf::behavior supervisor_behavior(supervisor_t* self,
     st.children.push_back({std::move(cfg), nullptr, {}, {}, false});
   for (auto& c : st.children)
     start(self, c);
+  if (!st.children.empty()) {
+    // The node runs these key groups for as long as their supervisor lives.
+    auto& running = metrics::partitions(st.children.front().cfg->op_name);
+    auto n = static_cast<double>(st.children.size());
+    running.add(n);
+    self->attach_functor([&running, n] { running.add(-n); });
+  }
   if (st.children.empty())
     self->send(st.job, recovered_atom::value, uint32_t{0});
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });

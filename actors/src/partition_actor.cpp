@@ -23,6 +23,8 @@
 #include "partition/snapshot_policy.hpp"
 #include "protocol.hpp"
 #include "records_codec.hpp"
+#include "metrics/wait_timer.hpp"
+#include "node_system.hpp"
 #include "transport/outbox.hpp"
 #include "transport/watermark_pacer.hpp"
 
@@ -55,6 +57,13 @@ struct partition_state {
   snapshot_policy snapshots{0, 0, 0};
   bool group_scheduled = false;
   bool end_sent = false;
+
+  // Metrics (metrics/catalog.hpp), looked up when the incarnation starts.
+  metrics::wait_timer credit_wait;      ///< while deliveries wait for output credit
+  metrics::histogram* snapshot_seconds = nullptr;
+  metrics::histogram* snapshot_bytes = nullptr;
+  uint64_t late_counted = 0;            ///< of logic->late_dropped()
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   static inline const char* name = "partition";
 };
@@ -164,6 +173,7 @@ bool apply(partition_actor_t* self, uint32_t producer, const dataflow::record_ba
     fail(self, "user code threw a non-standard exception");
     return false;
   }
+  st.cfg->series.records_in->add(b.count - v.skip);
   st.inputs.applied(producer, b.last_seq());
   st.clock.batch(producer, b.watermark);
   schedule_group(self);
@@ -222,6 +232,7 @@ void release_outputs(partition_actor_t* self, std::vector<target_batch>& outputs
   m.producer = st.cfg->key_group;
   m.watermark = st.clock.released();
   for (auto& tb : outputs) {
+    st.cfg->series.records_out->add(tb.batch.count);
     tb.batch.watermark = wm;
     auto ptr = std::make_shared<const dataflow::record_batch>(std::move(tb.batch));
     st.outputs.sent(tb.target, ptr);
@@ -245,8 +256,11 @@ void release(partition_actor_t* self, in_flight_entry& e) {
 
 void write_snapshot(partition_actor_t* self) {
   auto& st = self->state;
-  auto s = snapshot_of(*st.logic, st.inputs, st.outputs, st.in_flight);
-  self->send(st.cfg->journal_actor, save_atom::value, st.pid, st.epoch, st.entries.seq(), encode(s));
+  auto began = std::chrono::steady_clock::now();
+  auto body = encode(snapshot_of(*st.logic, st.inputs, st.outputs, st.in_flight));
+  st.snapshot_seconds->observe(seconds_since(began));
+  st.snapshot_bytes->observe(static_cast<double>(body.size()));
+  self->send(st.cfg->journal_actor, save_atom::value, st.pid, st.epoch, st.entries.seq(), std::move(body));
   st.snapshots.taken(steady_ms());
 }
 
@@ -258,6 +272,10 @@ void close_group(partition_actor_t* self) {
   // cleanup), so memory stays bounded under key churn; the erasures are
   // journaled with this group.
   st.logic->cleanup_expired(processing_time_now(), ttl_cleanup_per_group);
+  if (auto late = st.logic->late_dropped(); late > st.late_counted) {
+    st.cfg->series.late_dropped->add(static_cast<double>(late - st.late_counted));
+    st.late_counted = late;
+  }
   std::string log;
   st.logic->take_log(log);
   auto e = st.entries.close(std::move(log), st.inputs, *st.port, st.outputs, st.clock.watermark());
@@ -303,6 +321,7 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
   hello.epoch = epoch;
   self->send(st.cfg->exchange, std::move(hello));
   self->send(st.supervisor, recovered_atom::value, st.cfg->key_group);
+  metrics::recovery_seconds(st.cfg->op_name).observe(seconds_since(st.started));
   log::runtime()->debug("{} recovered epoch {} with {} entries after its snapshot, {} keys",
                         who(*st.cfg), epoch, entries.size(), st.logic->key_count());
 }
@@ -311,7 +330,9 @@ caf::behavior running(partition_actor_t* self) {
   return {
     [=](deliver_msg& d) {
       auto& st = self->state;
-      if (!st.pending.wait(d, has_credit(st)))
+      if (st.pending.wait(d, has_credit(st)))
+        st.credit_wait.waiting();
+      else
         apply(self, d);
     },
     [=](acked_msg& m) {
@@ -321,6 +342,8 @@ caf::behavior running(partition_actor_t* self) {
           st.entries.acked(a.flat);
       st.pending.drain([&] { return has_credit(st); },
                        [&](const deliver_msg& d) { return apply(self, d); });
+      if (st.pending.empty())
+        st.credit_wait.going();
       check_end(self);
     },
     [=](ptimer_atom) {
@@ -386,6 +409,9 @@ caf::behavior partition_behavior(partition_actor_t* self,
   st.report_pacer = watermark_pacer{cfg->watermark_interval_ms};
   st.snapshots = snapshot_policy{cfg->snapshot_every_entries, cfg->snapshot_interval_ms, steady_ms()};
   st.snapshots.stagger(cfg->key_group);
+  st.credit_wait = metrics::wait_timer{cfg->series.backpressured_seconds};
+  st.snapshot_seconds = &metrics::snapshot_seconds(cfg->op_name);
+  st.snapshot_bytes = &metrics::snapshot_bytes(cfg->op_name);
   try {
     st.logic = cfg->make_logic(*st.port);
     st.logic->logging(cfg->journal);

@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include "eddy/dataflow/partition_logic.hpp"
+#include "metrics/catalog.hpp"
 #include "plan.hpp"
 
 namespace eddy::actors {
@@ -29,6 +30,7 @@ struct partition_config {
   dataflow::logic_factory make_logic;
   caf::actor exchange;      ///< of its operator instance
   caf::actor journal_actor;
+  metrics::instance_metrics series; ///< of its operator instance
 };
 
 /// Spawns one incarnation of a keyed partition: a persistent actor that

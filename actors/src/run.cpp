@@ -11,6 +11,7 @@
 #include "cluster/worker.hpp"
 #include "job_layout.hpp"
 #include "logging.hpp"
+#include "metrics/serve.hpp"
 #include "node.hpp"
 #include "node_system.hpp"
 #include "plan_file.hpp"
@@ -32,6 +33,9 @@ run_result run_local(job& j) {
   auto jn = open_state_dir(j);
   if (!jn)
     return bad_input(jn.error().message());
+  auto metrics_endpoint = metrics::serve(cfg); // served until this returns
+  if (!metrics_endpoint)
+    return bad_input(metrics_endpoint.error().message());
   auto where = "state directory '" + cfg.state_dir.string() + "'";
   if (!cfg.from_savepoint.empty()) {
     auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);
@@ -139,6 +143,7 @@ run_result execute(job& j) {
   // EDDY_LOG_LEVEL overrides the job's level, to debug a test without editing it.
   auto* forced = std::getenv("EDDY_LOG_LEVEL");
   log::level(forced ? std::string{forced} : cfg.log_level);
+  log::format(cfg.log_format);
   if (auto problems = j.problems(); !problems.empty())
     return bad_input(problems.front());
   auto& g = j.graph();
@@ -171,7 +176,9 @@ int run(job& j) {
     return 0;
   }
   auto result = execute(j);
-  if (result.exit_code != 0)
+  if (result.exit_code != 0 && log::json())
+    log::runtime()->error("{}: error: {}", j.config().name, result.error); // still one JSON line
+  else if (result.exit_code != 0)
     std::cerr << j.config().name << ": error: " << result.error << std::endl;
   return result.exit_code;
 }

@@ -6,6 +6,7 @@
 #include "logging.hpp"
 #include "protocol.hpp"
 #include "until_init.hpp"
+#include "metrics/link_bytes.hpp"
 #include "records_codec.hpp"
 #include "send_upstream.hpp"
 #include "transport/inbound.hpp"
@@ -31,6 +32,8 @@ struct sink_state {
   bool group_scheduled = false;
   bool done = false;
   uint64_t written = 0;
+  uint64_t uncommitted = 0; ///< records written since the last commit
+  metrics::instance_metrics series;
   static inline const char* name = "sink";
 };
 
@@ -91,6 +94,8 @@ void close_group(sink_actor_t* self) {
   if (!position)
     return fail(self, position.error().message());
   c.position = std::move(*position);
+  st.series.records_out->add(static_cast<double>(st.uncommitted));
+  st.uncommitted = 0;
   st.dirty = false;
   st.saving = true;
   self->send(st.cfg.journal_actor, save_atom::value, st.pid, st.epoch, ++st.save_seq, encode(c));
@@ -118,10 +123,12 @@ void write(sink_actor_t* self, const deliver_msg& d) {
       if (i++ >= v.skip && !err) {
         err = st.runner->write(r);
         ++st.written;
+        ++st.uncommitted;
       }
     });
     if (err)
       return fail(self, err.message());
+    st.series.records_in->add(b.count - v.skip);
     in.hw(b.last_seq());
     st.dirty = true;
   }
@@ -133,6 +140,7 @@ caf::behavior running(sink_actor_t* self) {
   return {
     [=](frame_msg& f) {
       auto& st = self->state;
+      metrics::frame_received(f, self->current_sender(), self->node());
       st.in->frame(std::move(f), steady_ms());
       // A sink has no event-time clock: it writes what arrives, and ignores watermarks.
       st.in->take_deliveries(false, steady_ms(), [&](uint32_t, deliver_msg&& d) { write(self, d); });
@@ -201,6 +209,8 @@ void start(sink_actor_t* self) {
 caf::behavior sink_behavior(sink_actor_t* self, sink_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.series = metrics::instance_of(st.cfg.the_plan->stage(st.cfg.stage_index).name, st.cfg.instance,
+                                   metrics::instance_role::sink);
   install_handlers(self, who(st));
   auto& p = *st.cfg.the_plan;
   st.pid = journal::partition_id_of(st.cfg.stage_index, st.cfg.instance);

@@ -11,6 +11,8 @@
 #include "logging.hpp"
 #include "protocol.hpp"
 #include "until_init.hpp"
+#include "metrics/link_bytes.hpp"
+#include "metrics/wait_timer.hpp"
 #include "records_codec.hpp"
 #include "transport/outbound.hpp"
 #include "transport/outbox.hpp"
@@ -62,6 +64,8 @@ struct source_state {
   uint64_t values_read = 0;  ///< in this run, for progress reports
   watermark_pacer pacer;     ///< watermark-only frames
   int64_t last_report_ms = steady_ms();
+  metrics::instance_metrics series;
+  metrics::wait_timer credit_wait; ///< while waiting_for_credit
   static inline const char* name = "source";
 };
 
@@ -87,8 +91,10 @@ void send_frames(source_actor_t* self) {
   bool held = st.out->take(due, now, [&](uint32_t ex, frame_msg&& f) {
     log::runtime()->trace("{} frame to {}: {} batches, {} answers, wm {}, end {}", who(st), ex, f.batches.size(), f.answers.size(), f.watermark, f.end);
     st.cfg.counters->sent(message_counters::frame, 0);
+    metrics::frame_sent(f, st.exchanges[ex], self->node());
     self->send(st.exchanges[ex], std::move(f));
   });
+  metrics::watermark(st.series, st.out->instance_watermark());
   if (due)
     st.pacer.sent(now);
   if (auto wait = held ? st.pacer.hold(now) : std::nullopt)
@@ -124,9 +130,11 @@ void pump(source_actor_t* self) {
     return;
   if (unacked_bytes(st) >= st.cfg.window_bytes) {
     st.waiting_for_credit = true;
+    st.credit_wait.waiting();
     return;
   }
   st.waiting_for_credit = false;
+  st.credit_wait.going();
   size_t k = st.next_split % st.splits.size();
   for (size_t i = 0; i < st.splits.size() && st.splits[k].finished; ++i)
     k = (k + 1) % st.splits.size();
@@ -143,6 +151,7 @@ void pump(source_actor_t* self) {
     return fail(self, n.error().message());
   s.finished = s.runner->finished();
   st.values_read += *n;
+  st.series.records_in->add(static_cast<double>(*n));
   if (auto now = steady_ms(); now - st.last_report_ms >= 1000) {
     st.last_report_ms = now;
     self->send(st.cfg.job, progress_atom::value, st.cfg.instance, st.values_read);
@@ -152,6 +161,7 @@ void pump(source_actor_t* self) {
   auto wm = s.port->watermark();
   s.port->take([&](uint32_t target, dataflow::record_batch&& b) {
     s.outputs.assign(target, b);
+    st.series.records_out->add(b.count);
     b.watermark = wm;
     auto ptr = std::make_shared<const dataflow::record_batch>(std::move(b));
     s.outputs.sent(target, ptr);
@@ -359,6 +369,8 @@ caf::behavior source_behavior(source_actor_t* self, source_config cfg) {
   }
   st.out = std::make_unique<outbound>(p, 0, st.cfg.instance, st.cfg.epoch);
   st.pacer = watermark_pacer{st.cfg.watermark_interval_ms};
+  st.series = metrics::instance_of(stage.name, st.cfg.instance, metrics::instance_role::source);
+  st.credit_wait = metrics::wait_timer{st.series.backpressured_seconds};
   return caf::message_handler{
     [=](init_atom, std::vector<caf::actor>& exchanges) {
       self->state.exchanges = std::move(exchanges);

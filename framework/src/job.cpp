@@ -26,6 +26,8 @@ const std::vector<std::pair<std::string, std::string>> framework_options = {
   {"savepoint-dir", "DIR   where savepoints go (default STATE-DIR/savepoints); SIGUSR1 takes one, SIGUSR2 stops with one"},
   {"threads", "N   scheduler threads (default: cores)"},
   {"log-level", "L   trace, debug, info, warn, error, off (default info)"},
+  {"log-format", "F   text (default) or json: every log line one JSON object (time, level, logger, node, message)"},
+  {"metrics-listen", "HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any free one, written to STATE-DIR/metrics.address; default: off)"},
   {"role", "R   local (default: the whole job here), coordinator or worker"},
   {"listen", "HOST:PORT   coordinator: where workers reach it (default 127.0.0.1:0, any free port)"},
   {"coordinator", "HOST:PORT   worker: the coordinator to join (required with --role worker)"},
@@ -99,6 +101,10 @@ job::job(std::string name, int argc, char** argv) : job(std::move(name)) {
   if (!levels.count(config_.log_level))
     errors_.push_back("option --log-level: '" + config_.log_level
                       + "' is not one of trace, debug, info, warn, error, off");
+  config_.log_format = arg("log-format", "text", "");
+  if (config_.log_format != "text" && config_.log_format != "json")
+    errors_.push_back("option --log-format: '" + config_.log_format + "' is not one of text, json");
+  config_.metrics_listen = arg("metrics-listen", "", "");
   parse_cluster_options();
   help_lines_.resize(framework_options.size());
 }

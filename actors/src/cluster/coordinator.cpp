@@ -23,6 +23,8 @@
 #include "savepoint/session.hpp"
 #include "shutdown.hpp"
 #include "state_dir.hpp"
+#include "metrics/catalog.hpp"
+#include "metrics/serve.hpp"
 #include "worker_slots.hpp"
 
 namespace eddy::actors::cluster {
@@ -166,6 +168,7 @@ private:
     member.host = m.host;
     member.port = m.port;
     member.state_dir = m.state_dir;
+    metrics::workers_up().set(static_cast<double>(alive_count()));
     note_cause(name_of(*w) + (member.lost_before ? " joined again" : " joined"));
     log::runtime()->info("{} joined from {}:{} (state {}){}; {} workers", name_of(*w), m.host, m.port,
                          m.state_dir, added ? ", a worker more than before" : "", alive_count());
@@ -187,6 +190,7 @@ private:
                  + ") was lost (" + why + ")";
     members_[w].agent = nullptr;
     members_[w].lost_before = true;
+    metrics::workers_up().set(static_cast<double>(alive_count()));
     if (savepoints_)
       savepoints_->abort(name_of(w) + " was lost");
     note_cause(name_of(w) + " was lost");
@@ -427,6 +431,7 @@ private:
         return false;
       log::runtime()->info("{} key groups recovered on {}, {:.0f} ms after {}", m.key_groups, names_of(m.to),
                            1000 * seconds_since(m.at), m.cause);
+      metrics::move_recovery_seconds().observe(seconds_since(m.at));
       return true;
     });
   }
@@ -647,6 +652,11 @@ run_result run_coordinator(job& j) {
   auto jn = open_state_dir(j);
   if (!jn)
     return bad_input(jn.error().message());
+  auto metrics_endpoint = metrics::serve(cfg); // served until this returns
+  if (!metrics_endpoint)
+    return bad_input(metrics_endpoint.error().message());
+  metrics::workers_up().set(0);
+  metrics::move_recovery_seconds(); // shown from the start, with no moves yet
   auto where = "state directory '" + cfg.state_dir.string() + "'";
   if (!cfg.from_savepoint.empty()) { // checked here, before any worker runs; restored by each worker
     auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);

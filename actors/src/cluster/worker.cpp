@@ -21,6 +21,7 @@
 #include "savepoint/taking.hpp"
 #include "shutdown.hpp"
 #include "state_dir.hpp"
+#include "metrics/serve.hpp"
 
 namespace eddy::actors::cluster {
 
@@ -174,6 +175,7 @@ private:
     if (!me_) {
       me_ = w.worker;
       log::node("worker " + std::to_string(*me_ + 1));
+      metrics::node_label("worker-" + std::to_string(*me_ + 1));
       log::runtime()->info("joined job {} as worker {} of {}", j_.config().name, *me_ + 1, w.workers);
       job_layout layout{w.split_hint, w.splits, w.sink_instances};
       layout_ = layout;
@@ -411,6 +413,9 @@ run_result run_worker(job& j) {
   auto own = worker_dir(j);
   if (!own)
     return bad_input(own.error().message());
+  auto metrics_endpoint = metrics::serve(cfg); // served until this returns
+  if (!metrics_endpoint)
+    return bad_input(metrics_endpoint.error().message());
   return run_in_node_system(cfg, [&](caf::actor_system& sys) { return run_node(j, sys, *coordinator_at, *listen_at, std::move(*own)); });
 }
 

@@ -78,6 +78,10 @@ struct job_config {
   std::filesystem::path check_savepoint;  ///< only check that the job can start from this one
   uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = cores
   std::string log_level = "info";
+  std::string log_format = "text";         ///< `text` or `json` (one object per line)
+  /// HOST:PORT where this node serves Prometheus `/metrics` (port 0: any
+  /// free one); empty: no metrics endpoint (actors/src/metrics/README.md).
+  std::string metrics_listen;
   // -- cluster (actors/src/cluster/README.md) --
   node_role role = node_role::local;
   std::string listen = "127.0.0.1:0";     ///< coordinator: HOST:PORT it listens on (0: any free port)
@@ -266,7 +270,8 @@ public:
   /// A job whose settings come from the command line: `--state-dir DIR`,
   /// `--parallelism N`, `--max-key-groups M`, `--no-journal`,
   /// `--snapshot-every N`, `--snapshot-interval-ms T`, `--threads N`,
-  /// `--log-level L`, plus the job's own options read with arg().
+  /// `--log-level L`, `--log-format text|json`, `--metrics-listen HOST:PORT`,
+  /// plus the job's own options read with arg().
   job(std::string name, int argc, char** argv);
 
   /// The value of the job's own option `--name`; records an error (reported

@@ -86,6 +86,12 @@ public:
   size_t cleanup_expired(int64_t now, size_t budget) override {
     return registry_.cleanup_expired(now, budget);
   }
+  uint64_t late_dropped() const override {
+    if constexpr (requires(const F& f) { f.late_dropped(); })
+      return fn_->late_dropped();
+    else
+      return 0;
+  }
 
 private:
   /// Calls the function's on_timer, if it has one, for the current key.

@@ -51,6 +51,12 @@ public:
   /// Number of keys holding state, for logs and metrics.
   virtual size_t key_count() const = 0;
 
+  /// Records dropped as late (a window operator's, with no late output)
+  /// since this logic was built; 0 for logics that drop none.
+  virtual uint64_t late_dropped() const {
+    return 0;
+  }
+
   /// What the state is made of: (name, schema) per state, in a fixed order
   /// (eddy/detail/evolution.hpp); savepoints record it to check upgrades.
   virtual std::vector<std::pair<std::string, std::string>> states() const = 0;
