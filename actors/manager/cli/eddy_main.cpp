@@ -130,6 +130,26 @@ void print_events(const json& list) {
   eddy::cli::print_table(std::cout, {"TIME (UTC)", "JOB", "EVENT", "MESSAGE"}, rows);
 }
 
+std::string fixed(const json& v, int digits) {
+  if (!v.is_number())
+    return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, v.get<double>());
+  return text;
+}
+
+void print_graph(const json& g) {
+  std::vector<std::vector<std::string>> rows;
+  for (auto& op : g["operators"])
+    rows.push_back({cell(op["stage"]), cell(op["kind"]), cell(op["name"]), cell(op["uid"]), cell(op["parallelism"]),
+                    fixed(op["records_in_per_s"], 0), fixed(op["records_out_per_s"], 0),
+                    fixed(op["backpressured_ratio"].is_number() ? json(100 * op["backpressured_ratio"].get<double>()) : json(nullptr), 0) + "%",
+                    fixed(op["watermark_lag_s"], 1), cell(op["restarts"])});
+  eddy::cli::print_table(std::cout, {"STAGE", "KIND", "OPERATOR", "UID", "PARALLELISM", "IN/S", "OUT/S", "BACKPRESSURE", "WATERMARK LAG (S)", "RESTARTS"}, rows);
+  if (!g["last_exception"].is_null())
+    std::cout << "last exception: " << cell(g["last_exception"]["message"]) << "\n";
+}
+
 /// Polls deployment `name` until `done` says it reached what was asked;
 /// fails when it failed instead, or after the timeout.
 json await(client& c, const options& o, const std::string& name, const std::string& what,
@@ -224,6 +244,7 @@ int main(int argc, char** argv) {
   auto* savepoints = named("savepoints", "list a deployment's savepoints");
   auto* events = named("events", "list a deployment's events");
   auto* jobs = named("jobs", "list a deployment's jobs");
+  auto* graph = named("graph", "show the running job's operators: parallelism, rates, backpressure, watermark lag");
   auto* logs = named("logs", "print the node logs of the current (or --job) job");
   logs->add_option("--node", node, "coordinator, worker-1, ...");
   logs->add_option("--job", job, "a job id (eddy jobs NAME)");
@@ -325,6 +346,9 @@ int main(int argc, char** argv) {
                           cell(j["restored_from"]), cell(j["failure"])});
         eddy::cli::print_table(std::cout, {"ID", "STATE", "SPEC", "WORKERS", "PARALLELISM", "STARTED (UTC)", "ENDED (UTC)", "RESTORED FROM", "FAILURE"}, rows);
       });
+    } else if (graph->parsed()) {
+      auto g = c.call("GET", path + "/graph");
+      show(o, g, [&] { print_graph(g); });
     } else if (logs->parsed()) {
       std::string query;
       if (!node.empty())

@@ -1,5 +1,6 @@
 #include "launcher.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -42,6 +43,14 @@ process_result launcher::start(const fs::path& dir, const deployment_spec& spec,
   argv.push_back("--");
   auto job = job_command(spec);
   argv.insert(argv.end(), job.begin(), job.end());
+  // Every node serves /metrics on a free port and says where in its state
+  // directory: the graph and Prometheus' service discovery read it there.
+  auto given = [&](const std::string& option) {
+    return std::any_of(spec.args.begin(), spec.args.end(),
+                       [&](const std::string& a) { return a == option || a.rfind(option + "=", 0) == 0; });
+  };
+  if (!given("--metrics-listen"))
+    argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
   return run_process(argv, 300s);
 }
 

@@ -78,6 +78,11 @@ BOOST_AUTO_TEST_CASE(the_dashboard_in_chromium_shows_what_the_rest_api_says_abou
   for (auto& j : m.json({"jobs", "wc"}))
     BOOST_TEST(shows(page, "data-job=\"" + j["id"].dump() + "\""));
   BOOST_TEST(shows(page, "id=\"no-exceptions\""));
+  auto graph = m.json({"graph", "wc"});
+  BOOST_TEST(graph["operators"].size() == 3u);
+  for (auto& op : graph["operators"])
+    BOOST_TEST(shows(page, "data-operator=\"" + op["name"].get<std::string>() + "\""), "operator " << op["name"] << " is not drawn");
+  BOOST_TEST(shows(page, "parallelism 2</div>"));
   for (auto button : {"savepoint", "suspend", "resume", "rescale", "cancel"})
     BOOST_TEST(shows(page, "<button id=\"" + std::string{button} + "\""), button);
 
