@@ -25,7 +25,4 @@ void format(const std::string& name);
 /// True when the loggers write JSON.
 bool json();
 
-/// `text` as the contents of a JSON string (without the quotes).
-std::string json_escape(std::string_view text);
-
 } // namespace eddy::actors::log

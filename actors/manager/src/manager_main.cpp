@@ -8,10 +8,10 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <httplib.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "catalog.hpp"
+#include "eddy/log_format.hpp"
 #include "reconciler.hpp"
 #include "rest_api.hpp"
 
@@ -33,7 +34,7 @@ bool loopback(const std::string& host) {
 }
 
 int refuse(const std::string& why) {
-  std::cerr << "eddy-manager: " << why << std::endl;
+  spdlog::error("eddy-manager: {}", why);
   return 2;
 }
 
@@ -48,6 +49,7 @@ void put(const fs::path& file, const std::string& text) {
 } // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("manager")); // stdout stays for what a caller asked for
   CLI::App app{"eddy-manager: deploys and operates Eddy jobs, keeps their records, serves the REST API"};
   std::string listen = "127.0.0.1:8081";
   std::string data;
@@ -58,11 +60,17 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", token_file,
                  "file holding the bearer token every request must carry (required off loopback)");
   app.add_option("--launcher", launcher_script, "the cluster launcher")->capture_default_str();
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text, or json: one JSON object per line")
+    ->check(CLI::IsMember({"text", "json"}))
+    ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (log_format == "json")
+    spdlog::default_logger()->set_formatter(eddy::log_format::json_formatter("manager"));
   auto colon = listen.rfind(':');
   int port = -1;
   if (colon != std::string::npos)

@@ -162,4 +162,31 @@ BOOST_AUTO_TEST_CASE(a_catalog_of_an_older_schema_is_migrated_and_one_of_a_newer
              eddy::test::slurp(tmp / "newer.err"));
 }
 
+BOOST_AUTO_TEST_CASE(with_log_format_json_every_line_the_manager_logs_is_a_json_object) {
+  temp_dir tmp{"eddy-manager-json"};
+  keep_on_failure keep{tmp};
+  {
+    running_manager m{tmp / "data", {"--log-format", "json"}};
+    BOOST_REQUIRE_MESSAGE(m.started(), m.log());
+  }
+  auto refused = eddy::test::run({eddy::test::manager_binary, "--data", (tmp / "data2").string(), "--listen", "0.0.0.0:0",
+                                  "--log-format", "json"},
+                                 tmp / "refused.out", tmp / "refused.err", 20s);
+  BOOST_TEST(refused.exited_with(2));
+  std::vector<std::string> lines;
+  for (auto file : {tmp / "manager-1.err", tmp / "refused.err"})
+    for (auto& line : eddy::test::lines_of(eddy::test::slurp(file)))
+      lines.push_back(line);
+  BOOST_REQUIRE(lines.size() >= 3u); // listening, stopped, refused
+  std::string messages;
+  for (auto& line : lines) {
+    auto j = json::parse(line, nullptr, false);
+    BOOST_TEST((j.is_object() && j.contains("time") && j.contains("level") && j.contains("message")), line);
+    if (j.is_object())
+      messages += j.value("message", "") + "\n";
+  }
+  BOOST_TEST(messages.find("listening on http://127.0.0.1:") != std::string::npos, messages);
+  BOOST_TEST(messages.find("--token-file") != std::string::npos, messages);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
