@@ -68,7 +68,7 @@ json job_graph(const json& plan, const scrape& before, const scrape& now) {
                            {"backpressured_ratio", number_or_null(bp ? std::optional{std::min(1.0, *bp)} : std::nullopt)},
                            {"watermark_s", number_or_null(wm)},
                            {"watermark_lag_s", number_or_null(wl)},
-                           {"restarts", number_or_null(rs)}});
+                           {"restarts", rs ? json(static_cast<int64_t>(*rs)) : json(nullptr)}});
     }
     operators.push_back({{"stage", st.at("stage")},
                          {"name", name},
@@ -81,7 +81,7 @@ json job_graph(const json& plan, const scrape& before, const scrape& now) {
                          {"backpressured_ratio", std::min(1.0, pressed)},
                          {"watermark_s", number_or_null(watermark)},
                          {"watermark_lag_s", number_or_null(lag)},
-                         {"restarts", restarts},
+                         {"restarts", static_cast<int64_t>(restarts)},
                          {"instances", instances}});
   }
   json nodes = json::array();
