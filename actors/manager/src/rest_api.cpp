@@ -51,6 +51,14 @@ void only_fields(const json& body, std::initializer_list<const char*> allowed) {
       throw api_error{400, "unknown field '" + key + "'"};
 }
 
+template <class Records>
+json array_of(const Records& records) {
+  json all = json::array();
+  for (auto& r : records)
+    all.push_back(to_json(r));
+  return all;
+}
+
 /// Runs `handle`, turning what it throws into a JSON error reply.
 template <class Handle>
 httplib::Server::Handler guarded(Handle handle) {
@@ -219,19 +227,11 @@ public:
   }
 
   void jobs(const httplib::Request& req, httplib::Response& res) {
-    auto d = find(req.matches[1]);
-    json all = json::array();
-    for (auto& j : records_.jobs(d.id))
-      all.push_back(to_json(j));
-    reply(res, 200, all);
+    reply(res, 200, array_of(records_.jobs(find(req.matches[1]).id)));
   }
 
   void events(const httplib::Request& req, httplib::Response& res) {
-    auto d = find(req.matches[1]);
-    json all = json::array();
-    for (auto& e : records_.events(d.id))
-      all.push_back(to_json(e));
-    reply(res, 200, all);
+    reply(res, 200, array_of(records_.events(find(req.matches[1]).id)));
   }
 
   /// The node logs of a job (default: the current one), as text: the

@@ -17,11 +17,8 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::caught_up;
+using eddy::test::manager_test;
 using eddy::test::check_word_sequences;
-using eddy::test::followed_input;
-using eddy::test::keep_on_failure;
-using eddy::test::running_manager;
-using eddy::test::temp_dir;
 using nlohmann::json;
 
 namespace {
@@ -42,17 +39,12 @@ std::multiset<std::string> kinds_of(const json& events) {
 BOOST_AUTO_TEST_SUITE(manager_cli)
 
 BOOST_AUTO_TEST_CASE(wordcount_deployed_through_the_cli_keeps_every_count_once_across_savepoint_suspend_resume_at_3_workers_upgrade_and_cancel) {
-  temp_dir tmp{"eddy-manager-cli"};
-  keep_on_failure keep{tmp};
-  followed_input in{tmp / "in"};
-  auto out = tmp / "out.txt";
-  running_manager m{tmp / "data"};
-  BOOST_REQUIRE_MESSAGE(m.started(), m.log());
+  manager_test t{"eddy-manager-cli"};
+  auto& in = t.in;
+  auto& out = t.out;
+  auto& m = t.m;
   in.append(10'000);
-
-  auto deployed = m.eddy({"deploy", "wc", "--workers", "2", "--parallelism", "2", "--", wordcount, "--follow",
-                          in.dir.string(), "--output", out.string()});
-  BOOST_REQUIRE_MESSAGE(deployed.ok(), deployed.err << m.log());
+  auto deployed = t.deploy("wc", {"--workers", "2", "--parallelism", "2"}, t.follow_job(wordcount));
   BOOST_TEST(deployed.out.find("RUNNING") != std::string::npos);
   BOOST_REQUIRE(caught_up(out, in));
 
@@ -74,7 +66,9 @@ BOOST_AUTO_TEST_CASE(wordcount_deployed_through_the_cli_keeps_every_count_once_a
   in.append(10'000);
   BOOST_REQUIRE(caught_up(out, in));
 
-  auto upgraded = m.eddy({"upgrade", "wc", "--", wordcount_upgraded, "--follow", in.dir.string(), "--output", out.string()});
+  auto upgrade = t.follow_job(wordcount_upgraded);
+  upgrade.insert(upgrade.begin(), {"upgrade", "wc", "--"});
+  auto upgraded = m.eddy(upgrade);
   BOOST_REQUIRE_MESSAGE(upgraded.ok(), upgraded.err << m.log());
   in.append(10'000);
   BOOST_REQUIRE(caught_up(out, in));
@@ -119,26 +113,18 @@ BOOST_AUTO_TEST_CASE(wordcount_deployed_through_the_cli_keeps_every_count_once_a
 }
 
 BOOST_AUTO_TEST_CASE(an_upgrade_to_a_binary_whose_state_changed_type_is_refused_and_the_deployment_runs_on_with_its_old_spec) {
-  temp_dir tmp{"eddy-manager-refuse"};
-  keep_on_failure keep{tmp};
-  followed_input in{tmp / "in"};
-  auto out = tmp / "out.txt";
-  running_manager m{tmp / "data"};
-  BOOST_REQUIRE_MESSAGE(m.started(), m.log());
+  manager_test t{"eddy-manager-refuse"};
+  auto& in = t.in;
+  auto& out = t.out;
+  auto& m = t.m;
   in.append(5'000);
   auto base = variant_prefix + "0";
-  auto job = [&](const std::string& binary) {
-    return std::vector<std::string>{"--", binary, "--follow", in.dir.string(), "--output", out.string()};
-  };
-  auto deploy = job(base);
-  deploy.insert(deploy.begin(), {"deploy", "up"});
-  auto deployed = m.eddy(deploy);
-  BOOST_REQUIRE_MESSAGE(deployed.ok(), deployed.err << m.log());
+  t.deploy("up", {}, t.follow_job(base));
   BOOST_REQUIRE(caught_up(out, in));
   auto before = m.json({"status", "up"});
 
-  auto upgrade = job(variant_prefix + "4"); // a state's type changed
-  upgrade.insert(upgrade.begin(), {"upgrade", "up"});
+  auto upgrade = t.follow_job(variant_prefix + "4"); // a state's type changed
+  upgrade.insert(upgrade.begin(), {"upgrade", "up", "--"});
   auto refused = m.eddy(upgrade);
   BOOST_TEST(refused.status.exited_with(1), refused.status.describe());
   BOOST_TEST(refused.err.find("cannot start from savepoint") != std::string::npos, refused.err);

@@ -12,11 +12,8 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::caught_up;
-using eddy::test::followed_input;
-using eddy::test::keep_on_failure;
-using eddy::test::running_manager;
+using eddy::test::manager_test;
 using eddy::test::slurp;
-using eddy::test::temp_dir;
 
 namespace {
 
@@ -25,7 +22,7 @@ const std::string chromium = "/usr/bin/chromium";
 
 /// Runs headless Chromium on `url` with `what` ("--dump-dom" or
 /// "--screenshot=FILE"), letting the page's scripts run for 5 s of virtual time.
-std::string browse(const temp_dir& tmp, const std::string& url, const std::string& what) {
+std::string browse(const eddy::test::temp_dir& tmp, const std::string& url, const std::string& what) {
   auto out = tmp / "chromium.out";
   auto st = eddy::test::run({chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                              "--user-data-dir=" + (tmp / "chromium-profile").string(), "--window-size=1280,1100",
@@ -44,17 +41,12 @@ bool shows(const std::string& dom, const std::string& what) {
 BOOST_AUTO_TEST_SUITE(manager_dashboard)
 
 BOOST_AUTO_TEST_CASE(the_dashboard_in_chromium_shows_what_the_rest_api_says_about_a_running_deployment) {
-  temp_dir tmp{"eddy-manager-dashboard"};
-  keep_on_failure keep{tmp};
-  followed_input in{tmp / "in"};
-  auto out = tmp / "out.txt";
-  running_manager m{tmp / "data"};
-  BOOST_REQUIRE_MESSAGE(m.started(), m.log());
-  in.append(5'000);
-  auto deployed = m.eddy({"deploy", "wc", "--workers", "2", "--parallelism", "2", "--", wordcount, "--follow",
-                          in.dir.string(), "--output", out.string()});
-  BOOST_REQUIRE_MESSAGE(deployed.ok(), deployed.err << m.log());
-  BOOST_REQUIRE(caught_up(out, in));
+  manager_test t{"eddy-manager-dashboard"};
+  auto& tmp = t.tmp;
+  auto& m = t.m;
+  t.in.append(5'000);
+  t.deploy("wc", {"--workers", "2", "--parallelism", "2"}, t.follow_job(wordcount));
+  BOOST_REQUIRE(caught_up(t.out, t.in));
   BOOST_REQUIRE(m.eddy({"savepoint", "wc"}).ok());
   BOOST_REQUIRE(m.eddy({"savepoint", "wc"}).ok());
 

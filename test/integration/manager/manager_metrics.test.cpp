@@ -18,11 +18,8 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::caught_up;
+using eddy::test::manager_test;
 using eddy::test::eventually;
-using eddy::test::followed_input;
-using eddy::test::keep_on_failure;
-using eddy::test::running_manager;
-using eddy::test::temp_dir;
 using nlohmann::json;
 
 namespace {
@@ -41,7 +38,7 @@ struct prometheus {
   std::string url;
   std::unique_ptr<eddy::test::process> server;
 
-  prometheus(const temp_dir& tmp, const std::string& manager_url) {
+  prometheus(const eddy::test::temp_dir& tmp, const std::string& manager_url) {
     auto port = std::to_string(eddy::test::free_port());
     url = "http://127.0.0.1:" + port;
     std::ofstream{tmp / "prometheus.yml"} << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -66,17 +63,13 @@ struct prometheus {
 BOOST_AUTO_TEST_SUITE(manager_metrics)
 
 BOOST_AUTO_TEST_CASE(prometheus_discovers_and_scrapes_a_running_deployment_through_the_manager_and_the_graph_shows_its_rates) {
-  temp_dir tmp{"eddy-manager-metrics"};
-  keep_on_failure keep{tmp};
-  followed_input in{tmp / "in"};
-  auto out = tmp / "out.txt";
-  running_manager m{tmp / "data"};
-  BOOST_REQUIRE_MESSAGE(m.started(), m.log());
+  manager_test t{"eddy-manager-metrics"};
+  auto& in = t.in;
+  auto& tmp = t.tmp;
+  auto& m = t.m;
   in.append(5'000);
-  auto deployed = m.eddy({"deploy", "wc", "--workers", "2", "--parallelism", "2", "--", wordcount, "--follow",
-                          in.dir.string(), "--output", out.string()});
-  BOOST_REQUIRE_MESSAGE(deployed.ok(), deployed.err << m.log());
-  BOOST_REQUIRE(caught_up(out, in));
+  t.deploy("wc", {"--workers", "2", "--parallelism", "2"}, t.follow_job(wordcount));
+  BOOST_REQUIRE(caught_up(t.out, in));
 
   auto groups = get(m.url(), "/api/v1/prometheus-targets");
   BOOST_REQUIRE_MESSAGE(groups.is_array() && groups.size() == 3u, groups.dump());

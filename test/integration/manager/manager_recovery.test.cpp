@@ -16,14 +16,11 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using eddy::test::caught_up;
+using eddy::test::manager_test;
 using eddy::test::check_word_sequences;
 using eddy::test::eventually;
-using eddy::test::followed_input;
-using eddy::test::keep_on_failure;
 using eddy::test::lines_of;
-using eddy::test::running_manager;
 using eddy::test::slurp;
-using eddy::test::temp_dir;
 using nlohmann::json;
 
 namespace {
@@ -31,7 +28,7 @@ namespace {
 const std::string wordcount = EDDY_WORDCOUNT_BINARY;
 const std::string poisoned_count = EDDY_POISONED_COUNT_BINARY;
 
-size_t periodic_savepoints(running_manager& m, const std::string& name) {
+size_t periodic_savepoints(eddy::test::running_manager& m, const std::string& name) {
   size_t n = 0;
   for (auto& s : m.json({"savepoints", name}))
     n += s["origin"] == "PERIODIC" && s["state"] == "COMPLETED";
@@ -43,16 +40,12 @@ size_t periodic_savepoints(running_manager& m, const std::string& name) {
 BOOST_AUTO_TEST_SUITE(manager_recovery)
 
 BOOST_AUTO_TEST_CASE(periodic_savepoints_are_recorded_and_a_manager_stopped_or_killed_and_restarted_finds_its_running_deployment) {
-  temp_dir tmp{"eddy-manager-kill"};
-  keep_on_failure keep{tmp};
-  followed_input in{tmp / "in"};
-  auto out = tmp / "out.txt";
-  running_manager m{tmp / "data"};
-  BOOST_REQUIRE_MESSAGE(m.started(), m.log());
+  manager_test t{"eddy-manager-kill"};
+  auto& in = t.in;
+  auto& out = t.out;
+  auto& m = t.m;
   in.append(5'000);
-  auto deployed = m.eddy({"deploy", "wc", "--workers", "2", "--savepoint-interval", "2", "--", wordcount, "--follow",
-                          in.dir.string(), "--output", out.string()});
-  BOOST_REQUIRE_MESSAGE(deployed.ok(), deployed.err << m.log());
+  t.deploy("wc", {"--workers", "2", "--savepoint-interval", "2"}, t.follow_job(wordcount));
   BOOST_REQUIRE(eventually([&] { return periodic_savepoints(m, "wc") >= 1; }, 30s));
   auto job = m.json({"status", "wc"})["status"]["job_id"];
 
@@ -81,18 +74,14 @@ BOOST_AUTO_TEST_CASE(periodic_savepoints_are_recorded_and_a_manager_stopped_or_k
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_job_is_restarted_by_the_restart_policy_from_its_latest_state_and_the_failure_is_an_event_with_its_exception) {
-  temp_dir tmp{"eddy-manager-restart"};
-  keep_on_failure keep{tmp};
-  followed_input in{tmp / "in"};
-  auto out = tmp / "out.txt";
-  auto poison = tmp / "poison-on";
-  running_manager m{tmp / "data"};
-  BOOST_REQUIRE_MESSAGE(m.started(), m.log());
+  manager_test t{"eddy-manager-restart"};
+  auto& in = t.in;
+  auto& out = t.out;
+  auto& m = t.m;
+  auto poison = t.tmp / "poison-on";
   in.append_text("apple\npear\napple\n");
   std::ofstream{poison} << "on\n";
-  auto deployed = m.eddy({"deploy", "pc", "--workers", "2", "--max-restarts", "5", "--", poisoned_count, "--follow",
-                          in.dir.string(), "--output", out.string(), "--poison-while", poison.string()});
-  BOOST_REQUIRE_MESSAGE(deployed.ok(), deployed.err << m.log());
+  t.deploy("pc", {"--workers", "2", "--max-restarts", "5"}, t.follow_job(poisoned_count, {"--poison-while", poison.string()}));
   BOOST_REQUIRE(eventually([&] { return lines_of(slurp(out)).size() >= 3; }, 30s));
 
   in.append_text("poison\napple\n");

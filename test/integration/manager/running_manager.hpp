@@ -134,4 +134,35 @@ private:
   int calls_ = 0;
 };
 
+/// What a manager test starts from: a directory kept when the test fails,
+/// an input directory jobs follow, an output file and a running manager.
+struct manager_test {
+  temp_dir tmp;
+  keep_on_failure keep{tmp};
+  followed_input in{tmp / "in"};
+  std::filesystem::path out = tmp / "out.txt";
+  running_manager m{tmp / "data"};
+
+  explicit manager_test(const std::string& prefix) : tmp(prefix) {
+    BOOST_REQUIRE_MESSAGE(m.started(), m.log());
+  }
+
+  /// `binary --follow IN --output OUT extra...`, a job's command after `--`.
+  std::vector<std::string> follow_job(const std::string& binary, std::vector<std::string> extra = {}) const {
+    std::vector<std::string> job{binary, "--follow", in.dir.string(), "--output", out.string()};
+    job.insert(job.end(), extra.begin(), extra.end());
+    return job;
+  }
+
+  /// `eddy deploy NAME options... -- job...`; fails the test unless it runs.
+  cli_result deploy(const std::string& name, std::vector<std::string> options, const std::vector<std::string>& job) {
+    options.insert(options.begin(), {"deploy", name});
+    options.push_back("--");
+    options.insert(options.end(), job.begin(), job.end());
+    auto deployed = m.eddy(options);
+    BOOST_REQUIRE_MESSAGE(deployed.ok(), deployed.err << m.log());
+    return deployed;
+  }
+};
+
 } // namespace eddy::test
