@@ -44,6 +44,19 @@ inline std::string scrape(const std::string& address) {
   return res && res->status == 200 ? res->body : std::string{};
 }
 
+/// Scrapes `address` until `pred(exposition)` holds or `timeout` passes; the last scrape.
+template <class Pred>
+std::string scrape_until(const std::string& address, Pred pred,
+                         std::chrono::seconds timeout = std::chrono::seconds{30}) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto text = scrape(address);
+  while (!pred(text) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    text = scrape(address);
+  }
+  return text;
+}
+
 /// The sum of the samples of metric `name` (exactly that name, any labels)
 /// whose label text contains `label_part`.
 inline double sum_of(const std::string& exposition, const std::string& name,

@@ -22,6 +22,7 @@ using namespace std::chrono_literals;
 using eddy::test::keep_on_failure;
 using eddy::test::process;
 using eddy::test::scrape;
+using eddy::test::scrape_until;
 using eddy::test::sum_of;
 using eddy::test::tail_of;
 using eddy::test::temp_dir;
@@ -33,18 +34,6 @@ const std::string wordcount = EDDY_WORDCOUNT_BINARY;
 void write_file(const fs::path& file, const std::string& text) {
   std::ofstream out{file, std::ios::binary};
   out << text;
-}
-
-/// Scrapes `address` until `pred(exposition)` holds or `timeout` passes; the last scrape.
-template <class Pred>
-std::string scrape_until(const std::string& address, Pred pred, std::chrono::seconds timeout = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto text = scrape(address);
-  while (!pred(text) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-    text = scrape(address);
-  }
-  return text;
 }
 
 } // namespace

@@ -25,24 +25,13 @@ using namespace std::chrono_literals;
 using eddy::test::keep_on_failure;
 using eddy::test::launched_cluster;
 using eddy::test::scrape;
+using eddy::test::scrape_until;
 using eddy::test::sum_of;
 using eddy::test::temp_dir;
 
 namespace {
 
 const std::string wordcount = EDDY_WORDCOUNT_BINARY;
-
-/// Scrapes `address` until `pred(exposition)` holds or `timeout` passes; the last scrape.
-template <class Pred>
-std::string scrape_until(const std::string& address, Pred pred, std::chrono::seconds timeout = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto text = scrape(address);
-  while (!pred(text) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-    text = scrape(address);
-  }
-  return text;
-}
 
 } // namespace
 
