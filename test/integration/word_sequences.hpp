@@ -26,6 +26,9 @@ inline std::string words_text(uint64_t seed, size_t lines, int per_line = 8, uin
   return text;
 }
 
+/// The reference: how often each word occurs, by the rule wordcount promises
+/// (lowercase ASCII, then maximal runs of [a-z0-9']), written independently
+/// of the sample's splitter.
 inline std::map<std::string, int64_t> word_counts(std::string_view text) {
   std::map<std::string, int64_t> counts;
   std::string w;

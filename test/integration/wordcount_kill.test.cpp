@@ -2,6 +2,7 @@
 // completes, and checks that every count of every word was written exactly once.
 
 #include "process.hpp"
+#include "word_sequences.hpp"
 
 #include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
@@ -181,29 +182,6 @@ std::string make_text(uint64_t seed, size_t words) {
   return text;
 }
 
-/// The reference: how often each word occurs, by the rule wordcount promises
-/// (lowercase ASCII, then maximal runs of [a-z0-9']), written independently
-/// of the sample's splitter.
-std::map<std::string, int64_t> count_words(std::string_view text) {
-  std::map<std::string, int64_t> counts;
-  std::string word;
-  auto flush = [&] {
-    if (!word.empty())
-      ++counts[word];
-    word.clear();
-  };
-  for (char c : text) {
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\'')
-      word += c;
-    else
-      flush();
-  }
-  flush();
-  return counts;
-}
-
 /// Bytes of a complete output for `counts`: "word\tk\n" for k in 1..n.
 uint64_t output_size(const std::map<std::string, int64_t>& counts) {
   uint64_t total = 0;
@@ -269,7 +247,7 @@ struct wordcount_job {
   explicit wordcount_job(uint64_t seed, size_t words) {
     auto text = make_text(seed, words);
     std::ofstream{input, std::ios::binary} << text;
-    reference = count_words(text);
+    reference = eddy::test::word_counts(text);
     BOOST_TEST_MESSAGE("input: " << text.size() << " bytes, " << words << " words, "
                                  << reference.size() << " distinct");
   }
