@@ -37,10 +37,13 @@ void ask(caf::actor_system& sys, const caf::actor& whom, target t, std::string a
     };
     self->monitor(whom);
     self->set_down_handler([=](caf::down_msg&) { reply(answer_status::error, who + " was lost before it answered; try again"); });
-    // The pending timeout keeps this actor alive (nobody else holds it) until it is answered.
+    // Nobody else holds this actor, and CAF 0.17 ends one nobody holds:
+    // the handlers hold it until one of them ran (or it quit).
+    auto keep = caf::actor_cast<caf::actor>(self);
     self->request(whom, answer_timeout, query_atom::value, t.stage, t.key_group, t.key_bytes)
-      .then([=](const std::string& states) { reply(answer_status::ok, answer_json(t, states)); },
+      .then([=](const std::string& states) { reply(answer_status::ok, answer_json(t, states)); (void) keep; },
             [=](caf::error& e) {
+              (void) keep;
               reply(answer_status::error, "query of " + t.op + " key group " + std::to_string(t.key_group) + " on " + who
                                             + " failed: " + error_text(self->system(), e));
             });
