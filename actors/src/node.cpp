@@ -88,7 +88,7 @@ void node_actors::connect(caf::scoped_actor& self, const std::vector<caf::actor>
 }
 
 bool node_actors::recovered(const caf::actor_addr& from, uint32_t key_groups) {
-  for (auto& s : supervisors_)
+  for (auto& [id, s] : supervisors_)
     if (s.address() == from) {
       recovered_key_groups_ += key_groups;
       return ++recovered_supervisors_ == supervisors_.size();
@@ -154,9 +154,14 @@ void node_actors::spawn_partitions(caf::scoped_actor& self) {
       }
       auto sup = spawn_operator_supervisor(self->system(), std::move(cfgs), policy, setup_.reports_to);
       self->monitor(sup);
-      supervisors_.push_back(sup);
+      supervisors_.emplace(pl.exchange_id(s, i), sup);
     }
   }
+}
+
+caf::actor node_actors::supervisor(uint32_t id) const {
+  auto i = supervisors_.find(id);
+  return i == supervisors_.end() ? caf::actor{} : i->second;
 }
 
 void node_actors::pause_sources(caf::scoped_actor& self, bool paused) {
@@ -183,7 +188,7 @@ std::vector<caf::actor_addr> node_actors::stop(caf::scoped_actor& self) {
   };
   for (auto& s : sources_)
     kill(s);
-  for (auto& s : supervisors_) // they take their partitions with them
+  for (auto& [id, s] : supervisors_) // they take their partitions with them
     kill(s);
   for (auto& e : keyed_)
     kill(e);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -83,6 +84,10 @@ public:
     return journal_;
   }
 
+  /// The operator supervisor of keyed exchange `id` (plan::exchange_id),
+  /// once start() spawned it; null if this node does not run it.
+  caf::actor supervisor(uint32_t id) const;
+
   /// Source instances on this node.
   size_t sources() const noexcept {
     return sources_.size();
@@ -115,7 +120,8 @@ private:
   size_t instance_window_ = 0;
   caf::actor journal_;
   std::vector<caf::actor> local_; ///< by exchange id
-  std::vector<caf::actor> sources_, keyed_, sinks_, supervisors_;
+  std::vector<caf::actor> sources_, keyed_, sinks_;
+  std::map<uint32_t, caf::actor> supervisors_; ///< by the exchange id of their instance
   bool connected_ = false, started_ = false;
   size_t recovered_supervisors_ = 0;
   uint32_t recovered_key_groups_ = 0;

@@ -118,6 +118,17 @@ caf::behavior supervisor_behavior(supervisor_t* self,
       if (++st.recovered == st.children.size())
         self->send(st.job, recovered_atom::value, static_cast<uint32_t>(st.children.size()));
     },
+    [=](query_atom, uint32_t stage, uint32_t key_group, std::string& key) -> caf::result<std::string> {
+      auto* c = find_child(self, key_group);
+      if (!c)
+        return caf::make_error(caf::sec::runtime_error, "key group " + std::to_string(key_group) + " is not this instance's");
+      if (!c->handle)
+        return caf::make_error(caf::sec::runtime_error, "partition " + c->cfg->op_name + "/" + std::to_string(key_group)
+                                                          + " is restarting after a failure; try again");
+      auto rp = self->make_response_promise();
+      rp.delegate(c->handle, query_atom::value, stage, key_group, std::move(key));
+      return rp;
+    },
     [=](restart_atom, uint32_t key_group) {
       if (auto* c = find_child(self, key_group); c && !self->state.escalated)
         start(self, *c);

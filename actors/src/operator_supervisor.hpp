@@ -22,7 +22,8 @@ struct restart_policy {
 /// its key-group range (given as their configs), restarts a failed one with
 /// backoff (the new incarnation's hello tells its exchange), and escalates to `job` with
 /// (failed_atom, text naming operator, key group and the error) once a
-/// partition's restart budget is spent.
+/// partition's restart budget is spent. A query_atom goes to the current
+/// incarnation of its key group's partition (an error while it restarts).
 caf::actor spawn_operator_supervisor(caf::actor_system& sys,
                                      std::vector<std::shared_ptr<const partition_config>> cfgs,
                                      restart_policy policy, caf::actor job);

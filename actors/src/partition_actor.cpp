@@ -358,6 +358,9 @@ caf::behavior running(partition_actor_t* self) {
       schedule_processing_timer(self);
     },
     [=](close_group_atom) { close_group(self); },
+    // A read of the state as applied: it may be ahead of the journal by
+    // the entries in flight, which a crash replays from redelivered input.
+    [=](query_atom, uint32_t, uint32_t, const std::string& key) { return self->state.logic->state_json(key); },
     [=](wmflush_atom) {
       self->state.report_pacer.fired();
       report_watermark(self);
@@ -434,7 +437,11 @@ caf::behavior partition_behavior(partition_actor_t* self,
                            snaptick_atom::value);
       },
       [=](caf::error& err) { fail(self, "recovery failed: " + self->system().render(err)); });
-  return {[](close_group_atom) {}}; // nothing arrives before the hello; keeps the actor alive
+  return {
+    [](close_group_atom) {}, // nothing arrives before the hello; keeps the actor alive
+    // A query waits until the state is recovered.
+    [](query_atom, uint32_t, uint32_t, const std::string&) -> caf::result<std::string> { return caf::skip; },
+  };
 }
 
 } // namespace

@@ -47,7 +47,8 @@ struct partition_config {
 /// wait for durability (DESIGN.md invariant 2). The journal cannot refuse
 /// such an entry: a successor is spawned only once its predecessor is down,
 /// so the predecessor's entries reach the journal before the successor's
-/// recovery takes a new epoch. When user code throws, it
+/// recovery takes a new epoch. It answers a query_atom with one key's
+/// state as JSON once it has recovered, reading only. When user code throws, it
 /// tells `supervisor` (failed_atom, key group, text) and exits with an error.
 caf::actor spawn_partition(caf::actor_system& sys, std::shared_ptr<const partition_config> cfg,
                            caf::actor supervisor);

@@ -227,6 +227,13 @@ using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using drained_atom = caf::atom_constant<caf::atom("drained")>;
 /// (progress_atom, uint32 instance, uint64 values): a source instance's count of values read in this run.
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
+/// (query_atom, uint32 stage, uint32 key group, std::string key bytes) →
+/// std::string: the state of one key as a JSON object (one member per
+/// state, partition_logic::state_json), or an error saying why not. Asked
+/// of an operator supervisor (which delegates to the partition of the key
+/// group) and, across nodes, of a worker's agent (which delegates to its
+/// supervisor); only reads (query/README.md).
+using query_atom = caf::atom_constant<caf::atom("query")>;
 
 /// The least credit a keyed partition gets, whatever its instance's share
 /// of job_config::channel_budget_bytes: room for a handful of batches, so a

@@ -17,6 +17,7 @@
 #include "plan_file.hpp"
 #include "progress.hpp"
 #include "protocol.hpp"
+#include "query/asking.hpp"
 #include "savepoint/requests.hpp"
 #include "savepoint/restore.hpp"
 #include "savepoint/session.hpp"
@@ -98,6 +99,12 @@ run_result run_local(job& j) {
     [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
     [&](savepoint::savepoint_atom, const std::string& kind, const std::string& to, const std::string& answer) {
       savepoints.request(kind, to, answer);
+    },
+    [&](savepoint::query_request_atom, const std::string& op, const std::string& key, const std::string& answer) {
+      auto t = query::resolve(j, *the_plan, op, key);
+      if (!t)
+        return savepoint::answer(answer, savepoint::answer_status::invalid, t.error().message());
+      query::ask(sys, node.supervisor(t->exchange), std::move(*t), answer, "this node");
     },
     [&](drained_atom, uint32_t instance) { savepoints.drained(instance); },
     [&](savepoint::write_timeout_atom, uint64_t id) { savepoints.write_timeout(id); },

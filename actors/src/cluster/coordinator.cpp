@@ -18,6 +18,7 @@
 #include "plan_file.hpp"
 #include "progress.hpp"
 #include "protocol.hpp"
+#include "query/asking.hpp"
 #include "savepoint/requests.hpp"
 #include "savepoint/restore.hpp"
 #include "savepoint/session.hpp"
@@ -482,6 +483,20 @@ private:
     return frozen;
   }
 
+  /// A query of one key's state: asks the worker that runs the key's
+  /// partition in this generation (query/README.md); answers at once if
+  /// the request names no such operator or key, or that worker is lost.
+  void query(const std::string& op, const std::string& key, const std::string& answer) {
+    auto t = query::resolve(j_, the_plan_, op, key);
+    if (!t)
+      return savepoint::answer(answer, savepoint::answer_status::invalid, t.error().message());
+    auto w = last_where_ ? last_where_->node_of(t->exchange) : uint32_t{0};
+    if (!last_where_ || w >= members_.size() || !members_[w].agent)
+      return savepoint::answer(answer, false, t->op + " key group " + std::to_string(t->key_group)
+                                                + " has no worker now (it fails over); try again");
+    query::ask(self_->system(), members_[w].agent, std::move(*t), answer, name_of(w));
+  }
+
   /// Runs until every sink instance committed its end (outcome::done), a
   /// worker fails the job, or a worker is lost or comes back.
   outcome supervise(run_result& result, std::chrono::steady_clock::time_point started) {
@@ -496,6 +511,9 @@ private:
       [&](progress_atom, uint32_t instance, uint64_t values) { progress.read(instance, values); },
       [&](savepoint::savepoint_atom, const std::string& kind, const std::string& to, const std::string& answer) {
         savepoints_->request(kind, to, answer);
+      },
+      [&](savepoint::query_request_atom, const std::string& op, const std::string& key, const std::string& answer) {
+        query(op, key, answer);
       },
       [&](drained_atom, uint32_t, uint32_t instance) { savepoints_->drained(instance); },
       [&](savepoint::write_timeout_atom, uint64_t id) { savepoints_->write_timeout(id); },

@@ -91,6 +91,7 @@ public:
           n->pause_sources(self_, paused);
       },
       [&](drained_atom, uint32_t instance) { self_->send(coordinator_, drained_atom::value, generation_, instance); },
+      [&](query_atom, uint32_t stage, uint32_t key_group, std::string& key) { query(stage, key_group, std::move(key)); },
       [&](freeze_atom, uint64_t id, const std::string& dir) { freeze(id, dir); },
       [&](thaw_atom, uint64_t id) { thaw(id); },
       [&](stop_atom, int32_t code, const std::string& why) {
@@ -122,6 +123,24 @@ public:
   }
 
 private:
+  /// A query of the coordinator: delegated to the supervisor of the key
+  /// group's instance if it runs here (it answers the coordinator
+  /// directly), else an error (the key group moved since it asked).
+  void query(uint32_t stage, uint32_t key_group, std::string key) {
+    auto rp = self_->make_response_promise();
+    if (the_plan_ && stage >= 1 && stage <= the_plan_->keyed_stages() && key_group < the_plan_->stage(stage).indexes) {
+      auto& p = *the_plan_;
+      auto id = p.exchange_id(stage, p.instance_of(stage, key_group));
+      for (auto& n : nodes_)
+        if (auto sup = n->supervisor(id)) {
+          rp.delegate(sup, query_atom::value, stage, key_group, std::move(key));
+          return;
+        }
+    }
+    rp.deliver(caf::make_error(caf::sec::runtime_error, "it does not run key group " + std::to_string(key_group)
+                                                          + " of stage " + std::to_string(stage) + " now; try again"));
+  }
+
   /// Savepoint `id`, first step: commits, copies and freezes the journal of
   /// every slice here (until thaw(), or the journal's own time limit), and
   /// tells the coordinator, which thaws once every worker has.

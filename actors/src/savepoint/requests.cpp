@@ -1,5 +1,6 @@
 #include "requests.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 
@@ -54,25 +55,37 @@ void request_watcher::poll() {
     if (path.extension() != ".request")
       continue;
     std::ifstream in{path};
-    std::string kind, to;
+    std::string kind, rest;
     in >> kind;
-    std::getline(in >> std::ws, to);
+    std::getline(in, rest);
     auto answer_file = path;
     answer_file.replace_extension(".answer");
     fs::remove(path, ec);
-    if (kind != "savepoint" && kind != "stop") {
-      answer(answer_file.string(), false, "unknown request '" + kind + "' (savepoint or stop)");
-      continue;
+    if (kind == "savepoint" || kind == "stop") {
+      auto to = rest.substr(std::min(rest.find_first_not_of(' '), rest.size()));
+      caf::anon_send(to_, savepoint_atom::value, kind, to, answer_file.string());
+    } else if (kind == "query") {
+      // "query OPERATOR KEY": the key is all after the one space behind the operator.
+      auto op_at = std::min(rest.find_first_not_of(' '), rest.size());
+      auto op_end = std::min(rest.find(' ', op_at), rest.size());
+      auto op = rest.substr(op_at, op_end - op_at);
+      auto key = op_end < rest.size() ? rest.substr(op_end + 1) : std::string{};
+      if (op.empty() || op_end == rest.size())
+        answer(answer_file.string(), answer_status::invalid, "a query names an operator and a key: 'query OPERATOR KEY'");
+      else
+        caf::anon_send(to_, query_request_atom::value, op, key, answer_file.string());
+    } else {
+      answer(answer_file.string(), answer_status::invalid, "unknown request '" + kind + "' (savepoint, stop or query)");
     }
-    caf::anon_send(to_, savepoint_atom::value, kind, to, answer_file.string());
   }
 }
 
-void answer(const std::string& file, bool ok, const std::string& text) {
+void answer(const std::string& file, answer_status status, const std::string& text) {
   if (file.empty())
     return;
-  if (auto err = write_durably(file, (ok ? "ok " : "error ") + text + "\n"))
-    log::runtime()->error("cannot answer a savepoint request: {}", err.message());
+  static constexpr const char* words[] = {"ok ", "error ", "invalid "};
+  if (auto err = write_durably(file, words[static_cast<int>(status)] + text + "\n"))
+    log::runtime()->error("cannot answer the request of {}: {}", file, err.message());
 }
 
 } // namespace eddy::actors::savepoint

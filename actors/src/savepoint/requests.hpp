@@ -1,9 +1,16 @@
 #pragma once
 
-// How a running job is asked for a savepoint: SIGUSR1 (take one), SIGUSR2
-// (stop with one), or a request file `SAVEPOINT-DIR/.requests/NAME.request`
-// holding "savepoint [PATH]" or "stop [PATH]", answered in NAME.answer with
-// "ok PATH" or "error TEXT" (what scripts/eddy-cluster writes and waits for).
+// How a running job is asked: SIGUSR1 (take a savepoint), SIGUSR2 (stop
+// with one), or a request file `SAVEPOINT-DIR/.requests/NAME.request`
+// holding one line, answered in NAME.answer with one line (what
+// scripts/eddy-cluster writes and waits for):
+//
+//   savepoint [PATH]     → ok PATH | error TEXT
+//   stop [PATH]          → ok PATH | error TEXT
+//   query OPERATOR KEY   → ok JSON | error TEXT | invalid TEXT
+//
+// KEY is the rest of the line (it may hold spaces); `invalid` answers a
+// query whose operator or key the job does not have (../query/README.md).
 
 #include <atomic>
 #include <filesystem>
@@ -18,6 +25,9 @@ namespace eddy::actors::savepoint {
 /// file): take a savepoint ("savepoint") or stop with one ("stop"), into
 /// `to` (empty: the default place); answer in `answer` if not empty.
 using savepoint_atom = caf::atom_constant<caf::atom("savepoint")>;
+/// (query_request_atom, std::string operator, std::string key, std::string
+/// answer file): the state of one key (../query/); answer in `answer file`.
+using query_request_atom = caf::atom_constant<caf::atom("queryreq")>;
 /// (savepoint_done_atom, uint64 id, bool ok, std::string path or error):
 /// the thread that wrote savepoint `id`'s bodies is done.
 using savepoint_done_atom = caf::atom_constant<caf::atom("spdone")>;
@@ -27,7 +37,8 @@ using drain_timeout_atom = caf::atom_constant<caf::atom("draintime")>;
 using write_timeout_atom = caf::atom_constant<caf::atom("writetime")>;
 
 /// Watches the signals and the request directory of `savepoint_dir` from a
-/// thread of its own and sends each request to `to` as a savepoint_atom.
+/// thread of its own and sends each request to `to`: a savepoint_atom or a
+/// query_request_atom. A request it cannot read it answers itself.
 class request_watcher {
 public:
   request_watcher(std::filesystem::path savepoint_dir, caf::actor to);
@@ -43,7 +54,15 @@ private:
   std::thread thread_;
 };
 
+/// The first word of an answer: done, failed, or asked for what is not there.
+enum class answer_status { ok, error, invalid };
+
 /// Answers the request whose answer file is `answer` (empty: none).
-void answer(const std::string& answer, bool ok, const std::string& text);
+void answer(const std::string& answer, answer_status status, const std::string& text);
+
+/// Answers a request with ok or error.
+inline void answer(const std::string& answer_file, bool ok, const std::string& text) {
+  answer(answer_file, ok ? answer_status::ok : answer_status::error, text);
+}
 
 } // namespace eddy::actors::savepoint

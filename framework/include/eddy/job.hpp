@@ -500,6 +500,8 @@ stream<Out> keyed_stream<K, T>::add_stage(std::string name, MakeLogic make) {
   auto index = static_cast<int>(g.keyed.size());
   dataflow::keyed_stage stage;
   stage.name = std::move(name);
+  stage.parse_key = dataflow::key_parser_of<K>();
+  stage.key_type = dataflow::key_type_name<K>();
   stage.make_logic = [j = job_, index, down, make](dataflow::output_port& port) {
     if (!*down)
       throw std::logic_error("a keyed stage's output does not end in key_by or sink");

@@ -145,6 +145,12 @@ public:
   void snapshot(writer& w) const override {
     expiring_ ? expiring_->snapshot(w) : base::snapshot(w);
   }
+  bool render_json(std::string_view key, std::string& out) const override {
+    if (!expiring_)
+      return base::render_json(key, out);
+    expiring_->render_json(key, out);
+    return true;
+  }
   void restore(reader& r) override {
     expiring_ ? expiring_->restore(r) : base::restore(r);
   }
@@ -277,6 +283,12 @@ public:
   }
   void snapshot(writer& w) const override {
     expiring_ ? expiring_->snapshot(w) : base::snapshot(w);
+  }
+  bool render_json(std::string_view key, std::string& out) const override {
+    if (!expiring_)
+      return base::render_json(key, out);
+    expiring_->render_json(key, out);
+    return true;
   }
   void restore(reader& r) override {
     expiring_ ? expiring_->restore(r) : base::restore(r);

@@ -1,5 +1,7 @@
 #include "eddy/detail/state_registry.hpp"
 
+#include "eddy/detail/json_writer.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -86,6 +88,19 @@ size_t state_registry::cleanup_expired(int64_t now, size_t budget) {
     cleanup_handle_ = (cleanup_handle_ + 1) % handles_.size();
   }
   return erased;
+}
+
+std::string state_registry::state_json(std::string_view key) const {
+  std::string out = "{";
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    std::string value;
+    if (!handles_[i]->render_json(key, value))
+      continue;
+    out += out.size() == 1 ? "" : ",";
+    append_json_string(out, handles_[i]->name().empty() ? "#" + std::to_string(i) : handles_[i]->name());
+    out += ":" + value;
+  }
+  return out + "}";
 }
 
 state_base::state_base() : registry_(state_registry::filling()) {

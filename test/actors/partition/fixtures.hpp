@@ -12,6 +12,7 @@
 #include "eddy/dataflow/batch.hpp"
 #include "eddy/dataflow/output_port.hpp"
 #include "eddy/dataflow/partition_logic.hpp"
+#include "eddy/detail/json_writer.hpp"
 #include "eddy/time.hpp"
 
 namespace eddy::test {
@@ -70,6 +71,9 @@ public:
   }
   std::vector<std::pair<std::string, std::string>> states() const override {
     return {{"echoes", "string"}};
+  }
+  std::string state_json(std::string_view) const override {
+    return "{\"echoes\":" + eddy::detail::to_json(state) + "}"; // one state for all keys
   }
 
   std::string state;

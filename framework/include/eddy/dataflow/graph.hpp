@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "eddy/dataflow/batch.hpp"
+#include "eddy/dataflow/key_text.hpp"
 #include "eddy/dataflow/output_port.hpp"
 #include "eddy/dataflow/partition_logic.hpp"
 #include "eddy/error.hpp"
@@ -87,6 +88,10 @@ struct keyed_stage {
   }
   uint32_t parallelism = 0; ///< 0: the job's default
   logic_factory make_logic;
+  /// Reads a key given as text (a query of the stage's state); null when
+  /// its key type has no text form.
+  key_parser parse_key;
+  std::string key_type; ///< the key type's name, for errors
   std::vector<output_edge> outputs{1};
 };
 

@@ -15,6 +15,7 @@
 #include "eddy/context.hpp"
 #include "eddy/dataflow/partition_logic.hpp"
 #include "eddy/dataflow/traits.hpp"
+#include "eddy/detail/json_writer.hpp"
 #include "eddy/state.hpp"
 
 namespace eddy::dataflow {
@@ -82,6 +83,9 @@ public:
   }
   std::vector<std::pair<std::string, std::string>> states() const override {
     return registry_.states();
+  }
+  std::string state_json(std::string_view key) const override {
+    return registry_.state_json(key);
   }
   size_t cleanup_expired(int64_t now, size_t budget) override {
     return registry_.cleanup_expired(now, budget);
@@ -201,6 +205,10 @@ public:
   }
   std::vector<std::pair<std::string, std::string>> states() const override {
     return {{"state", schema_of<state_type>()}, {"events", schema_of<event_type>()}};
+  }
+  std::string state_json(std::string_view key) const override {
+    auto i = states_.find(key);
+    return std::string{"{\"state\":"} + (i == states_.end() ? "null" : detail::to_json(i->second)) + "}";
   }
 
 private:

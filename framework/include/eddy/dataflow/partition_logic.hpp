@@ -61,6 +61,13 @@ public:
   /// (eddy/detail/evolution.hpp); savepoints record it to check upgrades.
   virtual std::vector<std::pair<std::string, std::string>> states() const = 0;
 
+  /// The state of the key whose canonical bytes are `key`, as a JSON
+  /// object with one member per state (named as in states(), but without
+  /// the timers; null where the key has no value), for a query of the
+  /// running job (actors/src/query/). Only reads: changes no state, logs
+  /// nothing, expires nothing.
+  virtual std::string state_json(std::string_view key) const = 0;
+
   /// Incremental cleanup of expired TTL state (Flink's incremental cleanup):
   /// examines at most about `budget` state entries, continuing round-robin
   /// where the previous call stopped, and erases the values and map entries

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "eddy/codec.hpp"
+#include "eddy/detail/json_writer.hpp"
 #include "eddy/detail/state_registry.hpp"
 
 namespace eddy::detail {
@@ -70,6 +71,14 @@ public:
   }
   std::string schema() const override {
     return schema_of<V>();
+  }
+  bool render_json(std::string_view key, std::string& out) const override {
+    auto i = values_.find(key);
+    if (i == values_.end())
+      out += "null";
+    else
+      json_writer{out}.write(i->second);
+    return true;
   }
 
 private:

@@ -179,6 +179,12 @@ public:
   /// order: what a savepoint records to check an upgrade.
   std::vector<std::pair<std::string, std::string>> states() const;
 
+  /// The state of `key` in every handle but the timers, as a JSON object
+  /// named like states(): `{"count": 3, "#1": null}` (null: the key has no
+  /// value there; eddy/detail/json_writer.hpp renders the values). Only
+  /// reads: logs nothing, expires nothing, keeps the current key.
+  std::string state_json(std::string_view key) const;
+
   /// Incremental cleanup of expired TTL state (Flink's incremental cleanup):
   /// examines at most about `budget` entries, continuing round-robin over the
   /// handles and their keys where the previous call stopped, erases the
@@ -244,6 +250,15 @@ public:
   /// The schema of what the handle stores, with "ttl " before it for a
   /// handle with a TTL (whose snapshot differs).
   virtual std::string schema() const = 0;
+
+  /// Appends the JSON of `key`'s value (null if it has none, or it
+  /// expired) and returns true; false for a handle that holds no user
+  /// state (the timers), which appends nothing.
+  virtual bool render_json(std::string_view key, std::string& out) const {
+    (void) key;
+    (void) out;
+    return false;
+  }
 
   /// The handle's stable name, empty if it was given none.
   const std::string& name() const noexcept {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "eddy/codec.hpp"
+#include "eddy/detail/json_writer.hpp"
 #include "eddy/detail/state_registry.hpp"
 #include "eddy/detail/ttl_slots.hpp"
 
@@ -100,6 +101,20 @@ public:
       return;
     slots_.erase_current();
     reg().log(id_, state_op::erase);
+  }
+
+  /// Appends the JSON of `key`'s live entries, or null if none is left;
+  /// expires nothing.
+  void render_json(std::string_view key, std::string& out) const {
+    map_type live;
+    if (auto i = slots_.values().find(key); i != slots_.values().end())
+      for (auto& [k, at] : i->second.written)
+        if (!slots_.expired(at, reg().now()))
+          live.emplace(k, i->second.values.at(k));
+    if (live.empty())
+      out += "null";
+    else
+      json_writer{out}.write(live);
   }
 
   /// Replays an operation with the rule of live reads: a put already expired

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "eddy/codec.hpp"
+#include "eddy/detail/json_writer.hpp"
 #include "eddy/detail/state_registry.hpp"
 #include "eddy/detail/ttl_slots.hpp"
 
@@ -101,6 +102,15 @@ public:
 
   size_t key_count() const noexcept {
     return slots_.key_count();
+  }
+
+  /// Appends the JSON of `key`'s live value, or null; expires nothing.
+  void render_json(std::string_view key, std::string& out) const {
+    auto i = slots_.values().find(key);
+    if (i == slots_.values().end() || slots_.expired(i->second.written, reg().now()))
+      out += "null";
+    else
+      json_writer{out}.write(i->second.value);
   }
 
   /// Erases the values expired at `now` among the next `budget` keys and
