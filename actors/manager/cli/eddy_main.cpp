@@ -245,6 +245,9 @@ int main(int argc, char** argv) {
   auto* events = named("events", "list a deployment's events");
   auto* jobs = named("jobs", "list a deployment's jobs");
   auto* graph = named("graph", "show the running job's operators: parallelism, rates, backpressure, watermark lag");
+  auto* query = named("query", "print one key's current state in an operator of the running job");
+  query->add_option("OPERATOR", op, "the operator's uid (or name)")->required();
+  query->add_option("KEY", key, "the key, as text")->required();
   auto* logs = named("logs", "print the node logs of the current (or --job) job");
   logs->add_option("--node", node, "coordinator, worker-1, ...");
   logs->add_option("--job", job, "a job id (eddy jobs NAME)");
@@ -349,6 +352,14 @@ int main(int argc, char** argv) {
     } else if (graph->parsed()) {
       auto g = c.call("GET", path + "/graph");
       show(o, g, [&] { print_graph(g); });
+    } else if (query->parsed()) {
+      auto q = c.call("GET", path + "/state/" + encoded(op) + "/" + encoded(key));
+      show(o, q, [&] {
+        std::cout << "operator " << cell(q["operator"]) << ", key " << cell(q["key"]) << " (key group "
+                  << cell(q["key_group"]) << "):\n";
+        for (auto& [state, value] : q["states"].items())
+          std::cout << "  " << state << ": " << value.dump() << "\n";
+      });
     } else if (logs->parsed()) {
       std::string query;
       if (!node.empty())

@@ -65,6 +65,10 @@ process_result launcher::stop(const fs::path& dir, const fs::path& to) const {
   return run_process(argv, 330s);
 }
 
+process_result launcher::query(const fs::path& dir, const std::string& op, const std::string& key) const {
+  return run_process({script_.string(), "query", "--dir", dir.string(), op, key}, 30s);
+}
+
 process_result launcher::check(const deployment_spec& spec, const fs::path& savepoint, bool allow_non_restored) const {
   auto argv = job_command(spec);
   argv.insert(argv.end(), {"--check-savepoint", savepoint.string()});

@@ -31,6 +31,9 @@ public:
   process_result savepoint(const std::filesystem::path& dir, const std::filesystem::path& to) const;
   /// Stops the job, with a savepoint into `to` first unless `to` is empty.
   process_result stop(const std::filesystem::path& dir, const std::filesystem::path& to) const;
+  /// One key's current state in the running job's operator (JSON on stdout):
+  /// exit 0, 1 not now (a failover), 2 no such operator or key.
+  process_result query(const std::filesystem::path& dir, const std::string& op, const std::string& key) const;
   /// Asks `spec`'s binary whether it can start from `savepoint` (exit 0) or not (2, and why).
   process_result check(const deployment_spec& spec, const std::filesystem::path& savepoint,
                        bool allow_non_restored) const;

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     eddy::manager::launcher launcher{fs::absolute(launcher_script)};
     eddy::manager::reconciler driver{records, launcher, data};
     httplib::Server server;
-    eddy::manager::serve_api(server, records, driver, token);
+    eddy::manager::serve_api(server, records, driver, launcher, token);
     int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
     if (bound < 0)
       return refuse("--listen: cannot listen on " + listen);

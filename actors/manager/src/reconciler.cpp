@@ -151,10 +151,16 @@ void reconciler::reconcile(const deployment_record& d) {
         auto stateful = d.spec.upgrade == upgrade_strategy::stateful;
         if (!stop_job(d, *job, stateful ? "UPGRADE" : "", "UPGRADED"))
           return;
+        // STATELESS: the new spec starts empty, unless told to take the latest savepoint.
+        bool empty = !stateful && d.spec.restore != restore_strategy::latest_savepoint;
         records_.event(d.id, job->id, "UPGRADING",
                        "spec version " + std::to_string(d.spec_version) + " replaces version "
-                         + std::to_string(job->spec_version) + (stateful ? " from the savepoint just taken" : ""));
-        start_by_strategy(*records_.deployment(d.id));
+                         + std::to_string(job->spec_version)
+                         + (stateful ? " from the savepoint just taken" : empty ? " without state" : " from the latest savepoint"));
+        if (empty)
+          start_empty(*records_.deployment(d.id));
+        else
+          start_by_strategy(*records_.deployment(d.id));
         return;
       }
       for (auto& s : records_.savepoints(d.id))
@@ -232,16 +238,21 @@ void reconciler::start_by_strategy(const deployment_record& d) {
   auto last = d.job_id ? records_.job(d.job_id) : std::nullopt;
   auto savepoint = records_.latest_savepoint(d.id);
   switch (d.spec.restore) {
-    case restore_strategy::latest_state:
-      // After a failure the state in place is newer than any savepoint;
-      // it restarts at the same scale only (a rescale goes by a savepoint).
-      if (last && last->state == "FAILED" && last->spec.workers == d.spec.workers
+    case restore_strategy::latest_state: {
+      // A job that ended without a savepoint (failed, cancelled, stopped
+      // for a STATELESS upgrade) left state in place newer than any
+      // savepoint; it restarts at the same scale only (a rescale goes by
+      // a savepoint).
+      bool stopped_with_savepoint = savepoint && last && savepoint->job_id == last->id
+                                    && (savepoint->origin == "SUSPEND" || savepoint->origin == "UPGRADE");
+      if (last && !stopped_with_savepoint && last->spec.workers == d.spec.workers
           && last->spec.parallelism == d.spec.parallelism && last->spec.same_job(d.spec)
           && fs::exists(cluster_dir(d) / "state")) {
         start_job(d, {}, "the state of job " + std::to_string(last->id));
         return;
       }
       [[fallthrough]];
+    }
     case restore_strategy::latest_savepoint:
       if (savepoint) {
         start_job(d, savepoint->path, savepoint->path);
@@ -251,7 +262,11 @@ void reconciler::start_by_strategy(const deployment_record& d) {
     case restore_strategy::none:
       break;
   }
-  // Empty state: what a run before left goes aside, not away.
+  start_empty(d);
+}
+
+void reconciler::start_empty(const deployment_record& d) {
+  // What a run before left goes aside, not away.
   auto state = cluster_dir(d) / "state";
   if (fs::exists(state)) {
     fs::remove_all(cluster_dir(d) / "state.previous");

@@ -51,6 +51,7 @@ private:
   void ended(const deployment_record& d, const job_record& job, std::optional<int> exit_code);
   void start_job(const deployment_record& d, const std::filesystem::path& savepoint, const std::string& restored_from);
   void start_by_strategy(const deployment_record& d);
+  void start_empty(const deployment_record& d);
   void take_savepoint(const deployment_record& d, const job_record& job, const savepoint_record& s);
   bool stop_job(const deployment_record& d, const job_record& job, const std::string& origin,
                 const std::string& ended_state);

@@ -13,6 +13,7 @@
 #include "catalog.hpp"
 #include "dashboard_page.hpp"
 #include "job_graph.hpp"
+#include "launcher.hpp"
 #include "node_metrics.hpp"
 #include "reconciler.hpp"
 
@@ -78,7 +79,7 @@ httplib::Server::Handler guarded(Handle handle) {
 
 class api {
 public:
-  api(catalog& records, reconciler& driver) : records_(records), driver_(driver) {}
+  api(catalog& records, reconciler& driver, const launcher& run) : records_(records), driver_(driver), launcher_(run) {}
 
   deployment_record find(const std::string& name) {
     auto d = records_.deployment(name);
@@ -310,6 +311,22 @@ public:
     reply(res, 200, g);
   }
 
+  /// Queryable state: one key's current state, read from its partition.
+  void state(const httplib::Request& req, httplib::Response& res) {
+    auto d = find(req.matches[1]);
+    auto job = running_job(d);
+    auto asked = launcher_.query(job.dir, req.matches[2], req.matches[3]);
+    auto answer = json::parse(asked.output, nullptr, false);
+    if (asked.exit_code == 0 && answer.is_object())
+      return reply(res, 200, answer);
+    auto why = tail_of(asked.output, 1);
+    auto prefix = std::string{"eddy-cluster: "};
+    if (why.rfind(prefix, 0) == 0)
+      why.erase(0, prefix.size());
+    int status = asked.exit_code == 2 ? (why.find("has no keyed operator") != std::string::npos ? 404 : 400) : 503;
+    throw api_error{status, why};
+  }
+
   /// Prometheus' http_sd_configs: one target group per node of every running job.
   void prometheus_targets(const httplib::Request&, httplib::Response& res) {
     json groups = json::array();
@@ -334,14 +351,16 @@ private:
 
   catalog& records_;
   reconciler& driver_;
+  const launcher& launcher_;
   std::mutex scrapes_mutex_;
   std::map<int64_t, scrape> scrapes_; ///< the last scrape of each job, for rates
 };
 
 } // namespace
 
-void serve_api(httplib::Server& server, catalog& records, reconciler& driver, const std::string& token) {
-  auto a = std::make_shared<api>(records, driver);
+void serve_api(httplib::Server& server, catalog& records, reconciler& driver, const launcher& run,
+               const std::string& token) {
+  auto a = std::make_shared<api>(records, driver, run);
   auto bind = [a](void (api::*f)(const httplib::Request&, httplib::Response&)) {
     return guarded([a, f](const httplib::Request& req, httplib::Response& res) { ((*a).*f)(req, res); });
   };
@@ -358,6 +377,7 @@ void serve_api(httplib::Server& server, catalog& records, reconciler& driver, co
   server.Get(d + name + "/events", bind(&api::events));
   server.Get(d + name + "/logs", bind(&api::logs));
   server.Get(d + name + "/graph", bind(&api::graph));
+  server.Get(d + name + "/state/([^/]+)/(.+)", bind(&api::state));
   server.Get("/api/v1/prometheus-targets", bind(&api::prometheus_targets));
   server.Get("/api/v1/savepoints", bind(&api::all_savepoints));
   server.Get("/api/v1/savepoints/([^/]+)", bind(&api::get_savepoint));

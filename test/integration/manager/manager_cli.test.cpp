@@ -4,7 +4,9 @@
 // an upgrade to the variant with a field added to its state, and a cancel;
 // the catalog holds every job, savepoint and event of it. An upgrade to a
 // binary whose state's type changed is refused with the reason, and the
-// deployment runs on with its old spec.
+// deployment runs on with its old spec. `eddy query` reads a key's current
+// count while the job runs. A cancelled deployment resumes from its state
+// in place (LATEST_STATE), and a STATELESS upgrade starts the new spec empty.
 
 #include "integration/followed_input.hpp"
 #include "integration/manager/running_manager.hpp"
@@ -140,6 +142,66 @@ BOOST_AUTO_TEST_CASE(an_upgrade_to_a_binary_whose_state_changed_type_is_refused_
   BOOST_REQUIRE(caught_up(out, in));
   BOOST_TEST(m.eddy({"cancel", "up"}).ok());
   BOOST_TEST(check_word_sequences(eddy::test::slurp(out), in.all) == "");
+}
+
+BOOST_AUTO_TEST_CASE(eddy_query_returns_a_keys_current_count_while_wordcount_runs) {
+  manager_test t{"eddy-manager-query"};
+  auto& in = t.in;
+  auto& m = t.m;
+  in.append(5'000);
+  t.deploy("wc", {"--workers", "2", "--parallelism", "2"}, t.follow_job(wordcount));
+  BOOST_REQUIRE(caught_up(t.out, in));
+  auto count_of = [&](const std::string& word) {
+    auto q = m.json({"query", "wc", "counts", word});
+    BOOST_TEST(q["operator"] == "counts");
+    BOOST_TEST(q["key"] == word);
+    auto& state = q["states"]["words"];
+    return state.is_null() ? int64_t{0} : state["count"].get<int64_t>();
+  };
+  auto reference = eddy::test::word_counts(in.all);
+  auto word = reference.begin()->first;
+  BOOST_TEST(count_of(word) == reference[word]);
+  in.append(5'000);
+  BOOST_REQUIRE(caught_up(t.out, in));
+  auto grown = eddy::test::word_counts(in.all)[word];
+  BOOST_TEST(grown > reference[word]);
+  BOOST_TEST(count_of(word) == grown);
+  BOOST_TEST(count_of("never-seen") == 0);
+  auto human = m.eddy({"query", "wc", "counts", word});
+  BOOST_TEST(human.out.find("\"count\":" + std::to_string(grown)) != std::string::npos, human.out);
+  auto unknown = m.eddy({"query", "wc", "no-such-operator", word});
+  BOOST_TEST(unknown.status.exited_with(1));
+  BOOST_TEST(unknown.err.find("has no keyed operator 'no-such-operator'") != std::string::npos, unknown.err);
+  BOOST_TEST(m.eddy({"cancel", "wc"}).ok());
+  BOOST_TEST(m.eddy({"query", "wc", "counts", word}).err.find("has no running job") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_deployment_resumes_from_its_state_in_place_and_a_stateless_upgrade_starts_the_new_spec_empty) {
+  manager_test t{"eddy-manager-stateless"};
+  auto& in = t.in;
+  auto& m = t.m;
+  in.append(5'000);
+  t.deploy("sl", {"--upgrade", "stateless", "--restore", "latest-state"}, t.follow_job(wordcount));
+  BOOST_REQUIRE(caught_up(t.out, in));
+  BOOST_REQUIRE(m.eddy({"cancel", "sl"}).ok());
+  in.append(5'000); // while nothing runs
+  auto resumed = m.eddy({"resume", "sl"});
+  BOOST_REQUIRE_MESSAGE(resumed.ok(), resumed.err);
+  BOOST_REQUIRE(caught_up(t.out, in));
+  BOOST_TEST(check_word_sequences(eddy::test::slurp(t.out), in.all) == ""); // every count once across the cancel
+  BOOST_TEST(m.json({"jobs", "sl"})[1]["restored_from"] == "the state of job 1");
+
+  auto out2 = t.tmp / "out2.txt";
+  auto upgraded = m.eddy({"upgrade", "sl", "--", wordcount, "--follow", in.dir.string(), "--output", out2.string()});
+  BOOST_REQUIRE_MESSAGE(upgraded.ok(), upgraded.err);
+  BOOST_REQUIRE(caught_up(out2, in));
+  // Empty: the new job counts the whole input again from 1, into its new output.
+  BOOST_TEST(check_word_sequences(eddy::test::slurp(out2), in.all) == "");
+  auto jobs = m.json({"jobs", "sl"});
+  BOOST_REQUIRE_EQUAL(jobs.size(), 3u);
+  BOOST_TEST(jobs[2]["restored_from"].is_null());
+  BOOST_TEST(m.json({"savepoints", "sl"}).empty()); // nothing was needed
+  BOOST_TEST(m.eddy({"cancel", "sl"}).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
