@@ -1,4 +1,5 @@
 #include "eddy/state.hpp"
+#include "framework/state_harness.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -16,18 +17,7 @@ struct account_state {
 };
 
 /// A registry with its handles, built the way the runtime builds them.
-struct harness {
-  state_registry registry;
-  std::optional<account_state> fn;
-  harness() {
-    state_registry::scope scope{&registry};
-    fn.emplace();
-  }
-  account_state& at(std::string_view key) {
-    registry.current_key(key);
-    return *fn;
-  }
-};
+using harness = eddy::test::state_harness<account_state>;
 
 void mutate(harness& h) {
   h.at("alice").balance = 10;

@@ -11,8 +11,8 @@
 
 #include "eddy/dataflow/key_text.hpp"
 #include "eddy/state.hpp"
+#include "framework/state_harness.hpp"
 
-using eddy::detail::state_registry;
 using eddy::detail::to_json;
 
 namespace {
@@ -50,18 +50,7 @@ struct account_state {
   eddy::value_state<int64_t> expiring{"expiring", eddy::ttl{std::chrono::milliseconds(100)}};
 };
 
-struct harness {
-  state_registry registry;
-  std::optional<account_state> fn;
-  harness() {
-    state_registry::scope scope{&registry};
-    fn.emplace();
-  }
-  account_state& at(std::string_view key) {
-    registry.current_key(key);
-    return *fn;
-  }
-};
+using harness = eddy::test::state_harness<account_state>;
 
 } // namespace
 

@@ -10,6 +10,7 @@
 
 #include "integration/followed_input.hpp"
 #include "integration/manager/running_manager.hpp"
+#include "integration/state_query.hpp"
 #include "integration/word_sequences.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -155,8 +156,7 @@ BOOST_AUTO_TEST_CASE(eddy_query_returns_a_keys_current_count_while_wordcount_run
     auto q = m.json({"query", "wc", "counts", word});
     BOOST_TEST(q["operator"] == "counts");
     BOOST_TEST(q["key"] == word);
-    auto& state = q["states"]["words"];
-    return state.is_null() ? int64_t{0} : state["count"].get<int64_t>();
+    return eddy::test::word_count_in(q).value_or(0);
   };
   auto reference = eddy::test::word_counts(in.all);
   auto word = reference.begin()->first;
