@@ -38,6 +38,10 @@ struct table_spec {
   std::string sink_id;
   uint32_t max_instances = 1;       ///< parallel instances, each its own transaction
   std::string marks_table = "eddy_sink_marks";
+  /// SQL the writer runs before it checks the table, such as `CREATE TABLE
+  /// IF NOT EXISTS ...`, for a job that owns its table; empty (the default):
+  /// the table must exist, or check() fails.
+  std::string create;
 
   /// The id under which the marks are kept.
   const std::string& id() const {
