@@ -100,20 +100,24 @@ public:
     std::vector<std::string> mark_params{spec_.id(), std::to_string(instance),
                                          detail::array_literal(channels),
                                          detail::array_literal(seqs)};
-    bool outcome_unknown = false;
+    std::vector<std::string> unknown; // the session whose COMMIT broke off, if one did
     return with_retries("commit", [&]() -> outcome {
-      if (outcome_unknown) {
+      if (!unknown.empty()) {
         // The connection broke while COMMIT was on its way: the server may
-        // have committed or not. The marks tell: a commit always raises a
-        // mark (the runtime commits only after new records), so marks equal
-        // to ours mean this transaction is in, and running it again would
-        // write its rows twice; anything else means it rolled back.
+        // have committed or not, and its session may still be at it. Once
+        // that session is gone its outcome is final, and the marks tell it:
+        // a commit always raises a mark (the runtime commits only after new
+        // records), so marks equal to ours mean this transaction is in, and
+        // running it again would write its rows twice; others mean it
+        // rolled back.
+        if (auto f = await_end_of(unknown))
+          return f;
         sink_marks stored;
         if (auto f = read_marks(instance, stored))
           return f;
         if (covers(stored, marks))
           return {};
-        outcome_unknown = false;
+        unknown.clear();
       }
       if (auto f = conn_.exec("BEGIN"))
         return f;
@@ -130,7 +134,8 @@ public:
       auto f = conn_.exec("COMMIT");
       // Before COMMIT, a broken connection rolled the transaction back on
       // the server: a plain retry is safe. During it, nobody knows.
-      outcome_unknown = f && f->lost;
+      if (f && f->lost)
+        unknown = session_;
       return f;
     });
   }
@@ -166,6 +171,11 @@ private:
   outcome connect() {
     if (auto f = conn_.connect(dsn_))
       return f;
+    detail::text_rows rows;
+    if (auto f = conn_.exec("SELECT pid, backend_start FROM pg_stat_activity"
+                            " WHERE pid = pg_backend_pid()", {}, &rows))
+      return f;
+    session_ = {rows.at(0).at(0).value_or(""), rows.at(0).at(1).value_or("")};
     if (!spec_.key.empty())
       return conn_.exec(detail::create_stage_statement(stage_table, spec_));
     return {};
@@ -177,6 +187,23 @@ private:
     if (f && !f->lost)
       (void) conn_.exec("ROLLBACK");
     return f;
+  }
+
+  /// Ends `session` (its pid and start time, which tell it from a later
+  /// session with the same pid) if the server still runs it, and waits
+  /// until it is gone. The same user may end its own sessions.
+  outcome await_end_of(const std::vector<std::string>& session) {
+    auto same = std::string{" FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2"};
+    if (auto f = conn_.exec("SELECT pg_terminate_backend(pid)" + same, session))
+      return f;
+    for (;;) {
+      detail::text_rows rows;
+      if (auto f = conn_.exec("SELECT 1" + same, session, &rows))
+        return f;
+      if (rows.empty())
+        return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
   }
 
   outcome read_marks(uint32_t instance, sink_marks& out) {
@@ -228,6 +255,7 @@ private:
   std::string upsert_marks_sql_;
   std::string select_marks_sql_;
   detail::connection conn_;
+  std::vector<std::string> session_; ///< the server's pid and backend_start of conn_
   std::string buffer_; ///< a commit's rows in COPY format, reused
 };
 
