@@ -10,6 +10,7 @@
 
 #include "connection.hpp"
 #include "eddy/connectors/postgres/table.hpp"
+#include "eddy/connectors/table/sql_text.hpp"
 #include "sql.hpp"
 
 namespace eddy::connectors::postgres {
@@ -30,7 +31,7 @@ public:
                                                       spec_.columns)),
       upsert_sql_(spec_.key.empty() ? "" : detail::upsert_statement(stage_table, spec_)),
       upsert_marks_sql_(detail::upsert_marks_statement(spec_.marks_table)),
-      select_marks_sql_(detail::select_marks_statement(spec_.marks_table)) {
+      select_marks_sql_(table::sql::select_marks(spec_.marks_table)) {
   }
 
   std::string name() const override {
@@ -42,15 +43,19 @@ public:
     // configuration error, reported at once.
     if (auto f = conn_.connect(dsn_))
       return {errc::invalid_argument, "PostgreSQL " + server_ + ": cannot connect: " + f->message};
+    // A job that owns its table creates it first (table_spec::create).
+    if (!spec_.create.empty())
+      if (auto f = conn_.exec(spec_.create))
+        return {errc::invalid_argument, name() + ": its create statement failed: " + f->message};
     detail::text_rows rows;
-    if (auto f = conn_.exec("SELECT to_regclass($1)", {detail::quote_table(spec_.table)}, &rows))
+    if (auto f = conn_.exec("SELECT to_regclass($1)", {table::sql::quote_table(spec_.table)}, &rows))
       return {errc::invalid_argument, name() + ": " + f->message};
     if (rows.empty() || !rows[0][0])
       return {errc::invalid_argument,
               "PostgreSQL " + server_ + ": table " + spec_.table + " does not exist (create it first)"};
     auto columns_sql = "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass"
                        " AND attnum > 0 AND NOT attisdropped";
-    if (auto f = conn_.exec(columns_sql, {detail::quote_table(spec_.table)}, &rows))
+    if (auto f = conn_.exec(columns_sql, {table::sql::quote_table(spec_.table)}, &rows))
       return {errc::invalid_argument, name() + ": " + f->message};
     std::set<std::string> present;
     for (auto& r : rows)
@@ -75,7 +80,7 @@ public:
         return f;
       if (auto f = conn_.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {spec_.marks_table}))
         return rollback(std::move(f));
-      if (auto f = conn_.exec(detail::create_marks_statement(spec_.marks_table)))
+      if (auto f = conn_.exec(table::sql::create_marks(spec_.marks_table)))
         return rollback(std::move(f));
       if (auto f = conn_.exec("COMMIT"))
         return f;
@@ -230,7 +235,7 @@ private:
     auto by_index = "SELECT i.indexrelid::text, a.attname FROM pg_index i JOIN pg_attribute a"
                     " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
                     " WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indpred IS NULL";
-    if (auto f = conn_.exec(by_index, {detail::quote_table(spec_.table)}, &rows))
+    if (auto f = conn_.exec(by_index, {table::sql::quote_table(spec_.table)}, &rows))
       return {errc::invalid_argument, name() + ": " + f->message};
     std::map<std::string, std::set<std::string>> indexes;
     for (auto& r : rows)

@@ -221,6 +221,14 @@ BOOST_AUTO_TEST_CASE(check_names_a_bad_dsn_a_missing_table_column_or_key_index) 
   BOOST_TEST(!postgres::make_writer(server->dsn(), spec_of("checked", {"a", "b"}, {"a"}))->check());
 }
 
+BOOST_AUTO_TEST_CASE(check_runs_the_create_statement_of_a_job_that_owns_its_table) {
+  auto spec = spec_of("owned", {"a"});
+  spec.create = "CREATE TABLE IF NOT EXISTS owned (a text)";
+  BOOST_REQUIRE(!postgres::make_writer(server->dsn(), spec)->check());
+  BOOST_REQUIRE(!postgres::make_writer(server->dsn(), spec)->check()); // again: no harm
+  BOOST_TEST(server->value("select count(*) from owned") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_restarted_between_commits_is_survived_through_retries) {
   server->query("create table durable (v text primary key)");
   auto w = postgres::make_writer(server->dsn(), spec_of("durable", {"v"}, {"v"}),
