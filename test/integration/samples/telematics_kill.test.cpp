@@ -1,0 +1,221 @@
+// The telematics sample end to end with PostgreSQL output: a generated
+// fleet (out of order within the bound, malformed lines mixed in) against
+// the plain reference, as a local process SIGKILLed again and again, and on
+// a 3-worker cluster that loses a worker mid-run. Trips must be in `trips`
+// exactly once (the table has no upsert key: a replayed trip would break
+// its primary key), premiums hold their final value per (driver, month).
+
+#include "integration/cluster/launcher.hpp"
+#include "integration/process.hpp"
+#include "support/postgres_server.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "generator.hpp"
+#include "job.hpp"
+#include "reference.hpp"
+#include "samples_csv.hpp"
+#include "tables.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using eddy::test::keep_on_failure;
+using eddy::test::launched_cluster;
+using eddy::test::lines_of;
+using eddy::test::postgres_server;
+using eddy::test::process;
+using eddy::test::tail_of;
+using eddy::test::temp_dir;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+const std::string binary = EDDY_TELEMATICS_BINARY;
+
+/// A row as psql -At prints it: values joined by tabs.
+std::string joined(const eddy::connectors::table::row& r) {
+  std::string out;
+  for (size_t i = 0; i < r.size(); ++i)
+    out += (i ? "\t" : "") + r[i].value_or("");
+  return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs;
+}
+
+/// Trips committed so far, "none" before the job created its table.
+std::string committed_trips(const postgres_server& pg) {
+  try {
+    return pg.value("SELECT count(*) FROM trips");
+  } catch (const std::exception&) {
+    return "none";
+  }
+}
+
+/// A generated fleet with malformed lines, its reference, and the tables.
+struct fleet {
+  temp_dir dir{"eddy-telematics"};
+  keep_on_failure keep{dir};
+  fs::path input = dir / "samples.csv";
+  std::vector<std::string> want_trips;    ///< sorted rows
+  std::vector<std::string> want_premiums; ///< sorted rows
+  size_t dead_letters = 0;
+
+  fleet(int64_t vehicles, int64_t days, uint64_t seed) {
+    telematics::generator_config config;
+    config.vehicles = vehicles;
+    config.days = days;
+    config.seed = seed;
+    std::vector<std::string> lines;
+    for (auto& s : telematics::generate_samples(config))
+      lines.push_back(telematics::format(s));
+    static const std::vector<std::string> bad = {"", "garbage", "1,2,3", "x,1,1774828800000,1,1,1",
+                                                 "1,1,1774828800000,99000000,1,1",
+                                                 "1,1,1774828800000,1,1,1,1"};
+    std::mt19937_64 rnd{seed};
+    for (size_t i = 0; i < 30; ++i)
+      lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(rnd() % (lines.size() + 1)),
+                   bad[i % bad.size()]);
+    dead_letters = 30;
+    std::ofstream out{input, std::ios::binary};
+    for (auto& l : lines)
+      out << l << '\n';
+    auto want = telematics::reference(lines, telematics::default_trip_gap_ms, {});
+    for (auto& t : want.trips)
+      want_trips.push_back(joined(telematics::trip_row(t)));
+    for (auto& p : want.premiums)
+      want_premiums.push_back(joined(telematics::premium_row(p)));
+    want_trips = sorted(want_trips);
+    want_premiums = sorted(want_premiums);
+    BOOST_TEST_MESSAGE("input: " << lines.size() << " lines, " << want_trips.size() << " trips, "
+                                 << want_premiums.size() << " premiums");
+  }
+
+  std::vector<std::string> run_args(const postgres_server& pg) const {
+    return {binary, "run", "--input", input.string(), "--postgres", pg.dsn(), "--parallelism", "3",
+            "--log-level", "warn"};
+  }
+
+  /// Checks the tables of `pg` against the reference.
+  void check(const postgres_server& pg, const std::string& what) const {
+    auto trips = pg.query("SELECT trip_id, vehicle, driver, start_ms, end_ms, samples, distance_m, "
+                          "harsh_brakes, speeding, night_permille, risk FROM trips");
+    BOOST_TEST(trips.size() == want_trips.size(), what << ": trips");
+    BOOST_TEST((sorted(trips) == want_trips), what << ": the trips differ from the reference");
+    auto premiums = pg.query("SELECT driver, month, trips, distance_m, risk, factor_permille, "
+                             "premium_cents FROM premiums");
+    BOOST_TEST((sorted(premiums) == want_premiums), what << ": the premiums differ from the reference");
+    BOOST_TEST(pg.value("SELECT count(*) FROM dead_letters") == std::to_string(dead_letters), what);
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(telematics_kill)
+
+BOOST_AUTO_TEST_CASE(trips_and_premiums_match_the_reference_after_repeated_sigkills_of_a_local_run) {
+  fleet f{12, 3, 20260330};
+  postgres_server pg;
+  auto args = f.run_args(pg);
+  args.insert(args.end(), {"--role", "local", "--state-dir", (f.dir / "state").string()});
+  int runs = 0;
+  auto start = [&] {
+    auto log = f.dir / ("run-" + std::to_string(++runs));
+    return std::make_unique<process>(args, log.string() + ".stdout", log.string() + ".stderr");
+  };
+  auto last_stderr = [&] { return f.dir / ("run-" + std::to_string(runs) + ".stderr"); };
+
+  // A probe run elsewhere times the job, so kills land while it runs.
+  postgres_server probe_pg;
+  auto probe_args = f.run_args(probe_pg);
+  probe_args.insert(probe_args.end(), {"--state-dir", (f.dir / "probe-state").string()});
+  auto t0 = clock_type::now();
+  auto probe = eddy::test::run(probe_args, f.dir / "probe.stdout", f.dir / "probe.stderr");
+  auto whole_ms = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+  BOOST_REQUIRE_MESSAGE(probe.exited_with(0), "probe: " << probe.describe() << ": "
+                                                        << tail_of(f.dir / "probe.stderr"));
+  BOOST_TEST_MESSAGE("an uninterrupted run takes " << static_cast<int>(whole_ms) << " ms: "
+                                                   << eddy::test::slurp(f.dir / "probe.stdout"));
+  f.check(probe_pg, "uninterrupted");
+
+  // Ten kills, each after a random part of what a whole run takes; a run
+  // that restarts also redoes its recovery, so the moments stay early.
+  std::mt19937_64 rnd{7};
+  int kills = 0;
+  for (int attempt = 0; attempt < 30 && kills < 10; ++attempt) {
+    auto after = 50.0 + static_cast<double>(rnd() % 1000) / 1000.0 * std::max(100.0, whole_ms * 0.5);
+    auto p = start();
+    auto ended = p->wait_for(std::chrono::duration_cast<clock_type::duration>(
+      std::chrono::duration<double, std::milli>(after)));
+    if (ended) {
+      BOOST_REQUIRE_MESSAGE(ended->exited_with(0), "run " << runs << ": " << ended->describe()
+                                                          << ": " << tail_of(last_stderr()));
+      break; // finished before its kill: start over is not needed
+    }
+    p->kill();
+    ++kills;
+    BOOST_TEST_MESSAGE("kill " << kills << " after " << static_cast<int>(after) << " ms: "
+                               << committed_trips(pg) << " trips committed");
+  }
+  BOOST_TEST(kills >= 8);
+  auto last = start();
+  auto st = last->wait(120s);
+  BOOST_REQUIRE_MESSAGE(st.exited_with(0), "last run: " << st.describe() << ": " << tail_of(last_stderr()));
+  f.check(pg, "after " + std::to_string(kills) + " kills");
+}
+
+BOOST_AUTO_TEST_CASE(a_three_worker_cluster_that_loses_a_worker_mid_run_writes_the_reference) {
+  fleet f{12, 3, 20260331};
+  postgres_server pg;
+  launched_cluster c{f.dir / "cluster", 3, f.run_args(pg)};
+  BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  // Kill worker 2 once trips are being committed: the job is under way.
+  auto deadline = clock_type::now() + 60s;
+  for (auto n = committed_trips(pg); n == "none" || n == "0"; n = committed_trips(pg)) {
+    BOOST_REQUIRE_MESSAGE(clock_type::now() < deadline && !c.exited_within("coordinator", 0s),
+                          "no trips committed: " << tail_of(c.dir() / "coordinator.log"));
+    std::this_thread::sleep_for(20ms);
+  }
+  BOOST_TEST_MESSAGE("killing worker-2 at " << committed_trips(pg) << " of "
+                                            << f.want_trips.size() << " trips");
+  BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
+  auto st = c.wait();
+  BOOST_REQUIRE_MESSAGE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
+  BOOST_TEST(c.log("coordinator").find("worker 2 was lost") != std::string::npos);
+  f.check(pg, "3 workers, one lost");
+}
+
+BOOST_AUTO_TEST_CASE(a_dsn_nobody_answers_at_and_bad_options_exit_2_with_one_error_line) {
+  temp_dir dir{"eddy-telematics-bad"};
+  auto input = dir / "samples.csv";
+  std::ofstream{input} << "1,1,1774828800000,48137000,11575000,50\n";
+  auto port = std::to_string(eddy::test::free_port());
+  auto check_fails = [&](std::vector<std::string> extra, const std::string& says) {
+    std::vector<std::string> args{binary, "run", "--input", input.string(), "--state-dir",
+                                  (dir / "state").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto st = eddy::test::run(args, dir / "out", dir / "err", 60s);
+    auto err = lines_of(eddy::test::slurp(dir / "err"));
+    BOOST_TEST(st.exited_with(2), st.describe());
+    BOOST_TEST_REQUIRE(err.size() == 1u, eddy::test::slurp(dir / "err"));
+    BOOST_TEST(err[0].rfind("telematics: error: ", 0) == 0u, err[0]);
+    BOOST_TEST(err[0].find(says) != std::string::npos, err[0]);
+  };
+  check_fails({"--postgres", "postgresql://postgres@127.0.0.1:" + port + "/eddy"}, "127.0.0.1:" + port);
+  check_fails({"--trip-gap-min", "0"}, "trip-gap-min");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
