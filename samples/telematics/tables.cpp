@@ -1,11 +1,7 @@
 #include "tables.hpp"
 
-#include <stdexcept>
-
 #include "eddy/connectors/postgres/table.hpp"
-#ifdef TELEMATICS_HAVE_SQLITE
 #include "eddy/connectors/sqlite/table.hpp"
-#endif
 
 namespace telematics {
 
@@ -73,11 +69,7 @@ std::unique_ptr<eddy::sink<T>> table_sink(const table_target& target, table::tab
   if (!target.postgres_dsn.empty())
     return eddy::connectors::postgres::table_sink<T>(target.postgres_dsn, std::move(spec),
                                                      std::move(to_row));
-#ifdef TELEMATICS_HAVE_SQLITE
   return eddy::connectors::sqlite::table_sink<T>(target.sqlite, std::move(spec), std::move(to_row));
-#else
-  throw std::invalid_argument("--sqlite needs main's SQLite table writer; use --postgres DSN");
-#endif
 }
 
 template std::unique_ptr<eddy::sink<trip>> table_sink(const table_target&, table::table_spec,
