@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "eddy/connectors/file/numbered_lines.hpp"
+#include "eddy/connectors/redis/streams.hpp"
 #include "eddy/context.hpp"
 #include "eddy/side_output.hpp"
 #include "eddy/state.hpp"
@@ -45,26 +46,66 @@ struct premium_by_driver {
   }
 };
 
+/// What a source's record says: where it is in the input and its CSV line.
+struct described {
+  std::string position;
+  std::string line;
+};
+
+described describe(const eddy::connectors::file::numbered_line& l) {
+  return {"line " + std::to_string(l.number), std::string{l.text}};
+}
+
+/// A stream entry's fields in the order of the CSV line (a missing one
+/// empty, so it fails to parse like a missing column).
+described describe(const eddy::connectors::redis::entry& e) {
+  std::string line;
+  for (auto name : {"vehicle", "driver", "ts_ms", "lat", "lon", "speed_kmh"})
+    line += (line.empty() ? "" : ",") + std::string{e.field(name).value_or("")};
+  if (e.fields.size() != 6)
+    line += ",(" + std::to_string(e.fields.size()) + " fields)"; // fails: not 6 columns
+  return {e.stream + "/" + e.id, line};
+}
+
+/// The samples among a source's records; the others go to the dead letters.
+template <class Record>
+eddy::stream<sample> parse_samples(eddy::stream<Record> records, const table_target& output) {
+  auto parsed = records.flat_map([](const Record& r, eddy::collector<sample>& next) {
+    auto [position, line] = describe(r);
+    sample s;
+    std::string reason;
+    if (parse(line, s, reason))
+      next(s);
+    else
+      next.output(dead_letter_tag, dead_letter{std::move(position), std::move(reason), std::move(line)});
+  });
+  parsed.side_output(dead_letter_tag)
+    .sink(table_sink<dead_letter>(output, dead_letters_table(), dead_letter_row));
+  return parsed;
+}
+
+eddy::stream<sample> samples_of(eddy::job& job, const run_config& config) {
+  namespace redis = eddy::connectors::redis;
+  if (config.redis_url.empty())
+    return parse_samples(job.source(eddy::connectors::file::numbered_lines(config.input)),
+                         config.output);
+  auto server = redis::parse_endpoint(config.redis_url);
+  if (!server) {
+    job.fail(server.error().message());
+    server = redis::endpoint{};
+  }
+  // Bounded: the job ends at the stream's last entry when it first started.
+  return parse_samples(job.source(redis::streams(*server, {config.redis_stream},
+                                                 redis::stream_options{.follow = false})),
+                       config.output);
+}
+
 } // namespace
 
 void build(eddy::job& job, const run_config& config) {
-  namespace file = eddy::connectors::file;
-  auto parsed = job.source(file::numbered_lines(config.input))
-                  .flat_map([](const file::numbered_line& line, eddy::collector<sample>& next) {
-                    sample s;
-                    std::string reason;
-                    if (parse(line.text, s, reason))
-                      next(s);
-                    else
-                      next.output(dead_letter_tag,
-                                  dead_letter{"line " + std::to_string(line.number),
-                                              std::move(reason), std::string{line.text}});
-                  });
-  parsed.side_output(dead_letter_tag)
-    .sink(table_sink<dead_letter>(config.output, dead_letters_table(), dead_letter_row));
   auto rules = config.rules;
   auto premiums =
-    parsed.with_timestamps(&sample::ts, std::chrono::milliseconds(config.max_out_of_orderness_ms))
+    samples_of(job, config).with_timestamps(&sample::ts, std::chrono::milliseconds(config.max_out_of_orderness_ms))
       .key_by(&sample::vehicle)
       .window(eddy::session(std::chrono::milliseconds(config.trip_gap_ms)))
       .apply([rules](const int64_t&, const eddy::window&, const std::vector<sample>& xs) {

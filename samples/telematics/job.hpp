@@ -19,7 +19,9 @@ constexpr int64_t default_max_out_of_orderness_ms = 30'000;
 
 /// Settings of a run.
 struct run_config {
-  std::filesystem::path input; ///< CSV lines `vehicle,driver,ts_ms,lat,lon,speed_kmh`
+  std::filesystem::path input; ///< CSV lines `vehicle,driver,ts_ms,lat,lon,speed_kmh`, or:
+  std::string redis_url;       ///< `redis://host:port`: read stream `redis_stream` instead
+  std::string redis_stream;    ///< entries with the fields vehicle, driver, ts_ms, lat, lon, speed_kmh
   table_target output;
   int64_t trip_gap_ms = default_trip_gap_ms;
   int64_t max_out_of_orderness_ms = default_max_out_of_orderness_ms;
@@ -28,7 +30,7 @@ struct run_config {
 
 /// Builds the job:
 ///
-///   numbered lines → parse ──(malformed)──→ dead_letters
+///   numbered lines (or stream entries) → parse ──(malformed)──→ dead_letters
 ///     → event time, bounded out-of-orderness → key by vehicle
 ///     → session windows of trip_gap (apply: the trip's samples, sorted, scored)
 ///     → key by driver → monthly totals (map_state by month) ──→ premiums (upsert)

@@ -1,5 +1,7 @@
-// telematics generate --vehicles N --days D --seed S [--max-delay-ms D] --out FILE
-// telematics run --input FILE (--postgres DSN | --sqlite PATH) --state-dir DIR [options]
+// telematics generate --vehicles N --days D --seed S [--max-delay-ms D]
+//                     (--out FILE | --redis URL --stream NAME)
+// telematics run (--input FILE | --redis URL --stream NAME) [--postgres DSN | --sqlite PATH]
+//                --state-dir DIR [options]
 //
 // Usage-based car insurance: trips from vehicles' position samples, a risk
 // score per trip and each driver's monthly premium, exactly once.
@@ -11,13 +13,16 @@
 #include "eddy/actors/run.hpp"
 #include "generator.hpp"
 #include "job.hpp"
+#include "redis_out.hpp"
 #include "sample_support.hpp"
 
 namespace {
 
 const char* usage_text =
-  "usage: telematics generate --vehicles N --days D --seed S [--max-delay-ms D] --out FILE\n"
-  "       telematics run --input FILE [--postgres DSN | --sqlite PATH] --state-dir DIR\n"
+  "usage: telematics generate --vehicles N --days D --seed S [--max-delay-ms D]\n"
+  "                           (--out FILE | --redis URL --stream NAME)\n"
+  "       telematics run (--input FILE | --redis URL --stream NAME) [--postgres DSN | --sqlite PATH]\n"
+  "                      --state-dir DIR\n"
   "                      [--trip-gap-min M] [--max-out-of-orderness-ms D] [--parallelism P]\n"
   "                      [--harsh-brake-kmh-per-s X] [--speed-limit-kmh L]\n"
   "                      [--base-premium-cents C] [--role local|coordinator|worker ...]\n"
@@ -29,18 +34,29 @@ int generate(int argc, char** argv) {
   if (!options.parse(argc, argv, error))
     return samples::fail("telematics", error);
   telematics::generator_config config;
-  std::string out;
+  std::string out, redis_url, stream;
   try {
     config.vehicles = options.integer("vehicles", 1, true);
     config.days = options.integer("days", 1, true);
     config.seed = static_cast<uint64_t>(options.integer("seed", 0, true));
     config.max_delay_ms = options.integer("max-delay-ms", 0, false, config.max_delay_ms);
-    out = options.text("out");
+    try {
+      redis_url = options.text("redis");
+    } catch (const std::string&) {
+      // No --redis: the samples go to a file.
+    }
+    if (redis_url.empty())
+      out = options.text("out");
+    else
+      stream = options.text("stream");
     options.finish();
   } catch (const std::string& message) {
     return samples::fail("telematics", message);
   }
-  if (auto problem = telematics::generate(config, out); !problem.empty())
+  auto problem = redis_url.empty()
+                   ? telematics::generate(config, out)
+                   : telematics::append_to_stream(redis_url, stream, telematics::generate_samples(config));
+  if (!problem.empty())
     return samples::fail("telematics", problem);
   return 0;
 }
@@ -48,7 +64,11 @@ int generate(int argc, char** argv) {
 int run(int argc, char** argv) {
   eddy::job job{"telematics", argc, argv};
   telematics::run_config config;
-  config.input = job.arg("input", "FILE   CSV lines 'vehicle,driver,ts_ms,lat,lon,speed_kmh' (required)");
+  config.input = job.arg("input", "", "FILE   CSV lines 'vehicle,driver,ts_ms,lat,lon,speed_kmh'");
+  config.redis_url = job.arg("redis", "", "URL   or read a Redis stream, redis://host:port");
+  config.redis_stream = job.arg("stream", "", "NAME   the stream, entries with those six fields");
+  if (config.input.empty() == config.redis_url.empty() || config.redis_url.empty() != config.redis_stream.empty())
+    job.fail("give --input FILE, or --redis URL and --stream NAME");
   config.output.postgres_dsn =
     job.arg("postgres", "", "DSN   write the tables to this PostgreSQL database");
   config.output.sqlite = job.arg("sqlite", "telematics.db",
@@ -75,13 +95,19 @@ int run(int argc, char** argv) {
     samples::fail("telematics", result.error);
     return result.exit_code;
   }
-  auto lines = samples::count_lines(config.input);
-  char rate[96];
-  std::snprintf(rate, sizeof rate, "%.2f s, %.0f samples/s", result.seconds,
-                result.seconds > 0 ? static_cast<double>(lines) / result.seconds : 0.0);
-  std::cout << "telematics: " << lines << " lines into "
+  std::string from = "stream " + config.redis_stream;
+  if (config.redis_url.empty()) {
+    auto lines = samples::count_lines(config.input);
+    char rate[64];
+    std::snprintf(rate, sizeof rate, " (%.0f samples/s)",
+                  result.seconds > 0 ? static_cast<double>(lines) / result.seconds : 0.0);
+    from = std::to_string(lines) + " lines" + rate;
+  }
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.2f s", result.seconds);
+  std::cout << "telematics: " << from << " into "
             << (config.output.postgres_dsn.empty() ? config.output.sqlite.string() : "PostgreSQL")
-            << ", " << rate << std::endl;
+            << " in " << seconds << std::endl;
   return 0;
 }
 
