@@ -58,16 +58,6 @@ std::vector<std::string> sorted(std::vector<std::string> xs) {
   return xs;
 }
 
-/// A server with the job's tables. TEMPORARY: the PostgreSQL writer does not
-/// run table_spec.create yet (the SQLite one does), so the test runs it.
-struct postgres_with_tables : postgres_server {
-  postgres_with_tables() {
-    for (auto& spec : {telematics::trips_table(), telematics::premiums_table(),
-                       telematics::dead_letters_table()})
-      query(spec.create);
-  }
-};
-
 /// Trips committed so far, "none" before the job created its table.
 std::string committed_trips(const postgres_server& pg) {
   try {
@@ -143,7 +133,7 @@ BOOST_AUTO_TEST_SUITE(telematics_kill)
 
 BOOST_AUTO_TEST_CASE(trips_and_premiums_match_the_reference_after_repeated_sigkills_of_a_local_run) {
   fleet f{20, 4, 20260330};
-  postgres_with_tables pg;
+  postgres_server pg;
   int runs = 0;
   auto start = [&](const std::string& state) {
     auto args = f.run_args(pg);
@@ -206,7 +196,7 @@ BOOST_AUTO_TEST_CASE(trips_and_premiums_match_the_reference_after_repeated_sigki
 
 BOOST_AUTO_TEST_CASE(a_three_worker_cluster_that_loses_a_worker_mid_run_writes_the_reference) {
   fleet f{30, 4, 20260331};
-  postgres_with_tables pg;
+  postgres_server pg;
   launched_cluster c{f.dir / "cluster", 3, f.run_args(pg)};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
   // Kill worker 2 once trips are being committed: the job is under way.
@@ -228,7 +218,7 @@ BOOST_AUTO_TEST_CASE(a_three_worker_cluster_that_loses_a_worker_mid_run_writes_t
 BOOST_AUTO_TEST_CASE(samples_from_a_redis_stream_give_the_same_trips_and_premiums) {
   fleet f{4, 2, 20260401};
   eddy::test::redis_server redis;
-  postgres_with_tables pg;
+  postgres_server pg;
   auto st = eddy::test::run({binary, "generate", "--vehicles", "4", "--days", "2", "--seed",
                              std::to_string(f.config.seed), "--redis", redis.url(), "--stream",
                              "fleet"},
