@@ -6,6 +6,10 @@
 //   trips        one row per trip, inserted once (trip_id the primary key)
 //   premiums     one row per (driver, month), replaced as trips complete
 //   dead_letters one row per malformed input, by its position
+//
+// Each sink runs as one instance (the spec's default max_instances = 1), so
+// the upserts of a (driver, month) commit in the order the stage emitted
+// them and the table ends with the month's last premium.
 
 #include <filesystem>
 #include <memory>
