@@ -198,8 +198,20 @@ expected<std::string> stream_writer::commit(const sink_marks& marks) {
     }
     // The connection broke around EXEC: if the marks are stored, it landed.
     auto stored = d.stored_marks();
-    if (stored && *stored == marks && !marks.empty() && marks != d.committed) {
+    if (!stored) {
+      err = stored.error();
+      continue;
+    }
+    if (*stored == marks && !marks.empty() && marks != d.committed) {
       err = {};
+      break;
+    }
+    // Neither ours nor the new ones: the server lost acknowledged commits
+    // (restarted without appendfsync always, or failed over to a replica).
+    if (*stored != d.committed) {
+      err = error{errc::corrupt, d.name() + ": the server lost acknowledged commits (hash "
+                                   + d.marks_key + " went back to older marks); exactly-once "
+                                   "needs appendonly yes with appendfsync always"};
       break;
     }
     err = d.send(tx, replies);
