@@ -14,10 +14,17 @@ using result_ptr = std::unique_ptr<PGresult, void (*)(PGresult*)>;
 std::string one_line(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
     s.pop_back();
-  for (auto& c : s)
-    if (c == '\n')
-      c = ' ';
-  return s;
+  // libpq's messages continue on indented lines ("\n\tIs the server...").
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\t') {
+      if (!out.empty() && out.back() != ' ')
+        out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 /// SQLSTATE classes that mean the session is gone: connection exceptions
@@ -52,8 +59,11 @@ outcome connection::connect(const std::string& dsn) {
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {"10", "eddy", dsn.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
-  if (PQstatus(conn_) == CONNECTION_OK)
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    // NOTICEs ("relation already exists, skipping") would go to stderr.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     return {};
+  }
   auto f = failure{true, one_line(conn_ ? PQerrorMessage(conn_) : "out of memory")};
   close();
   return f;
