@@ -46,6 +46,14 @@ void put(const fs::path& file, const std::string& text) {
   fs::rename(tmp, file);
 }
 
+/// The launcher installed next to this binary (`cmake --install` puts both
+/// in bin/), else the one of the source tree it was built from.
+std::string default_launcher() {
+  std::error_code ec;
+  auto beside = fs::read_symlink("/proc/self/exe", ec).parent_path() / "eddy-cluster";
+  return !ec && fs::exists(beside, ec) ? beside.string() : std::string{EDDY_LAUNCHER_SCRIPT};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -54,7 +62,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8081";
   std::string data;
   std::string token_file;
-  std::string launcher_script = EDDY_LAUNCHER_SCRIPT;
+  std::string launcher_script = default_launcher();
   app.add_option("--listen", listen, "HOST:PORT of the HTTP API (port 0: any free one)")->capture_default_str();
   app.add_option("--data", data, "directory of the catalog, the deployments' clusters and savepoints")->required();
   app.add_option("--token-file", token_file,

@@ -55,11 +55,35 @@ public:
   }
 
   expected<size_t> read(size_t max, const std::function<void(const entry&)>& fn) override {
-    if (finished_ || max == 0)
-      return size_t{0};
-    auto count = std::to_string(std::min(max, batch_));
+    // Fewer than `max` tells the runtime we caught up (it then waits a
+    // watermark interval), so keep asking until the stream runs dry.
+    size_t n = 0;
+    while (n < max && !finished_) {
+      auto want = std::min(max - n, batch_);
+      auto got = read_batch(want, fn);
+      if (!got)
+        return got.error();
+      n += *got;
+      if (*got < want)
+        break;
+    }
+    return n;
+  }
+
+  bool finished() const override {
+    return finished_;
+  }
+
+  std::string position() const override {
+    return delivered_;
+  }
+
+private:
+  /// One XREAD of up to `count` entries after the last delivered.
+  expected<size_t> read_batch(size_t count, const std::function<void(const entry&)>& fn) {
+    auto count_text = std::to_string(count);
     auto after = delivered_.empty() ? std::string{"0-0"} : delivered_;
-    auto r = conn_.run({"XREAD", "COUNT", count, "STREAMS", scratch_.stream, after});
+    auto r = conn_.run({"XREAD", "COUNT", count_text, "STREAMS", scratch_.stream, after});
     if (!r)
       return error{r.error().code(), r.error().message() + " (reading " + scratch_.stream + ")"};
     if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements == 0) { // nil: nothing new
@@ -90,15 +114,6 @@ public:
     return n;
   }
 
-  bool finished() const override {
-    return finished_;
-  }
-
-  std::string position() const override {
-    return delivered_;
-  }
-
-private:
   /// Copies entry `e` into scratch_, reusing its strings' memory.
   void fill(const redisReply& e) {
     scratch_.id.assign(e.element[0]->str, e.element[0]->len);

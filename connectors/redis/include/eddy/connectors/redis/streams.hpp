@@ -41,7 +41,8 @@ struct stream_options {
   /// true: unbounded, the job keeps reading new entries. false: bounded, each
   /// stream ends at the last entry it had when the job first started.
   bool follow = true;
-  /// Entries asked for per XREAD (COUNT); a read() asks for at most this many.
+  /// Entries asked for per XREAD (COUNT); read(max) issues XREADs until it
+  /// has `max` entries or one comes back short (caught up).
   size_t batch = 1000;
   /// Reconnects after a lost connection before read() fails, and the wait
   /// before the first of them (doubled each time).
@@ -51,8 +52,8 @@ struct stream_options {
 
 /// Returns a replayable source of the entries of the Redis streams `names`
 /// on `server`, each stream one split, read in id order with
-/// `XREAD COUNT batch STREAMS name last-id` (never BLOCK: read() returns
-/// fewer than asked once it has caught up).
+/// `XREAD COUNT batch STREAMS name last-id`, repeated until read()'s `max`
+/// (never BLOCK: read() returns fewer than asked once it has caught up).
 ///
 /// A split's descriptor is "<end> <name>": `end` is "+" when following, else
 /// the stream's last id when splits() ran ("0-0" for an empty or missing
