@@ -1,5 +1,7 @@
 #include "sql.hpp"
 
+#include "eddy/connectors/table/sql_text.hpp"
+
 #include <libpq-fe.h>
 
 #include <map>
@@ -7,39 +9,7 @@
 
 namespace eddy::connectors::postgres::detail {
 
-std::string quote_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"')
-      out += '"';
-    out += c;
-  }
-  return out + '"';
-}
-
-std::string quote_table(std::string_view table) {
-  auto dot = table.find('.');
-  if (dot == std::string_view::npos)
-    return quote_identifier(table);
-  return quote_identifier(table.substr(0, dot)) + "." + quote_identifier(table.substr(dot + 1));
-}
-
-std::string column_list(const std::vector<std::string>& columns) {
-  std::string out;
-  for (auto& c : columns)
-    out += (out.empty() ? "" : ", ") + quote_identifier(c);
-  return out;
-}
-
-std::string quote_literal(std::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'')
-      out += '\'';
-    out += c;
-  }
-  return out + '\'';
-}
+namespace sql = table::sql;
 
 void append_copy_row(std::string& out, const table::row& r) {
   bool first = true;
@@ -70,46 +40,26 @@ void append_copy_row(std::string& out, const table::row& r) {
 }
 
 std::string copy_statement(const std::string& table, const std::vector<std::string>& columns) {
-  return "COPY " + quote_table(table) + " (" + column_list(columns) + ") FROM STDIN";
+  return "COPY " + sql::quote_table(table) + " (" + sql::column_list(columns) + ") FROM STDIN";
 }
 
 std::string create_stage_statement(const std::string& stage, const table::table_spec& spec) {
-  return "CREATE TEMPORARY TABLE IF NOT EXISTS " + quote_identifier(stage)
-         + " ON COMMIT DELETE ROWS AS SELECT " + column_list(spec.columns) + " FROM "
-         + quote_table(spec.table) + " WITH NO DATA";
+  return "CREATE TEMPORARY TABLE IF NOT EXISTS " + sql::quote(stage)
+         + " ON COMMIT DELETE ROWS AS SELECT " + sql::column_list(spec.columns) + " FROM "
+         + sql::quote_table(spec.table) + " WITH NO DATA";
 }
 
 std::string upsert_statement(const std::string& stage, const table::table_spec& spec) {
-  auto columns = column_list(spec.columns);
-  std::string set;
-  for (auto& c : spec.columns) {
-    bool is_key = false;
-    for (auto& k : spec.key)
-      is_key = is_key || k == c;
-    if (!is_key)
-      set += (set.empty() ? "" : ", ") + quote_identifier(c) + " = EXCLUDED." + quote_identifier(c);
-  }
-  return "INSERT INTO " + quote_table(spec.table) + " (" + columns + ") SELECT " + columns
-         + " FROM pg_temp." + quote_identifier(stage) + " ON CONFLICT (" + column_list(spec.key)
-         + ") " + (set.empty() ? "DO NOTHING" : "DO UPDATE SET " + set);
-}
-
-std::string create_marks_statement(const std::string& marks_table) {
-  return "CREATE TABLE IF NOT EXISTS " + quote_table(marks_table)
-         + " (sink_id text NOT NULL, instance integer NOT NULL, channel bigint NOT NULL,"
-           " seq bigint NOT NULL, PRIMARY KEY (sink_id, instance, channel))";
+  auto columns = sql::column_list(spec.columns);
+  return "INSERT INTO " + sql::quote_table(spec.table) + " (" + columns + ") SELECT " + columns
+         + " FROM pg_temp." + sql::quote(stage) + sql::on_conflict(spec);
 }
 
 std::string upsert_marks_statement(const std::string& marks_table) {
-  return "INSERT INTO " + quote_table(marks_table)
+  return "INSERT INTO " + sql::quote_table(marks_table)
          + " (sink_id, instance, channel, seq) SELECT $1, $2, c, s"
            " FROM unnest($3::bigint[], $4::bigint[]) AS m(c, s)"
            " ON CONFLICT (sink_id, instance, channel) DO UPDATE SET seq = EXCLUDED.seq";
-}
-
-std::string select_marks_statement(const std::string& marks_table) {
-  return "SELECT channel, seq FROM " + quote_table(marks_table)
-         + " WHERE sink_id = $1 AND instance = $2 ORDER BY channel";
 }
 
 std::string array_literal(const std::vector<uint64_t>& values) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// The SQL text the PostgreSQL writer sends: quoted identifiers, rows in
-// COPY's text format, and the statements of a commit. Pure functions.
+// The SQL text only the PostgreSQL writer sends — rows in COPY's text
+// format, the staged upsert, all marks in one statement — on top of what
+// both table backends share (eddy/connectors/table/sql_text.hpp). Pure functions.
 
 #include <cstdint>
 #include <string>
@@ -11,18 +12,6 @@
 #include "eddy/connectors/table/table_sink.hpp"
 
 namespace eddy::connectors::postgres::detail {
-
-/// `name` as a quoted SQL identifier: "name", with inner quotes doubled.
-std::string quote_identifier(std::string_view name);
-
-/// A table name as SQL: "schema"."table" when it has a dot, else "table".
-std::string quote_table(std::string_view table);
-
-/// `"a", "b", "c"`.
-std::string column_list(const std::vector<std::string>& columns);
-
-/// `value` as a quoted SQL string literal (standard_conforming_strings).
-std::string quote_literal(std::string_view value);
 
 /// Appends `r` as one line of COPY's text format: values separated by tabs,
 /// NULL as \N, backslash, tab, newline and CR escaped.
@@ -38,15 +27,9 @@ std::string create_stage_statement(const std::string& stage, const table::table_
 /// Moves the staged rows into the target, replacing rows with the same key.
 std::string upsert_statement(const std::string& stage, const table::table_spec& spec);
 
-/// Creates the marks table if there is none.
-std::string create_marks_statement(const std::string& marks_table);
-
 /// Sets the marks of one instance ($1 sink id, $2 instance, $3 channels and
 /// $4 seqs as bigint arrays), keeping marks of channels not named.
 std::string upsert_marks_statement(const std::string& marks_table);
-
-/// Reads the marks of one instance ($1 sink id, $2 instance).
-std::string select_marks_statement(const std::string& marks_table);
 
 /// `{1,2,3}`: a bigint array parameter.
 std::string array_literal(const std::vector<uint64_t>& values);

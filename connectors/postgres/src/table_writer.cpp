@@ -10,6 +10,7 @@
 
 #include "connection.hpp"
 #include "eddy/connectors/postgres/table.hpp"
+#include "eddy/connectors/table/sql_text.hpp"
 #include "sql.hpp"
 
 namespace eddy::connectors::postgres {
@@ -30,7 +31,7 @@ public:
                                                       spec_.columns)),
       upsert_sql_(spec_.key.empty() ? "" : detail::upsert_statement(stage_table, spec_)),
       upsert_marks_sql_(detail::upsert_marks_statement(spec_.marks_table)),
-      select_marks_sql_(detail::select_marks_statement(spec_.marks_table)) {
+      select_marks_sql_(table::sql::select_marks(spec_.marks_table)) {
   }
 
   std::string name() const override {
@@ -42,15 +43,19 @@ public:
     // configuration error, reported at once.
     if (auto f = conn_.connect(dsn_))
       return {errc::invalid_argument, "PostgreSQL " + server_ + ": cannot connect: " + f->message};
+    // A job that owns its table creates it first (table_spec::create).
+    if (!spec_.create.empty())
+      if (auto f = conn_.exec(spec_.create))
+        return {errc::invalid_argument, name() + ": its create statement failed: " + f->message};
     detail::text_rows rows;
-    if (auto f = conn_.exec("SELECT to_regclass($1)", {detail::quote_table(spec_.table)}, &rows))
+    if (auto f = conn_.exec("SELECT to_regclass($1)", {table::sql::quote_table(spec_.table)}, &rows))
       return {errc::invalid_argument, name() + ": " + f->message};
     if (rows.empty() || !rows[0][0])
       return {errc::invalid_argument,
               "PostgreSQL " + server_ + ": table " + spec_.table + " does not exist (create it first)"};
     auto columns_sql = "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass"
                        " AND attnum > 0 AND NOT attisdropped";
-    if (auto f = conn_.exec(columns_sql, {detail::quote_table(spec_.table)}, &rows))
+    if (auto f = conn_.exec(columns_sql, {table::sql::quote_table(spec_.table)}, &rows))
       return {errc::invalid_argument, name() + ": " + f->message};
     std::set<std::string> present;
     for (auto& r : rows)
@@ -75,7 +80,7 @@ public:
         return f;
       if (auto f = conn_.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {spec_.marks_table}))
         return rollback(std::move(f));
-      if (auto f = conn_.exec(detail::create_marks_statement(spec_.marks_table)))
+      if (auto f = conn_.exec(table::sql::create_marks(spec_.marks_table)))
         return rollback(std::move(f));
       if (auto f = conn_.exec("COMMIT"))
         return f;
@@ -100,20 +105,24 @@ public:
     std::vector<std::string> mark_params{spec_.id(), std::to_string(instance),
                                          detail::array_literal(channels),
                                          detail::array_literal(seqs)};
-    bool outcome_unknown = false;
+    std::vector<std::string> unknown; // the session whose COMMIT broke off, if one did
     return with_retries("commit", [&]() -> outcome {
-      if (outcome_unknown) {
+      if (!unknown.empty()) {
         // The connection broke while COMMIT was on its way: the server may
-        // have committed or not. The marks tell: a commit always raises a
-        // mark (the runtime commits only after new records), so marks equal
-        // to ours mean this transaction is in, and running it again would
-        // write its rows twice; anything else means it rolled back.
+        // have committed or not, and its session may still be at it. Once
+        // that session is gone its outcome is final, and the marks tell it:
+        // a commit always raises a mark (the runtime commits only after new
+        // records), so marks equal to ours mean this transaction is in, and
+        // running it again would write its rows twice; others mean it
+        // rolled back.
+        if (auto f = await_end_of(unknown))
+          return f;
         sink_marks stored;
         if (auto f = read_marks(instance, stored))
           return f;
         if (covers(stored, marks))
           return {};
-        outcome_unknown = false;
+        unknown.clear();
       }
       if (auto f = conn_.exec("BEGIN"))
         return f;
@@ -130,7 +139,8 @@ public:
       auto f = conn_.exec("COMMIT");
       // Before COMMIT, a broken connection rolled the transaction back on
       // the server: a plain retry is safe. During it, nobody knows.
-      outcome_unknown = f && f->lost;
+      if (f && f->lost)
+        unknown = session_;
       return f;
     });
   }
@@ -166,6 +176,11 @@ private:
   outcome connect() {
     if (auto f = conn_.connect(dsn_))
       return f;
+    detail::text_rows rows;
+    if (auto f = conn_.exec("SELECT pid, backend_start FROM pg_stat_activity"
+                            " WHERE pid = pg_backend_pid()", {}, &rows))
+      return f;
+    session_ = {rows.at(0).at(0).value_or(""), rows.at(0).at(1).value_or("")};
     if (!spec_.key.empty())
       return conn_.exec(detail::create_stage_statement(stage_table, spec_));
     return {};
@@ -177,6 +192,23 @@ private:
     if (f && !f->lost)
       (void) conn_.exec("ROLLBACK");
     return f;
+  }
+
+  /// Ends `session` (its pid and start time, which tell it from a later
+  /// session with the same pid) if the server still runs it, and waits
+  /// until it is gone. The same user may end its own sessions.
+  outcome await_end_of(const std::vector<std::string>& session) {
+    auto same = std::string{" FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2"};
+    if (auto f = conn_.exec("SELECT pg_terminate_backend(pid)" + same, session))
+      return f;
+    for (;;) {
+      detail::text_rows rows;
+      if (auto f = conn_.exec("SELECT 1" + same, session, &rows))
+        return f;
+      if (rows.empty())
+        return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
   }
 
   outcome read_marks(uint32_t instance, sink_marks& out) {
@@ -203,7 +235,7 @@ private:
     auto by_index = "SELECT i.indexrelid::text, a.attname FROM pg_index i JOIN pg_attribute a"
                     " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
                     " WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indpred IS NULL";
-    if (auto f = conn_.exec(by_index, {detail::quote_table(spec_.table)}, &rows))
+    if (auto f = conn_.exec(by_index, {table::sql::quote_table(spec_.table)}, &rows))
       return {errc::invalid_argument, name() + ": " + f->message};
     std::map<std::string, std::set<std::string>> indexes;
     for (auto& r : rows)
@@ -228,6 +260,7 @@ private:
   std::string upsert_marks_sql_;
   std::string select_marks_sql_;
   detail::connection conn_;
+  std::vector<std::string> session_; ///< the server's pid and backend_start of conn_
   std::string buffer_; ///< a commit's rows in COPY format, reused
 };
 

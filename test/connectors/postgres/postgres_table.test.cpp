@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -61,6 +62,13 @@ std::string stored_marks(const std::string& sink_id, int instance) {
   for (auto& r : rows)
     s += (s.empty() ? "" : ",") + r;
   return s;
+}
+
+/// The server's port, from its DSN.
+std::string server_port() {
+  auto dsn = server->dsn();
+  auto after = dsn.substr(dsn.rfind(':') + 1);
+  return after.substr(0, after.find('/'));
 }
 
 postgres::retry_policy quick_retries(uint32_t attempts) {
@@ -213,6 +221,14 @@ BOOST_AUTO_TEST_CASE(check_names_a_bad_dsn_a_missing_table_column_or_key_index) 
   BOOST_TEST(!postgres::make_writer(server->dsn(), spec_of("checked", {"a", "b"}, {"a"}))->check());
 }
 
+BOOST_AUTO_TEST_CASE(check_runs_the_create_statement_of_a_job_that_owns_its_table) {
+  auto spec = spec_of("owned", {"a"});
+  spec.create = "CREATE TABLE IF NOT EXISTS owned (a text)";
+  BOOST_REQUIRE(!postgres::make_writer(server->dsn(), spec)->check());
+  BOOST_REQUIRE(!postgres::make_writer(server->dsn(), spec)->check()); // again: no harm
+  BOOST_TEST(server->value("select count(*) from owned") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_restarted_between_commits_is_survived_through_retries) {
   server->query("create table durable (v text primary key)");
   auto w = postgres::make_writer(server->dsn(), spec_of("durable", {"v"}, {"v"}),
@@ -232,6 +248,46 @@ BOOST_AUTO_TEST_CASE(a_server_restarted_between_commits_is_survived_through_retr
   BOOST_TEST(server->query("select v from durable order by v")
              == (std::vector<std::string>{"after", "before"}));
   BOOST_TEST(stored_marks("durable", 0) == "0:2");
+}
+
+// The connection breaks (ss -K on the client's socket) while the server is
+// still inside COMMIT, held there by a deferred trigger that sleeps 1 s:
+// the writer cannot know whether the transaction committed. With a long
+// backoff the old session has committed and gone when the writer looks, and
+// the marks say so; with a short one the writer ends the session mid-commit
+// (it rolls back) and runs the transaction again. Either way: once.
+BOOST_AUTO_TEST_CASE(a_connection_that_breaks_during_commit_writes_the_commit_once) {
+  server->query("create function slow_commit() returns trigger language plpgsql as "
+                "$$ begin perform pg_sleep(1); return null; end $$");
+  int n = 0;
+  for (auto backoff : {1500ms, 20ms}) {
+    auto name = "unsure" + std::to_string(n++);
+    server->query("create table " + name + " (v text); create constraint trigger slow after insert on "
+                  + name + " deferrable initially deferred for each row execute function slow_commit()");
+    auto w = postgres::make_writer(server->dsn(), spec_of(name, {"v"}), {5, backoff, backoff});
+    BOOST_REQUIRE(w->open(0));
+    auto killed = server->dir() / "ss.out";
+    std::thread cut{[&] {
+      std::this_thread::sleep_for(400ms);
+      eddy::test::process ss{{"/usr/bin/ss", "-K", "dst", "127.0.0.1", "dport", "=", ":" + server_port()},
+                             killed, server->dir() / "ss.err"};
+      ss.wait(10s);
+    }};
+    auto started = std::chrono::steady_clock::now();
+    auto err = w->commit(0, {row_of({"once"})}, {{0, 1}});
+    cut.join();
+    BOOST_TEST_MESSAGE("backoff " << backoff.count() << " ms: the commit took "
+                                  << (std::chrono::steady_clock::now() - started) / 1ms << " ms");
+    BOOST_REQUIRE_MESSAGE(!err, err.message());
+    // ss lists the sockets it closed under a header line: the writer's.
+    std::ifstream listed{killed};
+    int lines = 0;
+    for (std::string line; std::getline(listed, line);)
+      ++lines;
+    BOOST_TEST_REQUIRE(lines >= 2, "ss -K closed no connection");
+    BOOST_TEST(server->value("select count(*) from " + name) == "1");
+    BOOST_TEST(stored_marks(name, 0) == "0:1");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_server_that_stays_down_fails_with_a_message_naming_it_after_the_retries) {
