@@ -82,14 +82,6 @@ std::vector<std::string> psql(const std::string& dsn, const std::string& sql) {
   return rows;
 }
 
-/// The tables, as the job would create them (the PostgreSQL writer does not
-/// run table_spec.create yet).
-void create_tables(const std::string& dsn) {
-  psql(dsn, bank_notifications::notifications_table(
-              "((extract(epoch from clock_timestamp()) * 1000)::bigint)").create);
-  psql(dsn, bank_notifications::dead_letters_table().create);
-}
-
 /// How many notifications the job writes for `records` (the sample's reference).
 size_t expected_notifications(const std::vector<bank_notifications::generated_record>& records) {
   std::vector<bank_notifications::transaction> txs;
@@ -127,7 +119,6 @@ int main(int argc, char** argv) {
     local_server postgres{"postgres", dir / "postgres"};
     auto url = "redis://127.0.0.1:" + redis.address;
     auto& dsn = postgres.address;
-    create_tables(dsn);
     auto records = bank_notifications::generate(bank_notifications::generator_config{accounts, n, 1, 0});
     auto columns = bank_notifications::transaction_columns();
     if (auto problem = samples::redis_append(url, "bulk", columns, records); !problem.empty()) {

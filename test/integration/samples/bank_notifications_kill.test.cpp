@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <string>
@@ -75,13 +76,6 @@ struct bank_servers {
             "--postgres", postgres.dsn(), "--log-level", "info"};
   }
 
-  bank_servers() {
-    // The job creates its tables (table_spec.create); the PostgreSQL writer
-    // does not run that statement yet, so the test runs the same one first.
-    postgres.query(bank_notifications::notifications_table("((extract(epoch from clock_timestamp()) * 1000)::bigint)").create);
-    postgres.query(bank_notifications::dead_letters_table().create);
-  }
-
   std::vector<std::string> rows(const std::string& sql) {
     return postgres.query(sql);
   }
@@ -99,7 +93,19 @@ BOOST_AUTO_TEST_SUITE(bank_notifications_kill)
 
 BOOST_AUTO_TEST_CASE(notifications_in_postgres_are_exactly_the_reference_after_ten_sigkills) {
   bank_servers s;
-  s.generate(500, 100'000, 2024);
+  s.generate(500, 500'000, 2024);
+  // An uninterrupted run into a database of its own times the kills.
+  s.postgres.query("CREATE DATABASE probe");
+  auto probe = s.job_args();
+  auto& dsn = probe[std::find(probe.begin(), probe.end(), "--postgres") - probe.begin() + 1];
+  dsn = dsn.substr(0, dsn.rfind('/')) + "/probe";
+  probe.insert(probe.end(), {"--state-dir", (s.dir / "probe-state").string()});
+  process timed{probe, s.dir / "probe.stdout", s.dir / "probe.stderr"};
+  auto done = timed.wait(120s);
+  BOOST_REQUIRE_MESSAGE(done.exited_with(0), done.describe() << ": " << tail_of(s.dir / "probe.stderr"));
+  auto whole_ms = static_cast<int64_t>(eddy::test::ms(timed.elapsed()));
+  BOOST_TEST_MESSAGE("uninterrupted run: " << whole_ms << " ms");
+
   auto args = s.job_args();
   args.insert(args.end(), {"--state-dir", (s.dir / "state").string()});
   std::mt19937_64 rng{2024};
@@ -107,7 +113,7 @@ BOOST_AUTO_TEST_CASE(notifications_in_postgres_are_exactly_the_reference_after_t
   for (int run = 1; kills < 10; ++run) {
     auto log = s.dir / ("run-" + std::to_string(run));
     process p{args, log.string() + ".stdout", log.string() + ".stderr"};
-    auto ended = p.wait_for(std::chrono::milliseconds(150 + rng() % 500));
+    auto ended = p.wait_for(bank_test::kill_delay(whole_ms, rng));
     auto st = ended ? *ended : p.kill();
     if (!st.killed()) {
       BOOST_REQUIRE_MESSAGE(st.exited_with(0), st.describe() << ": " << tail_of(log.string() + ".stderr"));
@@ -126,15 +132,22 @@ BOOST_AUTO_TEST_CASE(notifications_in_postgres_are_exactly_the_reference_after_t
 
 BOOST_AUTO_TEST_CASE(a_sigkilled_worker_of_three_leaves_the_notifications_in_postgres_exactly_once) {
   bank_servers s;
-  s.generate(500, 100'000, 2025);
+  s.generate(500, 300'000, 2025);
   auto args = s.job_args();
   args.insert(args.end(), {"--parallelism", "3"});
   eddy::test::launched_cluster c{s.dir / "cluster", 3, args};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+  // The kill lands once the first notifications are committed.
   auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (c.log("coordinator").find("input values") == std::string::npos
-         && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
+  auto none_yet = [&s] {
+    try {
+      return s.rows("SELECT count(*) FROM notifications") == std::vector<std::string>{"0"};
+    } catch (const std::exception&) {
+      return true; // the job has not created its table yet
+    }
+  };
+  while (none_yet() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
   BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
   auto st = c.wait();
   BOOST_TEST_REQUIRE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -85,6 +86,15 @@ inline eddy::test::exit_status generate(const std::filesystem::path& dir,
                                         std::vector<std::string> options) {
   options.insert(options.begin(), {binary, "generate"});
   return eddy::test::run(options, dir / "generate.stdout", dir / "generate.stderr");
+}
+
+/// A moment to SIGKILL a run whose uninterrupted run took `whole_ms`: past
+/// its start-up (`startup_ms`), early enough that ten such kills cannot
+/// finish the job.
+template <class Rng>
+std::chrono::milliseconds kill_delay(int64_t whole_ms, Rng& rng, int64_t startup_ms = 80) {
+  return std::chrono::milliseconds(startup_ms + whole_ms / 40
+                                   + static_cast<int64_t>(rng() % static_cast<uint64_t>(whole_ms / 15 + 1)));
 }
 
 /// How many of `got` and `want` (both sorted) differ, for messages.
