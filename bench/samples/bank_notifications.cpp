@@ -26,10 +26,10 @@
 #include <thread>
 #include <vector>
 
-#include "bank_job.hpp"
-#include "generator.hpp"
+#include "bank_notifications/bank_job.hpp"
+#include "bank_notifications/generator.hpp"
 #include "redis_append.hpp"
-#include "reference.hpp"
+#include "bank_notifications/reference.hpp"
 #include "support/bench_util.hpp"
 #include "support/child_process.hpp"
 

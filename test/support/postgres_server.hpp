@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,19 @@ private:
 
   std::filesystem::path dir_;
   std::string dsn_;
+};
+
+/// The server a whole suite shares (initdb takes seconds): give the suite
+/// `*boost::unit_test::fixture<eddy::test::suite_postgres>()` and use
+/// `suite_postgres::server` in its cases.
+struct suite_postgres {
+  static inline std::unique_ptr<postgres_server> server;
+  suite_postgres() {
+    server = std::make_unique<postgres_server>();
+  }
+  ~suite_postgres() {
+    server.reset();
+  }
 };
 
 } // namespace eddy::test

@@ -20,17 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<eddy::test::postgres_server> server;
-
-/// One server for the whole suite: initdb takes seconds.
-struct suite_server {
-  suite_server() {
-    server = std::make_unique<eddy::test::postgres_server>();
-  }
-  ~suite_server() {
-    server.reset();
-  }
-};
+auto& server = eddy::test::suite_postgres::server;
 
 table::table_spec spec_of(std::string name, std::vector<std::string> columns,
                           std::vector<std::string> key = {}) {
@@ -77,7 +67,7 @@ postgres::retry_policy quick_retries(uint32_t attempts) {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(postgres_table, *boost::unit_test::fixture<suite_server>())
+BOOST_AUTO_TEST_SUITE(postgres_table, *boost::unit_test::fixture<eddy::test::suite_postgres>())
 
 BOOST_AUTO_TEST_CASE(inserts_and_marks_commit_together) {
   server->query("create table words (word text, n bigint)");

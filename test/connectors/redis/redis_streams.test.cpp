@@ -7,16 +7,13 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "connectors/redis/redis_client.hpp"
+#include "integration/process.hpp"
 #include "support/redis_server.hpp"
 
 namespace redis = eddy::connectors::redis;
@@ -65,19 +62,6 @@ std::unique_ptr<eddy::source<redis::entry>> reader_of(const eddy::source<redis::
   BOOST_REQUIRE_MESSAGE(r, why(r));
   BOOST_REQUIRE(*r);
   return std::move(*r);
-}
-
-/// A port on 127.0.0.1 nobody listens on (bound, then closed).
-int unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 struct row {
@@ -274,7 +258,7 @@ BOOST_AUTO_TEST_CASE(a_source_survives_a_killed_connection_between_reads) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_server_or_a_wrong_key_is_a_clear_check_error) {
-  auto port = unused_port();
+  auto port = eddy::test::free_port();
   redis::endpoint nowhere{.port = port};
   auto address = "127.0.0.1:" + std::to_string(port);
   auto src_err = redis::streams(nowhere, {"s"})->check();

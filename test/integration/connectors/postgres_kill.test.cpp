@@ -30,17 +30,7 @@ namespace {
 
 const std::string job_binary = EDDY_POSTGRES_COUNT_JOB_BINARY;
 
-std::unique_ptr<eddy::test::postgres_server> server;
-
-/// One server for the whole suite: initdb takes seconds.
-struct suite_server {
-  suite_server() {
-    server = std::make_unique<eddy::test::postgres_server>();
-  }
-  ~suite_server() {
-    server.reset();
-  }
-};
+auto& server = eddy::test::suite_postgres::server;
 
 /// A job over one input, writing into tables `<name>_events` and `<name>_totals`.
 struct count_job {
@@ -116,7 +106,7 @@ struct count_job {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(postgres_kill, *boost::unit_test::fixture<suite_server>())
+BOOST_AUTO_TEST_SUITE(postgres_kill, *boost::unit_test::fixture<eddy::test::suite_postgres>())
 
 BOOST_AUTO_TEST_CASE(counts_reach_postgres_exactly_once_after_repeated_sigkills) {
   count_job job{20261203, 200'000};

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "account.hpp"
-#include "bank_job.hpp"
-#include "generator.hpp"
-#include "reference.hpp"
+#include "bank_notifications/account.hpp"
+#include "bank_notifications/bank_job.hpp"
+#include "bank_notifications/generator.hpp"
+#include "bank_notifications/reference.hpp"
 
 using namespace bank_notifications;
 

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "bank_job.hpp"
+#include "bank_notifications/bank_job.hpp"
 #include "connector_options.hpp"
-#include "generator.hpp"
+#include "bank_notifications/generator.hpp"
 #include "integration/process.hpp"
-#include "reference.hpp"
+#include "bank_notifications/reference.hpp"
 
 namespace bank_test {
 

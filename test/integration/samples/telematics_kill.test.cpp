@@ -23,11 +23,11 @@
 #include <string>
 #include <vector>
 
-#include "generator.hpp"
-#include "job.hpp"
-#include "reference.hpp"
-#include "samples_csv.hpp"
-#include "tables.hpp"
+#include "telematics/generator.hpp"
+#include "telematics/job.hpp"
+#include "telematics/reference.hpp"
+#include "telematics/samples_csv.hpp"
+#include "telematics/tables.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

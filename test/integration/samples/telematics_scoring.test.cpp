@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "generator.hpp"
-#include "reference.hpp"
-#include "samples_csv.hpp"
-#include "scoring.hpp"
+#include "telematics/generator.hpp"
+#include "telematics/reference.hpp"
+#include "telematics/samples_csv.hpp"
+#include "telematics/scoring.hpp"
 
 using namespace telematics;
 
