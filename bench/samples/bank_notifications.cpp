@@ -30,6 +30,7 @@
 #include "bank_notifications/generator.hpp"
 #include "redis_append.hpp"
 #include "bank_notifications/reference.hpp"
+#include "sample_bench.hpp"
 #include "support/bench_util.hpp"
 #include "support/child_process.hpp"
 
@@ -39,48 +40,6 @@ using namespace eddy::bench;
 namespace {
 
 const std::string binary = EDDY_BANK_NOTIFICATIONS_BINARY;
-const std::string scripts = EDDY_SCRIPTS_DIR;
-
-/// The first line `command` prints.
-std::string shell(const std::string& command) {
-  std::string out;
-  if (FILE* p = popen(command.c_str(), "r")) {
-    char buf[512];
-    while (auto n = std::fread(buf, 1, sizeof buf, p))
-      out.append(buf, n);
-    pclose(p);
-  }
-  return out.substr(0, out.find('\n'));
-}
-
-/// A throwaway server of scripts/local-<kind> in `dir`, stopped by the destructor.
-struct local_server {
-  std::string kind;
-  fs::path dir;
-  std::string address; ///< what `start` printed: a port or a DSN
-  local_server(std::string k, fs::path d) : kind(std::move(k)), dir(std::move(d)) {
-    address = shell(scripts + "/local-" + kind + " start " + dir.string());
-  }
-  ~local_server() {
-    shell(scripts + "/local-" + kind + " stop " + dir.string() + " >/dev/null 2>&1");
-  }
-};
-
-std::vector<std::string> psql(const std::string& dsn, const std::string& sql) {
-  std::vector<std::string> rows;
-  auto command = "psql '" + dsn + "' -X -A -t -q -c \"" + sql + "\"";
-  if (FILE* p = popen(command.c_str(), "r")) {
-    char line[4096];
-    while (std::fgets(line, sizeof line, p)) {
-      std::string s{line};
-      if (!s.empty() && s.back() == '\n')
-        s.pop_back();
-      rows.push_back(s);
-    }
-    pclose(p);
-  }
-  return rows;
-}
 
 /// How many notifications the job writes for `records` (the sample's reference).
 size_t expected_notifications(const std::vector<bank_notifications::generated_record>& records) {
@@ -95,13 +54,6 @@ size_t expected_notifications(const std::vector<bank_notifications::generated_re
       txs.push_back(std::move(tx));
   }
   return bank_notifications::reference(txs, {}).size();
-}
-
-double percentile(std::vector<double> xs, double q) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  return xs[std::min(xs.size() - 1, static_cast<size_t>(q * static_cast<double>(xs.size())))];
 }
 
 } // namespace

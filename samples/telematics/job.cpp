@@ -94,9 +94,9 @@ eddy::stream<sample> samples_of(eddy::job& job, const run_config& config) {
     job.fail(server.error().message());
     server = redis::endpoint{};
   }
-  // Bounded: the job ends at the stream's last entry when it first started.
+  // Bounded unless followed: the job ends at the stream's last entry when it first started.
   return parse_samples(job.source(redis::streams(*server, {config.redis_stream},
-                                                 redis::stream_options{.follow = false})),
+                                                 redis::stream_options{.follow = config.follow})),
                        config.output);
 }
 
@@ -116,7 +116,7 @@ void build(eddy::job& job, const run_config& config) {
       .key_by(&trip::driver)
       .process<premium_by_driver>(rules)
       .uid("premiums");
-  premiums.side_output(trip_tag).sink(table_sink<trip>(config.output, trips_table(), trip_row));
+  premiums.side_output(trip_tag).sink(table_sink<trip>(config.output, trips_table(config.output), trip_row));
   premiums.sink(table_sink<premium>(config.output, premiums_table(), premium_row));
 }
 

@@ -22,6 +22,7 @@ struct run_config {
   std::filesystem::path input; ///< CSV lines `vehicle,driver,ts_ms,lat,lon,speed_kmh`, or:
   std::string redis_url;       ///< `redis://host:port`: read stream `redis_stream` instead
   std::string redis_stream;    ///< entries with the fields vehicle, driver, ts_ms, lat, lon, speed_kmh
+  bool follow = false;         ///< with redis_url: wait for new entries, never finish
   table_target output;
   int64_t trip_gap_ms = default_trip_gap_ms;
   int64_t max_out_of_orderness_ms = default_max_out_of_orderness_ms;

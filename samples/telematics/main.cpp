@@ -11,6 +11,7 @@
 #include <string>
 
 #include "eddy/actors/run.hpp"
+#include "connector_options.hpp"
 #include "generator.hpp"
 #include "job.hpp"
 #include "redis_out.hpp"
@@ -21,9 +22,9 @@ namespace {
 const char* usage_text =
   "usage: telematics generate --vehicles N --days D --seed S [--max-delay-ms D]\n"
   "                           (--out FILE | --redis URL --stream NAME)\n"
-  "       telematics run (--input FILE | --redis URL --stream NAME) [--postgres DSN | --sqlite PATH]\n"
+  "       telematics run (--input FILE | --redis URL --stream NAME [--follow]) [--postgres DSN | --sqlite PATH]\n"
   "                      --state-dir DIR\n"
-  "                      [--trip-gap-min M] [--max-out-of-orderness-ms D] [--parallelism P]\n"
+  "                      [--trip-gap-min M | --trip-gap-ms MS] [--max-out-of-orderness-ms D] [--parallelism P]\n"
   "                      [--harsh-brake-kmh-per-s X] [--speed-limit-kmh L]\n"
   "                      [--base-premium-cents C] [--role local|coordinator|worker ...]\n"
   "       telematics run --help   (all options of the run)\n";
@@ -62,11 +63,18 @@ int generate(int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
-  eddy::job job{"telematics", argc, argv};
+  auto args = samples::with_flag_values(argc, argv, {"--follow"});
+  std::vector<char*> argp;
+  for (auto& a : args)
+    argp.push_back(a.data());
+  eddy::job job{"telematics", static_cast<int>(argp.size()), argp.data()};
   telematics::run_config config;
   config.input = job.arg("input", "", "FILE   CSV lines 'vehicle,driver,ts_ms,lat,lon,speed_kmh'");
   config.redis_url = job.arg("redis", "", "URL   or read a Redis stream, redis://host:port");
   config.redis_stream = job.arg("stream", "", "NAME   the stream, entries with those six fields");
+  config.follow = job.arg("follow", "", "   with --redis: wait for new entries, never finish") == "true";
+  if (config.follow && config.redis_url.empty())
+    job.fail("option --follow needs --redis URL");
   if (config.input.empty() == config.redis_url.empty() || config.redis_url.empty() != config.redis_stream.empty())
     job.fail("give --input FILE, or --redis URL and --stream NAME");
   config.output.postgres_dsn =
@@ -75,6 +83,9 @@ int run(int argc, char** argv) {
                                  "PATH   else to this SQLite file (default telematics.db)");
   config.trip_gap_ms = 60'000 * job.int_arg("trip-gap-min", telematics::default_trip_gap_ms / 60'000,
                                             1, 24 * 60, "M   a trip ends after M minutes without samples (default 10)");
+  // In ms for runs in wall-clock time (the benchmark's seconds-long trips).
+  config.trip_gap_ms = job.int_arg("trip-gap-ms", config.trip_gap_ms, 1, 24 * 3'600'000,
+                                   "MS   or after MS milliseconds (overrides --trip-gap-min)");
   config.max_out_of_orderness_ms =
     job.int_arg("max-out-of-orderness-ms", telematics::default_max_out_of_orderness_ms, 0,
                 3'600'000, "D   how far a sample's time may go back (default 30000)");

@@ -2,6 +2,7 @@
 
 #include "eddy/connectors/postgres/table.hpp"
 #include "eddy/connectors/sqlite/table.hpp"
+#include "connector_options.hpp"
 
 namespace telematics {
 
@@ -13,7 +14,7 @@ std::string text(int64_t x) {
 
 } // namespace
 
-table::table_spec trips_table() {
+table::table_spec trips_table(const table_target& target) {
   table::table_spec spec;
   spec.table = "trips";
   spec.columns = {"trip_id",  "vehicle",      "driver",   "start_ms",       "end_ms", "samples",
@@ -22,7 +23,11 @@ table::table_spec trips_table() {
   // would break the primary key instead of hiding a duplicate.
   spec.create = "CREATE TABLE IF NOT EXISTS trips (trip_id TEXT PRIMARY KEY, vehicle BIGINT, "
                 "driver BIGINT, start_ms BIGINT, end_ms BIGINT, samples BIGINT, distance_m BIGINT, "
-                "harsh_brakes BIGINT, speeding BIGINT, night_permille BIGINT, risk BIGINT)";
+                "harsh_brakes BIGINT, speeding BIGINT, night_permille BIGINT, risk BIGINT, "
+                // When the commit wrote the row, by the database's clock: what
+                // the benchmark measures the committed-output latency with.
+                "written_ms BIGINT DEFAULT "
+                + samples::now_ms_sql({target.sqlite.string(), target.postgres_dsn}) + ")";
   return spec;
 }
 

@@ -36,7 +36,6 @@ auto inspect(Inspector& f, dead_letter& x) {
   return f(x.position, x.reason, x.text);
 }
 
-table::table_spec trips_table();
 table::table_spec premiums_table();
 table::table_spec dead_letters_table();
 
@@ -49,6 +48,9 @@ struct table_target {
   std::string postgres_dsn;
   std::filesystem::path sqlite;
 };
+
+/// Also a column written_ms: the ms the row was inserted, by the database's clock.
+table::table_spec trips_table(const table_target& target);
 
 /// The exactly-once sink of `spec` into `target`, rows from `to_row`.
 template <class T>
