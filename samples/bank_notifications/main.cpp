@@ -69,11 +69,8 @@ int generate(int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
-  auto args = samples::with_flag_values(argc, argv, {"--follow"});
-  std::vector<char*> argp;
-  for (auto& a : args)
-    argp.push_back(a.data());
-  eddy::job job{program, static_cast<int>(argp.size()), argp.data()};
+  samples::job_command_line command_line{argc, argv, {"--follow"}};
+  eddy::job job{program, command_line.argc(), command_line.argv()};
   auto in = samples::input_options_of(job, "CSV lines 'account,ts,kind,amount_cents,merchant,category'");
   auto out = samples::output_options_of(job);
   bank_notifications::rules_config rules;

@@ -207,16 +207,31 @@ std::unique_ptr<eddy::sink<T>> table_output(const output_options& out,
   return eddy::connectors::sqlite::table_sink<T>(out.sqlite, std::move(spec), std::move(to_row));
 }
 
-/// `argv[1..argc)` with each flag in `flags` ("--follow") given the value
-/// "true": a job's own options all take a value.
-inline std::vector<std::string> with_flag_values(int argc, char** argv,
-                                                 const std::set<std::string>& flags) {
-  std::vector<std::string> args;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    args.push_back(i > 0 && flags.count(a) ? a + "=true" : a);
+/// A job's command line with each flag in `flags` ("--follow") given the
+/// value "true" (a job's own options all take a value), as argc/argv.
+class job_command_line {
+public:
+  job_command_line(int argc, char** argv, const std::set<std::string>& flags) {
+    for (int i = 0; i < argc; ++i) {
+      std::string a = argv[i];
+      args_.push_back(i > 0 && flags.count(a) ? a + "=true" : a);
+    }
+    for (auto& a : args_)
+      argv_.push_back(a.data());
   }
-  return args;
-}
+  job_command_line(const job_command_line&) = delete;
+  job_command_line& operator=(const job_command_line&) = delete;
+
+  int argc() const {
+    return static_cast<int>(argv_.size());
+  }
+  char** argv() {
+    return argv_.data();
+  }
+
+private:
+  std::vector<std::string> args_;
+  std::vector<char*> argv_;
+};
 
 } // namespace samples

@@ -63,11 +63,8 @@ int generate(int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
-  auto args = samples::with_flag_values(argc, argv, {"--follow"});
-  std::vector<char*> argp;
-  for (auto& a : args)
-    argp.push_back(a.data());
-  eddy::job job{"telematics", static_cast<int>(argp.size()), argp.data()};
+  samples::job_command_line command_line{argc, argv, {"--follow"}};
+  eddy::job job{"telematics", command_line.argc(), command_line.argv()};
   telematics::run_config config;
   config.input = job.arg("input", "", "FILE   CSV lines 'vehicle,driver,ts_ms,lat,lon,speed_kmh'");
   config.redis_url = job.arg("redis", "", "URL   or read a Redis stream, redis://host:port");
