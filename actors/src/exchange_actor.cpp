@@ -96,7 +96,7 @@ caf::behavior running(exchange_actor_t* self) {
     [=](frame_msg& f) {
       log::runtime()->trace("{} frame from {}#{}: {} batches, {} answers, wm {}, end {}", who(self->state.cfg), f.producer_stage, f.producer_instance, f.batches.size(), f.answers.size(), f.watermark, f.end);
       metrics::frame_received(f, self->current_sender(), self->node());
-      self->state.in->frame(std::move(f), steady_ms());
+      take_frame(self, *self->state.in, self->state.exchanges, *self->state.cfg.the_plan, std::move(f));
       schedule_group(self);
     },
     [=](greeting_msg& g) {
@@ -157,6 +157,7 @@ caf::behavior running(exchange_actor_t* self) {
     [=](retransmit_atom) {
       if (auto n = self->state.out->retransmit(steady_ms(), retransmit_after_ms))
         log::runtime()->warn("{} sent {} batches again: their links were silent for {} ms", who(self->state.cfg), n, retransmit_after_ms);
+      regreet_overdue(*self->state.in, who(self->state.cfg));
       close_group(self);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },

@@ -250,6 +250,12 @@ inline size_t instance_window_bytes(uint64_t channel_budget, uint32_t producing_
 /// (a lost message must never stall a channel).
 inline constexpr int64_t retransmit_after_ms = 200;
 
+/// How long a consumer waits for a producer instance to answer its greeting
+/// before it greets again (the greeting may have gone to an incarnation
+/// that died); far above an answer's usual milliseconds, since each
+/// greeting again makes the producer redeliver all it holds unacknowledged.
+inline constexpr int64_t regreet_after_ms = 5000;
+
 // -- how link messages cross nodes -------------------------------------------
 //
 // Every field, in declaration order: a field left out here would silently

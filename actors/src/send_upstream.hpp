@@ -4,7 +4,10 @@
 
 #include <caf/all.hpp>
 
+#include "actor_support.hpp"
+#include "logging.hpp"
 #include "message_counters.hpp"
+#include "protocol.hpp"
 #include "transport/inbound.hpp"
 
 namespace eddy::actors {
@@ -23,6 +26,28 @@ void send_upstream(Actor* self, inbound& in, const std::vector<caf::actor>& exch
     counters.sent(message_counters::frame_ack, stage);
     self->send(exchanges[ex], std::move(a));
   });
+}
+
+/// Takes in frame `f` on consuming side `in`. A new incarnation's first
+/// frame makes its sender that producer instance's exchange: the greeting
+/// it is owed goes there, even before this node hears where it moved.
+template <class Actor>
+void take_frame(Actor* self, inbound& in, std::vector<caf::actor>& exchanges, const plan& p,
+                frame_msg&& f) {
+  auto stage = f.producer_stage;
+  auto instance = f.producer_instance;
+  auto sender = self->current_sender();
+  if (!in.frame(std::move(f), steady_ms()) || !sender)
+    return;
+  if (auto ex = p.exchange_id(stage, instance); ex < exchanges.size())
+    exchanges[ex] = caf::actor_cast<caf::actor>(sender);
+}
+
+/// Greets again, with a warning, the producer instances that left a
+/// greeting of `in` unanswered for regreet_after_ms; the caller sends.
+inline void regreet_overdue(inbound& in, const std::string& who) {
+  if (auto n = in.regreet(steady_ms(), regreet_after_ms))
+    log::runtime()->warn("{} sent {} greetings again: unanswered for {} ms", who, n, regreet_after_ms);
 }
 
 } // namespace eddy::actors

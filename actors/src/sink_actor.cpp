@@ -141,13 +141,18 @@ caf::behavior running(sink_actor_t* self) {
     [=](frame_msg& f) {
       auto& st = self->state;
       metrics::frame_received(f, self->current_sender(), self->node());
-      st.in->frame(std::move(f), steady_ms());
+      take_frame(self, *st.in, st.exchanges, *st.cfg.the_plan, std::move(f));
       // A sink has no event-time clock: it writes what arrives, and ignores watermarks.
       st.in->take_deliveries(false, steady_ms(), [&](uint32_t, deliver_msg&& d) { write(self, d); });
       send_upstream(self);
     },
     [=](close_group_atom) { close_group(self); },
     takes_moved_exchanges(self),
+    [=](retransmit_atom) {
+      regreet_overdue(*self->state.in, who(self->state));
+      send_upstream(self);
+      self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
+    },
     [=](durable_atom, uint64_t, uint64_t, uint8_t status) {
       auto& st = self->state;
       if (status != static_cast<uint8_t>(journal::write_status::written))
@@ -200,6 +205,7 @@ void start(sink_actor_t* self) {
       st.in->hello(std::move(hello));
       send_upstream(self);
       self->become(running(self));
+      self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },
     [=](const std::string& what) { fail(self, what); });
   // Frames before its greeting are redelivered after it.

@@ -29,6 +29,11 @@ public:
     return false;
   }
 
+  /// The newest epoch heard from `instance` (0 before any).
+  uint32_t newest(uint32_t instance) const noexcept {
+    return instance < newest_.size() ? newest_[instance] : 0;
+  }
+
   /// Messages ignored as stale so far.
   uint64_t ignored() const noexcept {
     return ignored_;

@@ -34,10 +34,16 @@ inbound::inbound(const plan& p, uint32_t stage, uint32_t instance, int64_t idle_
   acks_.resize(producers);
 }
 
-void inbound::frame(frame_msg&& f, int64_t now_ms) {
+bool inbound::frame(frame_msg&& f, int64_t now_ms) {
   auto p = f.producer_instance;
-  if (f.producer_stage != producer_stage_ || p >= ended_.size() || fence_.stale(p, f.epoch))
-    return;
+  if (f.producer_stage != producer_stage_ || p >= ended_.size())
+    return false;
+  auto heard = fence_.newest(p);
+  if (fence_.stale(p, f.epoch))
+    return false;
+  bool incarnation = f.epoch > heard;
+  if (incarnation)
+    replaced(p);
   for (auto& b : f.batches)
     if (auto* c = find(b.consumer); c && (c->known || !c->ever_known))
       c->pending.batches.push_back({b.producer, std::move(b.batch)});
@@ -56,6 +62,43 @@ void inbound::frame(frame_msg&& f, int64_t now_ms) {
     ++ended_count_;
     tracker_.end(p);
   }
+  return incarnation;
+}
+
+void inbound::replaced(uint32_t p) {
+  for (uint32_t i = 0; i < consumers_.size(); ++i)
+    if (consumers_[i].unanswered[p] > 0)
+      greet_again(i, p);
+}
+
+uint32_t inbound::regreet(int64_t now_ms, int64_t after_ms) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < consumers_.size(); ++i) {
+    auto& c = consumers_[i];
+    if (c.awaiting == 0) {
+      c.awaiting_since_ms = -1;
+      continue;
+    }
+    if (c.awaiting_since_ms < 0)
+      c.awaiting_since_ms = now_ms;
+    if (now_ms - c.awaiting_since_ms < after_ms)
+      continue;
+    for (uint32_t p = 0; p < c.waits.size(); ++p)
+      if (c.waits[p] > 0) {
+        greet_again(i, p);
+        ++n;
+      }
+    c.awaiting_since_ms = now_ms;
+  }
+  return n;
+}
+
+void inbound::greet_again(uint32_t i, uint32_t p) {
+  auto& c = consumers_[i];
+  greetings_[p].hellos.push_back({range_.first + i, {}});
+  c.unanswered[p] = 1;
+  if (c.waits[p] > 0)
+    c.waits[p] = 1;
 }
 
 void inbound::hello(consumer_hello&& h) {

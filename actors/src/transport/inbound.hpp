@@ -32,8 +32,18 @@ public:
           int64_t now_ms, uint32_t epoch = 0);
 
   /// Takes in a frame from a producer instance; ignores one from an
-  /// incarnation of it that was replaced (an older epoch).
-  void frame(frame_msg&& f, int64_t now_ms);
+  /// incarnation of it that was replaced (an older epoch), and greets a new
+  /// incarnation again for what the replaced one left unanswered. True when
+  /// the frame is a new incarnation's first: its sender is now that
+  /// producer instance's exchange (it may come before the node says so).
+  bool frame(frame_msg&& f, int64_t now_ms);
+
+  /// Greets again the producer instances that have not answered a consumer
+  /// for `after_ms` (the greeting went to an incarnation that died, or was
+  /// lost): a lost greeting must not hold a consumer's watermark and end
+  /// for good. Returns how many greetings (consumer, producer instance) it
+  /// sends again.
+  uint32_t regreet(int64_t now_ms, int64_t after_ms);
 
   /// Consumer `c` (re)started at these high-water marks. They are durable,
   /// so they also go upstream as acknowledgements.
@@ -107,6 +117,7 @@ private:
     /// By producer instance: answers still to come before it has answered the
     /// latest hello (an older incarnation's answer must not release the newest).
     std::vector<uint32_t> waits;
+    int64_t awaiting_since_ms = -1; ///< when regreet() first saw it awaiting
     int64_t watermark = min_time; ///< last given
     bool end_delivered = false;
     deliver_msg pending;
@@ -135,6 +146,19 @@ private:
     a.consumer_instance = instance_;
     a.epoch = epoch_;
   }
+
+  /// Producer instance `p` runs in a new incarnation (it moved, its worker
+  /// lost): the answers the replaced one owed never come, since its frames
+  /// are fenced now, and a consumer waiting for one would wait for good (a
+  /// sink greeted a worker killed right after the start: the job stalled).
+  /// Each consumer owed one greets the new incarnation instead.
+  void replaced(uint32_t p);
+
+  /// Consumer `i` greets producer instance `p` again with no marks (it
+  /// redelivers all it holds unacknowledged; duplicates are dropped) and
+  /// waits for that answer alone: earlier greetings are taken as lost, and
+  /// if an answer to one comes yet, it follows its own redelivery.
+  void greet_again(uint32_t i, uint32_t p);
 
   consumer* find(uint32_t index) {
     return range_.contains(index) ? &consumers_[index - range_.first] : nullptr;

@@ -282,6 +282,65 @@ BOOST_AUTO_TEST_CASE(frames_of_a_replaced_producer_incarnation_are_ignored) {
   BOOST_TEST(!in.all_ended());
 }
 
+BOOST_AUTO_TEST_CASE(a_greeting_the_replaced_producer_never_answered_goes_to_its_new_incarnation) {
+  in.hello({0, {{0, 4}}});
+  test::take_greetings(in);
+  in.frame(frame(1, 1, {}, {0}, 100, true), 0);
+  // Producer instance 0 is lost before it answered; its heir (epoch 1)
+  // sends what it recovered and ends, knowing nothing of the greeting.
+  auto heir = frame(1, 0, {{0, 0, batch(1, 2)}}, {}, 100, true);
+  heir.epoch = 1;
+  in.frame(std::move(heir), 0);
+  auto d = take_deliveries(in, true, 0);
+  BOOST_TEST_REQUIRE(d.size() == 1u);
+  BOOST_TEST(!d.at(0).end); // its redelivery may still come
+  auto g = test::take_greetings(in);
+  BOOST_TEST_REQUIRE(g.count(from_first) == 1u); // so the heir is greeted
+  BOOST_TEST_REQUIRE(g.at(from_first).hellos.size() == 1u);
+  BOOST_TEST(g.at(from_first).hellos.at(0).consumer == 0u);
+  BOOST_TEST(g.at(from_first).hellos.at(0).hws.empty()); // everything it holds again
+  BOOST_TEST(g.count(from_second) == 0u);
+  auto answer = frame(1, 0, {}, {0});
+  answer.epoch = 1;
+  in.frame(std::move(answer), 0);
+  d = take_deliveries(in, true, 0);
+  BOOST_TEST_REQUIRE(d.size() == 1u);
+  BOOST_TEST(d.at(0).end);
+}
+
+BOOST_AUTO_TEST_CASE(only_a_new_incarnations_first_frame_says_its_sender_is_the_producer_now) {
+  auto heir = [] {
+    auto f = frame(1, 0, {}, {});
+    f.epoch = 2;
+    return f;
+  };
+  BOOST_TEST(!in.frame(frame(1, 0, {}, {}), 0));
+  BOOST_TEST(in.frame(heir(), 0));
+  BOOST_TEST(!in.frame(heir(), 0));
+  BOOST_TEST(!in.frame(frame(1, 0, {}, {}), 0)); // the replaced one, fenced
+}
+
+BOOST_AUTO_TEST_CASE(a_greeting_unanswered_for_the_timeout_is_sent_again_and_its_answer_releases_the_end) {
+  in.hello({0, {{0, 4}}});
+  test::take_greetings(in);
+  in.frame(frame(1, 1, {}, {0}, 100, true), 0);
+  in.frame(frame(1, 0, {}, {}, 100, true), 0); // ended, but the greeting to it was lost
+  BOOST_TEST(in.regreet(0, 5000) == 0u);
+  BOOST_TEST(in.regreet(4999, 5000) == 0u);
+  BOOST_TEST(test::take_greetings(in).empty());
+  BOOST_TEST(in.regreet(5000, 5000) == 1u);
+  auto g = test::take_greetings(in);
+  BOOST_TEST_REQUIRE(g.count(from_first) == 1u);
+  BOOST_TEST(g.at(from_first).hellos.at(0).hws.empty());
+  BOOST_TEST(g.count(from_second) == 0u);
+  BOOST_TEST(in.regreet(9999, 5000) == 0u); // the timeout starts again
+  in.frame(frame(1, 0, {}, {0}), 0);
+  auto d = take_deliveries(in, true, 0);
+  BOOST_TEST_REQUIRE(d.size() == 1u);
+  BOOST_TEST(d.at(0).end);
+  BOOST_TEST(in.regreet(20000, 5000) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(acks_and_greetings_carry_the_consumer_instance_and_its_epoch) {
   actors::inbound moved{p, 2, 1, 0, 0, 5};
   moved.hello({2, {{0, 4}}});

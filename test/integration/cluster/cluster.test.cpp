@@ -198,6 +198,29 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_worker_s_tasks_move_to_the_others_and_the_job_c
   BOOST_TEST(low == 2, "worker-2's slice: epochs " << low << "-" << high);
 }
 
+// A worker killed in the first milliseconds of a job dies with greetings
+// to its instances unanswered: the consumers must greet the new owners
+// instead (a job once stalled for good on this, with every partition done).
+BOOST_AUTO_TEST_CASE(a_worker_sigkilled_right_after_the_start_fails_over_and_the_job_completes_exactly_once) {
+  temp_dir tmp{"eddy-cluster-kill-early"};
+  keep_on_failure keep{tmp};
+  auto job = nexmark_job("q5", 1'000'000, tmp / "q5.tsv"); // short: all of it early
+  auto local = job;
+  local[9] = (tmp / "q5.local.tsv").string();
+  auto expected = local_run(tmp, "q5", local, tmp / "q5.local.tsv");
+  for (int round = 0; round < 5; ++round) {
+    fs::remove(tmp / "q5.tsv");
+    launched_cluster c{tmp / ("c" + std::to_string(round)), 3, job};
+    BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * round));
+    BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
+    auto st = c.wait(60s); // it takes a second or two
+    BOOST_TEST_REQUIRE(st.exited_with(0), "round " << round << ": " << st.describe() << ": "
+                                                   << tail_of(c.dir() / "coordinator.log"));
+    BOOST_TEST((sorted_lines(tmp / "q5.tsv") == expected), "round " << round);
+  }
+}
+
 /// Waits up to `timeout` until the coordinator of `c` has logged `text`.
 bool await_log(const launched_cluster& c, const std::string& text, std::chrono::seconds timeout = 30s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
