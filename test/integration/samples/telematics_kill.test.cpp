@@ -201,17 +201,10 @@ BOOST_AUTO_TEST_CASE(a_three_worker_cluster_that_loses_a_worker_mid_run_writes_t
   postgres_server pg;
   launched_cluster c{f.dir / "cluster", 3, f.run_args(pg)};
   BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
-  // Kill worker 2 once trips are being committed: the job is under way. (A
-  // kill right after the start once stalled the job after its failover:
-  // issue 9's note.)
-  auto deadline = clock_type::now() + 60s;
-  for (auto n = committed_trips(pg); n == "none" || n == "0"; n = committed_trips(pg)) {
-    BOOST_REQUIRE_MESSAGE(clock_type::now() < deadline && !c.exited_within("coordinator", 0s),
-                          "no trips committed: " << tail_of(c.dir() / "coordinator.log"));
-    std::this_thread::sleep_for(20ms);
-  }
-  BOOST_TEST_MESSAGE("killing worker-2 at " << committed_trips(pg) << " of "
-                                            << f.want_trips.size() << " trips");
+  // Kill worker 2 right after the start: on a fast hour the whole job
+  // committed before a kill that waited for its first trips, and the loss
+  // went unnoticed (a kill this early once stalled the job: fixed, and
+  // covered by the cluster test that kills worker 2 right after the start).
   BOOST_REQUIRE(c.signal("worker-2", SIGKILL));
   auto st = c.wait();
   BOOST_REQUIRE_MESSAGE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
