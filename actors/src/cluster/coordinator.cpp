@@ -34,6 +34,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+/// The coordinator journal's record of how the job ended well, if it did.
+constexpr const char* ended_key = "cluster.ended";
+
 /// A worker that joined: where it listens and its agent (monitored).
 struct member {
   caf::actor agent;
@@ -85,8 +88,8 @@ std::string names_of(const std::set<uint32_t>& workers) {
 /// one opens it). Slices a new generation leaves in place run on.
 class coordinator {
 public:
-  coordinator(job& j, caf::scoped_actor& self, worker_slots slots, job_layout layout)
-    : j_(j), self_(self), slots_(std::move(slots)), layout_(std::move(layout)),
+  coordinator(job& j, caf::scoped_actor& self, journal::sqlite_journal& jn, worker_slots slots, job_layout layout)
+    : j_(j), self_(self), jn_(jn), slots_(std::move(slots)), layout_(std::move(layout)),
       the_plan_(plan_of(j, layout_)), members_(slots_.workers()),
       natural_(natural_owners(placement::slices_of(the_plan_), slots_.first_workers())), owners_(natural_) {
   }
@@ -561,9 +564,19 @@ private:
   }
 
   /// Tells every worker the job's end and waits (bounded) until they are gone.
+  /// A job that ended well is recorded as ended first: its workers exit 0
+  /// and are not started again, so a coordinator restarted after this (a
+  /// SIGKILL before it exited) must not wait for them (run_coordinator).
   run_result finish(run_result result) {
     for (auto& [sink, records] : done_)
       result.records_out += records;
+    if (result.exit_code == 0) {
+      auto how = savepoints_ && savepoints_->stopped()
+                   ? "stopped with savepoint " + savepoints_->stopped_with()
+                   : "finished: " + std::to_string(result.records_out) + " records written";
+      if (auto err = jn_.meta(ended_key, how))
+        log::runtime()->error("could not record the job's end in its state directory: {}", err.message());
+    }
     size_t alive = 0;
     for (auto& m : members_) {
       if (!m.agent)
@@ -628,6 +641,7 @@ private:
 
   job& j_;
   caf::scoped_actor& self_;
+  journal::sqlite_journal& jn_; ///< the coordinator's own: worker slots, the job's end
   worker_slots slots_;
   job_layout layout_;
   plan the_plan_;
@@ -647,15 +661,15 @@ private:
 };
 
 /// The coordinator's life in actor system `sys`, which outlives every actor here.
-run_result run_node(job& j, caf::actor_system& sys, const endpoint& at, job_layout layout,
-                    worker_slots slots) {
+run_result run_node(job& j, caf::actor_system& sys, const endpoint& at, journal::sqlite_journal& jn,
+                    job_layout layout, worker_slots slots) {
   caf::scoped_actor self{sys};
   auto listening = listen(sys, caf::actor_cast<caf::actor>(self), at);
   if (!listening)
     return bad_input(listening.error().message());
   // The launcher reads this line for the address.
   log::runtime()->info("coordinator of job {} listening on {}", j.config().name, listening->text());
-  coordinator c{j, self, std::move(slots), std::move(layout)};
+  coordinator c{j, self, jn, std::move(slots), std::move(layout)};
   return c.run();
 }
 
@@ -676,6 +690,13 @@ run_result run_coordinator(job& j) {
   metrics::workers_up().set(0);
   metrics::move_recovery_seconds(); // shown from the start, with no moves yet
   auto where = "state directory '" + cfg.state_dir.string() + "'";
+  auto ended = (**jn).meta(ended_key);
+  if (!ended)
+    return bad_input(where + ": " + ended.error().message());
+  if (*ended) { // a restart after finish() had told the workers: they are gone for good
+    log::runtime()->info("job {} ended before this start ({}); nothing is left to run in {}", cfg.name, **ended, where);
+    return run_result{};
+  }
   if (!cfg.from_savepoint.empty()) { // checked here, before any worker runs; restored by each worker
     auto plan = savepoint::check_savepoint(j, cfg.from_savepoint);
     if (!plan)
@@ -689,7 +710,9 @@ run_result run_coordinator(job& j) {
   auto slots = worker_slots::open(**jn, cfg.workers);
   if (!slots)
     return bad_input(where + ": " + slots.error().message());
-  return run_in_node_system(cfg, [&](caf::actor_system& sys) { return run_node(j, sys, *at, std::move(*layout), std::move(*slots)); });
+  return run_in_node_system(cfg, [&](caf::actor_system& sys) {
+    return run_node(j, sys, *at, **jn, std::move(*layout), std::move(*slots));
+  });
 }
 
 } // namespace eddy::actors::cluster

@@ -376,6 +376,43 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_coordinator_stops_its_workers_and_a_restart_com
 // A stopped worker keeps its journal's exclusive lock: the worker that takes
 // over its tasks can open the journal, and run them, only once the stopped
 // one has exited; so the stopped one can never write after its tasks moved.
+// The chaos test's coordinator kills once landed here: the workers told the
+// job's end had exited 0, for good, and the restarted coordinator waited
+// for them forever.
+BOOST_AUTO_TEST_CASE(a_coordinator_sigkilled_while_it_stops_the_workers_of_a_finished_job_is_restarted_and_exits_0) {
+  temp_dir tmp{"eddy-cluster-kill-at-end"};
+  keep_on_failure keep{tmp};
+  write_words(tmp / "words.txt", 100'000);
+  std::vector<std::string> job{wordcount, "--input", (tmp / "words.txt").string(), "--output", "", "--parallelism", "3"};
+  auto local = job;
+  local[4] = (tmp / "local.tsv").string();
+  auto expected = local_run(tmp, "wordcount", local, tmp / "local.tsv");
+  bool landed = false;
+  for (int attempt = 0; attempt < 5 && !landed; ++attempt) {
+    auto out = tmp / ("counts-" + std::to_string(attempt) + ".tsv");
+    job[4] = out.string();
+    launched_cluster c{tmp / ("c" + std::to_string(attempt)), 3, job, true};
+    BOOST_REQUIRE_MESSAGE(c.started(), c.start_error());
+    // A worker logs "done" once the coordinator told it the end; the
+    // coordinator exits once every worker is gone.
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    auto told = [&] {
+      for (auto node : {"worker-1", "worker-2", "worker-3"})
+        if (c.log(node).find("done: its sinks wrote") != std::string::npos)
+          return true;
+      return false;
+    };
+    while (!told() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    c.signal("coordinator", SIGKILL); // it may have exited already: the attempt then missed
+    auto st = c.wait(60s);
+    BOOST_TEST_REQUIRE(st.exited_with(0), st.describe() << ": " << tail_of(c.dir() / "coordinator.log"));
+    BOOST_TEST((sorted_lines(out) == expected));
+    landed = c.log("coordinator").find("ended before this start") != std::string::npos;
+  }
+  BOOST_TEST(landed, "no kill came between the workers' stop and the coordinator's exit in 5 runs");
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_stopped_past_the_peer_timeout_is_replaced_and_exits_once_it_continues) {
   temp_dir tmp{"eddy-cluster-stop-worker"};
   keep_on_failure keep{tmp};
