@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "logging.hpp"
+#include "plan.hpp"
 #include "protocol.hpp"
 
 namespace eddy::actors {
@@ -24,6 +25,21 @@ auto takes_moved_exchanges(Actor* self) {
   return [self](moved_atom, std::vector<caf::actor>& exchanges) {
     self->state.exchanges = std::move(exchanges);
   };
+}
+
+/// Makes the sender of the current message the exchange of instance
+/// (stage, instance) in `exchanges`: a message that passed the epoch fence
+/// comes from the newest incarnation, wherever it runs, even before this
+/// node hears where it moved (or if what it heard is stale).
+template <class Actor>
+void take_sender_as_exchange(Actor* self, std::vector<caf::actor>& exchanges, const plan& p, uint32_t stage,
+                             uint32_t instance) {
+  auto sender = self->current_sender();
+  if (!sender || stage >= p.stages().size() || instance >= p.stage(stage).instances)
+    return;
+  auto ex = p.exchange_id(stage, instance);
+  if (ex < exchanges.size() && exchanges[ex].address() != caf::actor_cast<caf::actor_addr>(sender))
+    exchanges[ex] = caf::actor_cast<caf::actor>(sender);
 }
 
 /// Installs what every runtime actor needs: an exception handler that puts

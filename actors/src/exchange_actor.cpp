@@ -101,14 +101,18 @@ caf::behavior running(exchange_actor_t* self) {
     },
     [=](greeting_msg& g) {
       log::runtime()->debug("{} greeted by stage {} instance {} for {} consumers", who(self->state.cfg), g.consumer_stage, g.consumer_instance, g.hellos.size());
-      self->state.out->greet(g);
+      auto& st = self->state;
+      if (st.out->greet(g)) // the answer goes where the consumer is now
+        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, g.consumer_stage, g.consumer_instance);
       schedule_group(self);
     },
     [=](frame_ack_msg& a) {
       auto& st = self->state;
-      st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
+      bool fresh = st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
         st.acked[producer - st.first].acked.push_back({flat, seq});
       });
+      if (fresh)
+        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, a.consumer_stage, a.consumer_instance);
       schedule_group(self);
     },
     [=](outputs_msg& m) {

@@ -30,17 +30,14 @@ void send_upstream(Actor* self, inbound& in, const std::vector<caf::actor>& exch
 
 /// Takes in frame `f` on consuming side `in`. A new incarnation's first
 /// frame makes its sender that producer instance's exchange: the greeting
-/// it is owed goes there, even before this node hears where it moved.
+/// it is owed goes there.
 template <class Actor>
 void take_frame(Actor* self, inbound& in, std::vector<caf::actor>& exchanges, const plan& p,
                 frame_msg&& f) {
   auto stage = f.producer_stage;
   auto instance = f.producer_instance;
-  auto sender = self->current_sender();
-  if (!in.frame(std::move(f), steady_ms()) || !sender)
-    return;
-  if (auto ex = p.exchange_id(stage, instance); ex < exchanges.size())
-    exchanges[ex] = caf::actor_cast<caf::actor>(sender);
+  if (in.frame(std::move(f), steady_ms()))
+    take_sender_as_exchange(self, exchanges, p, stage, instance);
 }
 
 /// Greets again, with a warning, the producer instances that left a

@@ -237,8 +237,9 @@ split_index* split_of(source_state& st, uint32_t index) {
   return index >= first && index - first < st.splits.size() ? &st.splits[index - first] : nullptr;
 }
 
-void apply_acks(source_state& st, const frame_ack_msg& a) {
-  st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
+/// True unless the acks came from a replaced incarnation of their consumer.
+bool apply_acks(source_state& st, const frame_ack_msg& a) {
+  return st.out->ack(a, steady_ms(), [&](uint32_t producer, uint32_t flat, uint64_t seq) {
     if (auto* s = split_of(st, producer))
       s->outputs.ack(flat, seq);
   });
@@ -249,11 +250,15 @@ caf::behavior running(source_actor_t* self) {
     [=](pump_atom) { pump(self); },
     takes_moved_exchanges(self),
     [=](frame_ack_msg& a) {
-      apply_acks(self->state, a);
+      auto& st = self->state;
+      if (apply_acks(st, a)) // what follows goes where the consumer is now
+        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, a.consumer_stage, a.consumer_instance);
       on_ack(self);
     },
     [=](greeting_msg& g) {
-      self->state.out->greet(g);
+      auto& st = self->state;
+      if (st.out->greet(g))
+        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, g.consumer_stage, g.consumer_instance);
       send_frames(self);
     },
     [=](wmflush_atom) {

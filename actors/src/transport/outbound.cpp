@@ -85,9 +85,9 @@ int64_t outbound::instance_watermark() const noexcept {
   return low == max_time ? high : low;
 }
 
-void outbound::greet(const greeting_msg& m) {
+bool outbound::greet(const greeting_msg& m) {
   if (stale(m.consumer_stage, m.consumer_instance, m.epoch))
-    return;
+    return false;
   for (auto& h : m.hellos) {
     auto flat = plan_.flat_of(stage_, m.consumer_stage, h.consumer);
     if (flat >= plan_.stage(stage_).flat_size)
@@ -105,9 +105,13 @@ void outbound::greet(const greeting_msg& m) {
         dests_[d].frame.batches.push_back({k, h.consumer, b});
     }
     dests_[d].frame.answers.push_back(h.consumer);
+    // A greeting may come from an incarnation that never got the watermark
+    // (sent to the one it replaced): the answer carries it again.
+    dests_[d].sent_watermark = min_time;
     if (end_sent_)
       dests_[d].frame.end = true;
   }
+  return true;
 }
 
 size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {

@@ -32,11 +32,12 @@ public:
   void ended(uint32_t producer, bool yes);
 
   /// Applies acknowledgements; calls `fn(producer, flat, seq)` per channel.
-  /// Ignores those of a replaced incarnation of the consumer (older epoch).
+  /// Ignores those of a replaced incarnation of the consumer (older epoch):
+  /// false then.
   template <class F>
-  void ack(const frame_ack_msg& m, int64_t now_ms, F&& fn) {
+  bool ack(const frame_ack_msg& m, int64_t now_ms, F&& fn) {
     if (stale(m.consumer_stage, m.consumer_instance, m.epoch))
-      return;
+      return false;
     for (auto& a : m.acks) {
       auto flat = plan_.flat_of(stage_, m.consumer_stage, a.consumer);
       if (flat >= plan_.stage(stage_).flat_size || !local(a.producer))
@@ -50,12 +51,13 @@ public:
       dests_[dest_of(flat)].last_ack_ms = now_ms;
       fn(a.producer, flat, a.seq);
     }
+    return true;
   }
 
   /// Redelivers to the greeting consumers after their high-water marks and
   /// answers each of them in the next frame to their instance (not to a
-  /// replaced incarnation: an older epoch).
-  void greet(const greeting_msg& m);
+  /// replaced incarnation: an older epoch; false then).
+  bool greet(const greeting_msg& m);
 
   /// Sends again the first unacknowledged batch of every channel to
   /// instances that have not acknowledged anything for `after_ms`, or, after

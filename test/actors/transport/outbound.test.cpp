@@ -110,6 +110,19 @@ BOOST_AUTO_TEST_CASE(a_greeting_after_everything_was_acknowledged_only_answers) 
   BOOST_TEST((frames.at(to_first).answers == std::vector<uint32_t>{1, 0}));
 }
 
+BOOST_AUTO_TEST_CASE(the_answer_to_a_greeting_carries_the_watermark_again_after_the_data) {
+  out.watermark(0, 100);
+  out.watermark(1, 100);
+  fill_channels_to_consumer_0(); // the watermark went out: to an incarnation now replaced
+  out.greet(greeting(0, {}, 1));
+  auto frames = take_frames(out, false, 0);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  auto& f = frames.at(to_first);
+  BOOST_TEST(f.watermark == 100);
+  BOOST_TEST(!f.batches.empty()); // ahead of it in the frame
+  BOOST_TEST(!frames.count(to_second)); // not greeted: nothing new for it
+}
+
 BOOST_AUTO_TEST_CASE(acks_release_batches_and_reach_the_producing_partitions) {
   fill_channels_to_consumer_0();
   std::vector<actors::channel_seq> reached;

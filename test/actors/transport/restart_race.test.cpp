@@ -152,4 +152,26 @@ BOOST_FIXTURE_TEST_CASE(a_late_hello_of_an_old_incarnation_does_not_take_the_par
   BOOST_TEST(nothing_for(source)); // the stale hello asked for no greeting
 }
 
+// The node's view of where a consumer runs can lag or be wrong (a worker
+// that hung while the consumer's slice moved twice): the consumer's newest
+// incarnation, the one that passed the epoch fence, is where it greets from.
+BOOST_FIXTURE_TEST_CASE(an_exchange_answers_a_moved_consumer_where_its_greeting_came_from,
+                        scripted_exchange) {
+  caf::scoped_actor moved_sink{sys}; // stage 2 instance 0, epoch 3, on another node
+  moved_sink->send(exchange, actors::greeting_msg{2, 0, 3, {{0, {}}}});
+  bool answered = false;
+  moved_sink->receive([&](actors::frame_msg& f) { answered = f.producer_stage == 1 && f.answers.size() == 1; },
+                      caf::after(std::chrono::seconds(10)) >> [] {});
+  BOOST_TEST(answered, "the moved sink got no answer to its greeting");
+  BOOST_TEST(nothing_for(sink)); // where the node last said it runs
+  // An ack from an older incarnation passes nothing and takes nothing back.
+  sink->send(exchange, actors::frame_ack_msg{2, 0, 2, {}});
+  moved_sink->send(exchange, actors::greeting_msg{2, 0, 3, {{0, {}}}});
+  answered = false;
+  moved_sink->receive([&](actors::frame_msg& f) { answered = f.answers.size() == 1; },
+                      caf::after(std::chrono::seconds(10)) >> [] {});
+  BOOST_TEST(answered);
+  BOOST_TEST(nothing_for(sink));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
