@@ -48,8 +48,8 @@ struct sqlite_job {
     return static_cast<int64_t>(eddy::test::ms(p->elapsed()));
   }
 
-  std::vector<std::string> notifications() const {
-    return bank_test::sqlite_rows(db, bank_test::notifications_query);
+  std::vector<std::string> notifications(const std::string& name = "") const {
+    return bank_test::sqlite_rows(dir / (name + "bank.db"), bank_test::notifications_query);
   }
 };
 
@@ -71,28 +71,36 @@ BOOST_AUTO_TEST_CASE(notifications_match_the_reference_and_sigkills_lose_or_repe
   // An uninterrupted run on state and a database of its own times the kills.
   auto whole_ms = job.run_to_end(1, "probe-");
   BOOST_TEST((bank_test::sqlite_rows(job.dir / "probe-bank.db", bank_test::notifications_query) == want));
+  // A round ends when a run finishes before its kill (each run resumes the
+  // one before, so what is left shrinks) and is checked; rounds go on, in
+  // new state and a new database, until five kills hit a running job.
   std::mt19937_64 rng{11};
   int kills = 0;
-  for (int attempt = 0; attempt < 12 && kills < 5; ++attempt) {
-    auto p = job.start(attempt % 2 ? 2 : 1); // state moves between parallelisms too
-    auto ended = p->wait_for(bank_test::kill_delay(whole_ms, rng));
-    auto st = ended ? *ended : p->kill();
-    if (!st.killed()) {
-      BOOST_REQUIRE_MESSAGE(st.exited_with(0), st.describe());
-      break;
+  std::string name;
+  for (int round = 1; round <= 6 && kills < 5; ++round) {
+    name = "round-" + std::to_string(round) + "-";
+    for (int attempt = 0; attempt < 12 && kills < 5; ++attempt) {
+      auto p = job.start(attempt % 2 ? 2 : 1, name); // state moves between parallelisms too
+      auto ended = p->wait_for(bank_test::kill_delay(whole_ms, rng));
+      auto st = ended ? *ended : p->kill();
+      if (!st.killed()) {
+        BOOST_REQUIRE_MESSAGE(st.exited_with(0), st.describe());
+        break;
+      }
+      ++kills;
     }
-    ++kills;
+    job.run_to_end(2, name);
+    auto got = job.notifications(name);
+    BOOST_TEST((got == want), "round " << round << ": " << bank_test::difference(got, want));
   }
   BOOST_TEST_MESSAGE(kills << " SIGKILLs");
   BOOST_TEST(kills == 5);
-  job.run_to_end(2);
-  auto got = job.notifications();
-  BOOST_TEST((got == want), bank_test::difference(got, want));
-  auto letters = bank_test::sqlite_rows(job.db, "SELECT source_id || '|' || reason FROM bank_dead_letters ORDER BY 1");
+  auto got = job.notifications(name);
+  auto letters = bank_test::sqlite_rows(job.dir / (name + "bank.db"), "SELECT source_id || '|' || reason FROM bank_dead_letters ORDER BY 1");
   BOOST_TEST(letters.size() == dead);
 
-  job.run_to_end(1);
-  BOOST_TEST((job.notifications() == got), "a rerun after completion changed the notifications");
+  job.run_to_end(1, name);
+  BOOST_TEST((job.notifications(name) == got), "a rerun after completion changed the notifications");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_lines_become_dead_letters_with_their_line_numbers) {
