@@ -160,7 +160,7 @@ caf::behavior running(exchange_actor_t* self) {
     },
     [=](retransmit_atom) {
       if (auto n = self->state.out->retransmit(steady_ms(), retransmit_after_ms))
-        log::runtime()->warn("{} sent {} batches again: their links were silent for {} ms", who(self->state.cfg), n, retransmit_after_ms);
+        log::runtime()->warn("{} sent {} batches again to {}", who(self->state.cfg), n, self->state.out->last_retried());
       regreet_overdue(*self->state.in, who(self->state.cfg));
       close_group(self);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);

@@ -267,7 +267,7 @@ caf::behavior running(source_actor_t* self) {
     },
     [=](retransmit_atom) {
       if (auto n = self->state.out->retransmit(steady_ms(), retransmit_after_ms))
-        log::runtime()->warn("{} sent {} batches again: their links were silent for {} ms", who(self->state), n, retransmit_after_ms);
+        log::runtime()->warn("{} sent {} batches again to {}", who(self->state), n, self->state.out->last_retried());
       send_frames(self);
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     },

@@ -120,6 +120,8 @@ size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
   // ack, up to 16×) gets its first unacknowledged batches again: a slow
   // consumer (1024 partitions committing) is not flooded with duplicates.
   std::vector<char> stalled(dests_.size(), 0);
+  std::vector<char> sent(dests_.size(), 0);
+  retried_.clear();
   for (size_t d = 0; d < dests_.size(); ++d) {
     auto& dst = dests_[d];
     if (dst.last_ack_ms >= dst.last_retry_ms)
@@ -131,6 +133,7 @@ size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
     auto d = dest_of(flat);
     if (stalled[d] && ch.holds_batches()) {
       push(static_cast<uint32_t>(k >> 32), flat, ch.oldest());
+      sent[d] = 1;
       ++n;
     }
   }
@@ -138,11 +141,21 @@ size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
     if (!stalled[d])
       continue;
     auto& dst = dests_[d];
+    if (sent[d])
+      retried_.emplace_back(static_cast<uint32_t>(d), dst.last_ack_ms > 0 ? now_ms - dst.last_ack_ms : -1);
     dst.last_sent_ms = now_ms; // one retry per silent interval
     dst.last_retry_ms = now_ms;
     dst.retry_interval_ms = std::min(dst.retry_interval_ms * 2, after_ms * 16);
   }
   return n;
+}
+
+std::string outbound::last_retried() const {
+  std::string text;
+  for (auto [d, silent_ms] : retried_)
+    text += (text.empty() ? "" : ", ") + plan_.stage(dests_[d].stage).name + "#" + std::to_string(dests_[d].instance)
+            + (silent_ms < 0 ? std::string{" (no ack yet)"} : " (no ack for " + std::to_string(silent_ms) + " ms)");
+  return text;
 }
 
 } // namespace eddy::actors

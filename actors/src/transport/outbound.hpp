@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -64,6 +65,10 @@ public:
   /// retries without an ack, for twice as long per retry (at most 16 ×
   /// `after_ms`). Returns how many batches it sent again.
   size_t retransmit(int64_t now_ms, int64_t after_ms);
+
+  /// "counter#2 (no ack for 3200 ms)": the links the last retransmit() sent
+  /// batches again to, for its warning (a link that stays silent is a stall).
+  std::string last_retried() const;
 
   /// Calls `fn(exchange id, frame_msg&&)` for each frame to send: every one
   /// holding batches, answers or an end, and, if `watermark_due`,
@@ -145,6 +150,7 @@ private:
   std::unordered_map<uint64_t, channel_out> channels_; ///< only those holding batches
   bool end_sent_ = false;
   epoch_fence fence_{0}; ///< by dest
+  std::vector<std::pair<uint32_t, int64_t>> retried_; ///< by the last retransmit(): dest, ms since its last ack (-1: none yet)
 };
 
 } // namespace eddy::actors

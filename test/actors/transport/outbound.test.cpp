@@ -222,6 +222,7 @@ BOOST_AUTO_TEST_CASE(a_silent_link_gets_the_first_unacknowledged_batch_of_each_c
   take_frames(out, false, 1100);
   BOOST_TEST(out.retransmit(1199, 200) == 0u);
   BOOST_TEST(out.retransmit(1200, 200) == 2u); // the first link: one batch per channel
+  BOOST_TEST(out.last_retried().ends_with("#0 (no ack yet)"), out.last_retried());
   auto frames = take_frames(out, false, 1200);
   BOOST_TEST_REQUIRE(frames.size() == 1u);
   BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 0) == seqs{{1, 3}}));
@@ -232,6 +233,7 @@ BOOST_AUTO_TEST_CASE(a_silent_link_gets_the_first_unacknowledged_batch_of_each_c
   BOOST_TEST(out.retransmit(1500, 200) == 0u); // the second backs off: 400 ms after its retry
   BOOST_TEST(out.retransmit(1649, 200) == 0u);
   BOOST_TEST(out.retransmit(1650, 200) == 2u); // acked, so 200 ms again: 0 → 0 now starts at 4..6
+  BOOST_TEST(out.last_retried().ends_with("#0 (no ack for 200 ms)"), out.last_retried());
   frames = take_frames(out, false, 1650);
   BOOST_TEST((test::seqs_of(frames.at(to_first).batches, 0) == seqs{{4, 6}}));
   // That take sent both links' retries; both stay silent and back off.
