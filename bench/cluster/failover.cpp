@@ -14,10 +14,12 @@
 //   bench_failover [--runs 3] [--state-mb 100] [--keys 9000000] [--parallelism 6] [-- JOB-ARGS...]
 //
 // JOB-ARGS are added to every job (e.g. `-- --channel-budget-mib 4`).
+// EDDY_BENCH_KEEP=1 keeps its directory, with the last run's logs.
 
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -281,5 +283,8 @@ int main(int argc, char** argv) {
               percentile(failover, 0.5), runs, percentile(failover, 0.99), percentile(restart, 0.5),
               100 * eddy::bench::median(failover) / eddy::bench::median(restart), percentile(handoff, 0.5),
               percentile(handoff, 0.99));
-  fs::remove_all(dir);
+  if (std::getenv("EDDY_BENCH_KEEP")) // the last run's logs, to see where the time goes
+    std::printf("kept %s\n", dir.c_str());
+  else
+    fs::remove_all(dir);
 }

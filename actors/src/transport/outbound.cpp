@@ -49,8 +49,10 @@ void outbound::add(uint32_t producer, uint32_t flat, const batch_ptr& b) {
   auto& ch = channels_[key(producer, flat)];
   if (ch.holds_batches() && b->last_seq() < ch.sent_next_seq())
     return; // held already
-  if (!ch.holds_batches())
+  if (!ch.holds_batches()) {
     ch.restore(b->first_seq, b->first_seq - 1);
+    ++dests_[dest_of(flat)].holding;
+  }
   ch.sent(b);
   push(producer, flat, b);
 }
@@ -126,7 +128,8 @@ size_t outbound::retransmit(int64_t now_ms, int64_t after_ms) {
     auto& dst = dests_[d];
     if (dst.last_ack_ms >= dst.last_retry_ms)
       dst.retry_interval_ms = after_ms; // acked since the last retry
-    stalled[d] = now_ms - std::max(dst.last_ack_ms, dst.last_sent_ms) >= dst.retry_interval_ms;
+    stalled[d] = now_ms - std::max(dst.last_ack_ms, dst.last_sent_ms)
+                 >= std::max(dst.retry_interval_ms, std::min(4 * dst.ack_gap_ms, after_ms * 16));
   }
   for (auto& [k, ch] : channels_) {
     auto flat = static_cast<uint32_t>(k & 0xffffffffu);

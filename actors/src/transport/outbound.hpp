@@ -43,13 +43,16 @@ public:
       auto flat = plan_.flat_of(stage_, m.consumer_stage, a.consumer);
       if (flat >= plan_.stage(stage_).flat_size || !local(a.producer))
         continue;
+      auto& dst = dests_[dest_of(flat)];
       auto it = channels_.find(key(a.producer, flat));
       if (it != channels_.end()) {
         it->second.ack(a.seq);
-        if (!it->second.holds_batches())
+        if (!it->second.holds_batches()) {
           channels_.erase(it);
+          --dst.holding;
+        }
       }
-      dests_[dest_of(flat)].last_ack_ms = now_ms;
+      heard(dst, now_ms);
       fn(a.producer, flat, a.seq);
     }
     return true;
@@ -61,9 +64,11 @@ public:
   bool greet(const greeting_msg& m);
 
   /// Sends again the first unacknowledged batch of every channel to
-  /// instances that have not acknowledged anything for `after_ms`, or, after
-  /// retries without an ack, for twice as long per retry (at most 16 ×
-  /// `after_ms`). Returns how many batches it sent again.
+  /// instances that have not acknowledged anything for `after_ms` (or four
+  /// times their usual gap between acks, if longer, up to 16 × `after_ms`:
+  /// under backpressure acks come late, not never), or, after retries without an ack, for twice as
+  /// long per retry (at most 16 × `after_ms`). Returns how many batches it
+  /// sent again.
   size_t retransmit(int64_t now_ms, int64_t after_ms);
 
   /// "counter#2 (no ack for 3200 ms)": the links the last retransmit() sent
@@ -123,7 +128,22 @@ private:
     int64_t last_sent_ms = 0;
     int64_t last_retry_ms = -1;     ///< when it was last retransmitted to
     int64_t retry_interval_ms = 0;  ///< silence before the next retry (backs off)
+    uint32_t holding = 0;           ///< channels to it holding unacknowledged batches
+    bool held_at_last_ack = false;  ///< holding > 0 after the last ack
+    int64_t ack_gap_ms = 0;         ///< smoothed time between its acks while it held batches
   };
+
+  /// An ack from `d` came at `now_ms`: the gap since the one before, while
+  /// batches waited for it, goes into its usual gap (smoothed as TCP's RTT,
+  /// RFC 6298), so that a link slow under load is not taken for a silent one.
+  static void heard(dest& d, int64_t now_ms) {
+    if (d.held_at_last_ack && now_ms > d.last_ack_ms) {
+      auto gap = now_ms - d.last_ack_ms;
+      d.ack_gap_ms = d.ack_gap_ms == 0 ? gap : (7 * d.ack_gap_ms + gap) / 8;
+    }
+    d.last_ack_ms = now_ms;
+    d.held_at_last_ack = d.holding > 0;
+  }
 
   static uint64_t key(uint32_t producer, uint32_t flat) noexcept {
     return uint64_t{producer} << 32 | flat;

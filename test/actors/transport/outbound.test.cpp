@@ -244,6 +244,16 @@ BOOST_AUTO_TEST_CASE(a_silent_link_gets_the_first_unacknowledged_batch_of_each_c
   BOOST_TEST(out.retransmit(2850, 200) == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(a_link_whose_acks_come_late_under_load_waits_four_of_its_usual_gaps_before_a_retransmit) {
+  fill_channels_to_consumer_0(0);
+  ack(0, 0, 3, 500); // acks every 500 ms, batches still waiting after each
+  ack(0, 0, 6, 1000);
+  ack(1, 0, 2, 1500);
+  BOOST_TEST(out.retransmit(1800, 200) == 0u); // 300 ms: not silent for this link
+  BOOST_TEST(out.retransmit(3499, 200) == 0u);
+  BOOST_TEST(out.retransmit(3500, 200) == 2u); // four gaps of 500 ms
+}
+
 BOOST_AUTO_TEST_CASE(nothing_is_retransmitted_once_everything_is_acknowledged) {
   fill_channels_to_consumer_0();
   ack(0, 0, 9);
