@@ -42,6 +42,15 @@ void take_sender_as_exchange(Actor* self, std::vector<caf::actor>& exchanges, co
     exchanges[ex] = caf::actor_cast<caf::actor>(sender);
 }
 
+/// After a greeting or ack `m` that passed the epoch fence: its consumer
+/// instance is where it came from (for a producer whose state keeps the
+/// plan's exchanges and its config's plan).
+template <class Actor, class Msg>
+void follow_consumer(Actor* self, const Msg& m) {
+  auto& st = self->state;
+  take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, m.consumer_stage, m.consumer_instance);
+}
+
 /// Installs what every runtime actor needs: an exception handler that puts
 /// the actor's name and `what()` into its exit reason (CAF's default drops
 /// the text), and a default handler that logs a message nobody expects

@@ -101,9 +101,8 @@ caf::behavior running(exchange_actor_t* self) {
     },
     [=](greeting_msg& g) {
       log::runtime()->debug("{} greeted by stage {} instance {} for {} consumers", who(self->state.cfg), g.consumer_stage, g.consumer_instance, g.hellos.size());
-      auto& st = self->state;
-      if (st.out->greet(g)) // the answer goes where the consumer is now
-        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, g.consumer_stage, g.consumer_instance);
+      if (self->state.out->greet(g)) // the answer goes where the consumer is now
+        follow_consumer(self, g);
       schedule_group(self);
     },
     [=](frame_ack_msg& a) {
@@ -112,7 +111,7 @@ caf::behavior running(exchange_actor_t* self) {
         st.acked[producer - st.first].acked.push_back({flat, seq});
       });
       if (fresh)
-        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, a.consumer_stage, a.consumer_instance);
+        follow_consumer(self, a);
       schedule_group(self);
     },
     [=](outputs_msg& m) {

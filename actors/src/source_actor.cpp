@@ -250,15 +250,13 @@ caf::behavior running(source_actor_t* self) {
     [=](pump_atom) { pump(self); },
     takes_moved_exchanges(self),
     [=](frame_ack_msg& a) {
-      auto& st = self->state;
-      if (apply_acks(st, a)) // what follows goes where the consumer is now
-        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, a.consumer_stage, a.consumer_instance);
+      if (apply_acks(self->state, a)) // what follows goes where the consumer is now
+        follow_consumer(self, a);
       on_ack(self);
     },
     [=](greeting_msg& g) {
-      auto& st = self->state;
-      if (st.out->greet(g))
-        take_sender_as_exchange(self, st.exchanges, *st.cfg.the_plan, g.consumer_stage, g.consumer_instance);
+      if (self->state.out->greet(g))
+        follow_consumer(self, g);
       send_frames(self);
     },
     [=](wmflush_atom) {

@@ -64,11 +64,10 @@ public:
   bool greet(const greeting_msg& m);
 
   /// Sends again the first unacknowledged batch of every channel to
-  /// instances that have not acknowledged anything for `after_ms` (or four
-  /// times their usual gap between acks, if longer, up to 16 × `after_ms`:
-  /// under backpressure acks come late, not never), or, after retries without an ack, for twice as
-  /// long per retry (at most 16 × `after_ms`). Returns how many batches it
-  /// sent again.
+  /// instances that have not acknowledged anything for `after_ms`, doubled
+  /// per retry without an ack, or for four of their usual gaps between acks
+  /// if longer (under backpressure acks come late, not never); both at most
+  /// 16 × `after_ms`. Returns how many batches it sent again.
   size_t retransmit(int64_t now_ms, int64_t after_ms);
 
   /// "counter#2 (no ack for 3200 ms)": the links the last retransmit() sent
