@@ -10,7 +10,7 @@
 
 namespace eddy::actors::cluster {
 
-void shut_down(std::unique_ptr<caf::actor_system> sys, int exit_code, std::chrono::milliseconds grace) {
+void shut_down(std::unique_ptr<caf::actor_system> sys, const run_result& result, std::chrono::milliseconds grace) {
   // The system must be destroyed on this thread: CAF keeps its logger in a
   // thread-local of every thread that ran a scoped actor, and
   // ~actor_system waits until the logger is gone. So the watchdog is the
@@ -23,10 +23,12 @@ void shut_down(std::unique_ptr<caf::actor_system> sys, int exit_code, std::chron
     if (cv.wait_for(lock, grace, [&] { return done; }))
       return;
     log::runtime()->warn("CAF's shutdown did not finish within {} ms; exiting with status {}",
-                         grace.count(), exit_code);
+                         grace.count(), result.exit_code);
+    if (result.exit_code != 0)
+      log::runtime()->error("error: {}", result.error);
     log::runtime()->flush();
     std::fflush(nullptr);
-    std::_Exit(exit_code);
+    std::_Exit(result.exit_code);
   }};
   sys.reset();
   {
