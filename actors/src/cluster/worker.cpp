@@ -328,6 +328,8 @@ private:
   /// message over a direct connection when there is one). A peer that does
   /// not answer is left to the coordinator, which loses it.
   void connect_peers(const welcome_msg& w) {
+    auto began = std::chrono::steady_clock::now();
+    size_t connected = 0;
     for (uint32_t peer = 0; peer < *me_ && peer < w.ports.size(); ++peer) {
       if (w.ports[peer] == 0)
         continue; // not alive
@@ -341,7 +343,11 @@ private:
       }
       self_->monitor(*got); // its connection closing is its down_msg
       peers_[peer] = {at.text(), *got};
+      ++connected;
     }
+    if (connected > 0)
+      log::runtime()->debug("generation {}: connected to {} peers in {:.0f} ms", generation_, connected,
+                            1000 * seconds_since(began));
   }
 
   /// The number of the peer whose agent is `agent`, if it is one.

@@ -42,7 +42,7 @@ protected:
   /// For replay: the slot of `key`, added if missing.
   V& slot_of(std::string_view key) {
     cache_generation_ = 0;
-    return values_.try_emplace(std::string{key}).first->second;
+    return slot_in(values_, key);
   }
   void erase_key(std::string_view key) {
     cache_generation_ = 0;
@@ -61,9 +61,10 @@ public:
     values_.clear();
     cache_generation_ = 0;
     auto n = r.varint();
+    values_.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
       auto k = r.read<std::string>();
-      r.read(values_[k]);
+      r.read(values_.try_emplace(std::move(k)).first->second);
     }
   }
   size_t key_count() const override {

@@ -35,6 +35,29 @@ struct key_equal_fn {
 template <class V>
 using key_map = std::unordered_map<std::string, V, key_hash_fn, key_equal_fn>;
 
+/// The value of `key` in `map`, added if missing; copies the key only to
+/// add it (replay sets keys that exist far more often than new ones).
+template <class V>
+V& slot_in(key_map<V>& map, std::string_view key) {
+  if (auto i = map.find(key); i != map.end())
+    return i->second;
+  return map.try_emplace(std::string{key}).first->second;
+}
+
+} // namespace eddy::detail
+
+#ifdef __GLIBCXX__
+// libstdc++ stores each node's hash only for hashers it does not consider
+// fast, and it considers every hasher but std::hash<string> fast. Without
+// the stored hash, a rehash hashes every key again and a lookup compares the
+// key bytes of every node in its bucket (a quarter of a restart's CPU went to
+// bucket walks and hashing; bench/RESULTS.md, "Recovery").
+template <>
+struct std::__is_fast_hash<eddy::detail::key_hash_fn> : std::false_type {};
+#endif
+
+namespace eddy::detail {
+
 /// The state operations of a partition, as journaled: `varint state id,
 /// u8 op, varint key size, key bytes, op arguments (codec encoded)`.
 enum class state_op : uint8_t {

@@ -76,7 +76,7 @@ public:
   /// For replay: the slot of `key`, added if missing, without dropping.
   S& slot_of(std::string_view key) {
     cache_generation_ = 0;
-    return values_.try_emplace(std::string{key}).first->second;
+    return slot_in(values_, key);
   }
   /// For replay: the slot of `key`, or nullptr.
   S* at(std::string_view key) {
