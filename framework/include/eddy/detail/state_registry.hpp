@@ -35,12 +35,14 @@ struct key_equal_fn {
 template <class V>
 using key_map = std::unordered_map<std::string, V, key_hash_fn, key_equal_fn>;
 
-/// The value of `key` in `map`, added if missing; copies the key only to
-/// add it (replay sets keys that exist far more often than new ones).
+/// The value of `key` in `map`, added if missing. A short key becomes a
+/// string without allocating (SSO), so it takes one lookup; a long one is
+/// looked up first and copied only to be added.
 template <class V>
 V& slot_in(key_map<V>& map, std::string_view key) {
-  if (auto i = map.find(key); i != map.end())
-    return i->second;
+  if (key.size() > std::string{}.capacity())
+    if (auto i = map.find(key); i != map.end())
+      return i->second;
   return map.try_emplace(std::string{key}).first->second;
 }
 
