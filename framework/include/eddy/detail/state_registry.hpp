@@ -50,10 +50,11 @@ V& slot_in(key_map<V>& map, std::string_view key) {
 
 #ifdef __GLIBCXX__
 // libstdc++ stores each node's hash only for hashers it does not consider
-// fast, and it considers every hasher but std::hash<string> fast. Without
-// the stored hash, a rehash hashes every key again and a lookup compares the
-// key bytes of every node in its bucket (a quarter of a restart's CPU went to
-// bucket walks and hashing; bench/RESULTS.md, "Recovery").
+// fast: std::hash of strings is marked slow, any hasher of ours counts as
+// fast. Without the stored hash, a rehash hashes every key again and a
+// lookup compares the key bytes of every node in its bucket (a quarter of a
+// restart's CPU went to bucket walks and hashing; bench/RESULTS.md, "Issues
+// 8, 9, 10: recovery CPU, a source hold, q5 at 50%").
 template <>
 struct std::__is_fast_hash<eddy::detail::key_hash_fn> : std::false_type {};
 #endif
