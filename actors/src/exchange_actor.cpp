@@ -167,6 +167,17 @@ caf::behavior running(exchange_actor_t* self) {
   };
 }
 
+/// What its partitions may send before init: they spawn and recover while
+/// a cluster still places the rest of the job (node.hpp).
+caf::message_handler partition_messages_kept_until_init() {
+  return {
+    [](hello_msg&) -> caf::result<void> { return caf::skip; },
+    [](outputs_msg&) -> caf::result<void> { return caf::skip; },
+    [](acks_msg&) -> caf::result<void> { return caf::skip; },
+    [](resend_msg&) -> caf::result<void> { return caf::skip; },
+  };
+}
+
 caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
@@ -188,7 +199,7 @@ caf::behavior exchange_behavior(exchange_actor_t* self, exchange_config cfg) {
       self->become(running(self));
       self->delayed_send(self, std::chrono::milliseconds(retransmit_after_ms), retransmit_atom::value);
     }
-  }.or_else(kept_until_init());
+  }.or_else(kept_until_init()).or_else(partition_messages_kept_until_init());
 }
 
 } // namespace

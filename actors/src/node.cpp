@@ -70,6 +70,9 @@ node_actors::node_actors(caf::scoped_actor& self, node_setup setup) : setup_(std
       keep(sinks_, sc.stage_index, i, spawn_sink(sys, sc));
     }
   }
+  // Recovery needs nothing from other nodes: it overlaps with the rest of
+  // a placement (half of a failover's time before, bench/RESULTS.md).
+  spawn_partitions(self);
 }
 
 void node_actors::connect(caf::scoped_actor& self, const std::vector<caf::actor>& all) {
@@ -91,7 +94,7 @@ bool node_actors::recovered(const caf::actor_addr& from, uint32_t key_groups) {
   for (auto& [id, s] : supervisors_)
     if (s.address() == from) {
       recovered_key_groups_ += key_groups;
-      return ++recovered_supervisors_ == supervisors_.size();
+      return ++recovered_supervisors_ == supervisors_.size() && started_;
     }
   return false;
 }
@@ -105,15 +108,15 @@ bool node_actors::runs_exactly(const placement& where) const {
   return true;
 }
 
-void node_actors::start(caf::scoped_actor& self, const std::vector<caf::actor>& all) {
+bool node_actors::start(caf::scoped_actor& self, const std::vector<caf::actor>& all) {
   if (started_)
-    return;
+    return false;
   started_ = true;
   for (auto& a : sources_)
     self->send(a, init_atom::value, all);
   for (auto& a : sinks_)
     self->send(a, init_atom::value, all);
-  spawn_partitions(self);
+  return !supervisors_.empty() && all_recovered();
 }
 
 void node_actors::spawn_partitions(caf::scoped_actor& self) {

@@ -36,13 +36,16 @@ struct node_setup {
 /// The runtime actors of one node with one journal: the journal actor, and
 /// the sources, keyed exchanges (with their supervisors and partitions) and
 /// sinks `where` places on the node with their state in that journal (a
-/// worker that took over a lost one's tasks runs one of these per journal). Started in two steps, so that in a cluster every keyed
-/// exchange of every node knows its peers before anything sends to it.
-/// `self` monitors every actor spawned here.
+/// worker that took over a lost one's tasks runs one of these per journal).
+/// The partitions spawn and recover at once, while a cluster still places
+/// the rest (their messages wait in their exchange until it is connected);
+/// sources and sinks start in a second step, so that every keyed exchange
+/// of every node knows its peers before anything sends to it. `self`
+/// monitors every actor spawned here.
 class node_actors {
 public:
   /// Spawns the journal, and the sources, keyed exchanges and sinks of this
-  /// node, waiting for their peers.
+  /// node, waiting for their peers; spawns the partitions, which recover.
   node_actors(caf::scoped_actor& self, node_setup setup);
 
   /// This node's exchanges by plan::exchange_id; null where another node runs it.
@@ -56,13 +59,16 @@ public:
   /// actor that was told before, so it sends to where they are now.
   void connect(caf::scoped_actor& self, const std::vector<caf::actor>& all);
 
-  /// Tells the sources and sinks every exchange, so they start, and spawns
-  /// the partitions under one operator supervisor per keyed instance. Once:
-  /// a node that runs on across a failover is not started again.
-  void start(caf::scoped_actor& self, const std::vector<caf::actor>& all);
+  /// Tells the sources and sinks every exchange, so they start. Once: a
+  /// node that runs on across a failover is not started again. True if
+  /// every partition had recovered already: the node has just become
+  /// recovered (see recovered()).
+  bool start(caf::scoped_actor& self, const std::vector<caf::actor>& all);
 
   /// Counts the recovered_atom of supervisor `from`, with its `key_groups`.
-  /// True when it was the last: every partition of this node has recovered.
+  /// True when the node has just become recovered: every partition has its
+  /// state back and the node was started, so their exchanges were
+  /// connected and greeted their producers. True once.
   bool recovered(const caf::actor_addr& from, uint32_t key_groups);
 
   /// The key groups of this node, once recovered() was true.
@@ -122,6 +128,10 @@ private:
   std::vector<caf::actor> local_; ///< by exchange id
   std::vector<caf::actor> sources_, keyed_, sinks_;
   std::map<uint32_t, caf::actor> supervisors_; ///< by the exchange id of their instance
+  bool all_recovered() const noexcept {
+    return recovered_supervisors_ == supervisors_.size();
+  }
+
   bool connected_ = false, started_ = false;
   size_t recovered_supervisors_ = 0;
   uint32_t recovered_key_groups_ = 0;

@@ -313,7 +313,9 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
   outputs_msg handover;
   handover.producer = st.cfg->key_group;
   handover.recovered = true;
+  auto replaying = std::chrono::steady_clock::now();
   handover.batches = replay(*st.logic, snapshot, entries, st.inputs, st.outputs);
+  auto replay_ms = 1000 * seconds_since(replaying);
   self->send(st.cfg->exchange, std::move(handover));
   hello_msg hello;
   hello.hello.consumer = st.cfg->key_group;
@@ -322,8 +324,13 @@ void recover(partition_actor_t* self, uint64_t epoch, const std::string& snapsho
   self->send(st.cfg->exchange, std::move(hello));
   self->send(st.supervisor, recovered_atom::value, st.cfg->key_group);
   metrics::recovery_seconds(st.cfg->op_name).observe(seconds_since(st.started));
-  log::runtime()->debug("{} recovered epoch {} with {} entries after its snapshot, {} keys",
-                        who(*st.cfg), epoch, entries.size(), st.logic->key_count());
+  size_t tail_bytes = 0;
+  for (auto& e : entries)
+    tail_bytes += e.size();
+  log::runtime()->debug("{} recovered epoch {} with {} entries ({} bytes) after its snapshot ({} bytes), {} keys; "
+                        "replayed in {:.1f} ms, {:.1f} ms after its start",
+                        who(*st.cfg), epoch, entries.size(), tail_bytes, snapshot.size(), st.logic->key_count(),
+                        replay_ms, 1000 * seconds_since(st.started));
 }
 
 caf::behavior running(partition_actor_t* self) {

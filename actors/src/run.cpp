@@ -57,9 +57,14 @@ run_result run_local(job& j) {
                    std::make_shared<message_counters>(static_cast<uint32_t>(the_plan->stages().size()))};
   auto counters = setup.counters;
   node_actors node{self, std::move(setup)};
-  // All exchanges exist and know each other before any partition says hello.
+  // All exchanges exist and know each other before they take a partition's hello.
   node.connect(self, node.exchanges());
-  node.start(self, node.exchanges());
+  auto report_recovered = [&] {
+    log::runtime()->info("all {} key groups recovered, {:.0f} ms after the start", node.recovered_key_groups(),
+                         1000 * seconds_since(started));
+  };
+  if (node.start(self, node.exchanges()))
+    report_recovered();
   write_plan_file(cfg.state_dir, j, *the_plan, placement::single(*the_plan), 0);
   log::runtime()->info("job {} started: {} keyed stage(s), {} key groups, parallelism {}, state "
                        "in {}{}",
@@ -115,8 +120,7 @@ run_result run_local(job& j) {
     },
     [&](recovered_atom, uint32_t key_groups) {
       if (node.recovered(caf::actor_cast<caf::actor_addr>(self->current_sender()), key_groups))
-        log::runtime()->info("all {} key groups recovered, {:.0f} ms after the start",
-                             node.recovered_key_groups(), 1000 * seconds_since(started));
+        report_recovered();
     },
     [&](failed_atom, const std::string& what) {
       result.exit_code = 1;

@@ -67,7 +67,8 @@ public:
         if (generation != generation_)
           return;
         for (auto& n : nodes_)
-          n->start(self_, all_);
+          if (n->start(self_, all_))
+            report_recovered(*n);
         log::runtime()->info("generation {}: started its tasks", generation_);
       },
       [&](done_atom, uint64_t records) {
@@ -83,7 +84,7 @@ public:
       [&](recovered_atom, uint32_t key_groups) {
         for (auto& n : nodes_)
           if (n->recovered(caf::actor_cast<caf::actor_addr>(self_->current_sender()), key_groups))
-            self_->send(coordinator_, recovered_atom::value, generation_, n->home(), n->recovered_key_groups());
+            report_recovered(*n);
       },
       [&](failed_atom, const std::string& what) { report_failure(what); },
       [&](pause_atom, bool paused) {
@@ -180,6 +181,10 @@ private:
   /// "slice 2": the tasks with their home in slice `home`.
   static std::string whose(uint32_t home) {
     return "slice " + std::to_string(home);
+  }
+
+  void report_recovered(const node_actors& n) {
+    self_->send(coordinator_, recovered_atom::value, generation_, n.home(), n.recovered_key_groups());
   }
 
   void report_failure(const std::string& what) {

@@ -36,8 +36,9 @@ struct consuming_instance : test::two_stage_plan {
 };
 
 /// One keyed exchange (one stage of 2 key groups, one instance) between a
-/// scripted source and sink, and scripted incarnations of its partition 0.
-struct scripted_exchange {
+/// scripted source and sink, and scripted incarnations of its partition 0;
+/// not connected yet (connect() sends its init).
+struct unconnected_exchange {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor source{sys};
@@ -47,12 +48,12 @@ struct scripted_exchange {
       = std::make_shared<const actors::plan>(actors::plan::of(graph, 2, 1));
   caf::actor exchange = actors::spawn_exchange(sys, {the_plan, 1, 0, 0, 5});
 
-  scripted_exchange() {
+  void connect() {
     std::vector<caf::actor> all{caf::actor_cast<caf::actor>(source), exchange,
                                 caf::actor_cast<caf::actor>(sink)};
     source->send(exchange, actors::init_atom::value, std::move(all));
   }
-  ~scripted_exchange() {
+  ~unconnected_exchange() {
     source->send_exit(exchange, caf::exit_reason::kill);
   }
 
@@ -85,6 +86,12 @@ struct scripted_exchange {
   /// True if nothing waits in the mailbox of `incarnation`.
   static bool nothing_for(caf::scoped_actor& incarnation) {
     return incarnation->mailbox().empty();
+  }
+};
+
+struct scripted_exchange : unconnected_exchange {
+  scripted_exchange() {
+    connect();
   }
 };
 
@@ -150,6 +157,17 @@ BOOST_FIXTURE_TEST_CASE(a_late_hello_of_an_old_incarnation_does_not_take_the_par
   BOOST_TEST((delivered_to(new_one) == seqs{{1, 3}}));
   BOOST_TEST(nothing_for(old_one));
   BOOST_TEST(nothing_for(source)); // the stale hello asked for no greeting
+}
+
+// A node spawns its partitions before a cluster has placed the rest, so
+// that they recover meanwhile (node.hpp): their hellos come before init.
+BOOST_FIXTURE_TEST_CASE(a_hello_before_the_exchange_is_connected_is_answered_once_it_is,
+                        unconnected_exchange) {
+  caf::scoped_actor partition{sys};
+  hello(partition, 1);
+  connect();
+  source_answers_with_a_batch();
+  BOOST_TEST((delivered_to(partition) == seqs{{1, 3}}));
 }
 
 // The node's view of where a consumer runs can lag or be wrong (a worker
