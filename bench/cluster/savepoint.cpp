@@ -151,6 +151,7 @@ sized_run run_size(uint64_t mb, uint64_t keys_per_mb, const fs::path& dir, const
 /// and in a window as long before it.
 struct live_run {
   double during_ms = 0, before_ms = 0, handoff_ms = 0;
+  uint64_t journal_mb = 0; ///< at the rescale
   uint32_t worst_kg = 0;
   std::string failure;
 };
@@ -212,6 +213,7 @@ live_run run_live(const fs::path& dir, uint64_t keys, const std::vector<std::str
   while (lines_in(out) < keys && ms_since(t0) < 600'000)
     std::this_thread::sleep_for(20ms);
   std::this_thread::sleep_for(6s);
+  r.journal_mb = bytes_under(c / "state") >> 20;
   auto add_at = ms_since(t0);
   auto [ok, why] = launcher({"add-worker", "--dir", c.string()}, dir, "add");
   auto added_ms = ms_since(t0) - add_at;
@@ -274,8 +276,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "live rescale: %s (in %s)\n", l.failure.c_str(), dir.c_str());
     return 1;
   }
-  std::printf("live rescale 2 -> 3 workers at %llu MB (add-worker, %0.f ms): the longest silence of a key group %.0f ms (key group "
-              "%u; target <= 1000 ms); before it, in as long a window: %.0f ms\n",
-              static_cast<unsigned long long>(live_mb), l.handoff_ms, l.during_ms, l.worst_kg, l.before_ms);
+  std::printf("live rescale 2 -> 3 workers at %llu MB (journals %llu MB; add-worker, %0.f ms): the longest silence of a key "
+              "group %.0f ms (key group %u; target <= 1000 ms); before it, in as long a window: %.0f ms\n",
+              static_cast<unsigned long long>(live_mb), static_cast<unsigned long long>(l.journal_mb), l.handoff_ms,
+              l.during_ms, l.worst_kg, l.before_ms);
   fs::remove_all(dir);
 }
