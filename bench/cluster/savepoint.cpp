@@ -13,7 +13,8 @@
 // tailed and each line's key group noted: the longest time any key group
 // wrote nothing, during the rescale and (baseline) in as long a window
 // before it. Targets: a 100 MB savepoint in <= 2 s while the job runs; no
-// key group silent for more than 1 s in a live rescale.
+// key group silent for more than 1 s in a live rescale. EDDY_BENCH_KEEP=1
+// keeps its directory, with the logs.
 //
 //   bench_savepoint [--sizes 10,100] [--live-mb 10] [--keys-per-mb 60000] [-- JOB-ARGS...]
 
@@ -280,5 +281,8 @@ int main(int argc, char** argv) {
               "group %.0f ms (key group %u; target <= 1000 ms); before it, in as long a window: %.0f ms\n",
               static_cast<unsigned long long>(live_mb), static_cast<unsigned long long>(l.journal_mb), l.handoff_ms,
               l.during_ms, l.worst_kg, l.before_ms);
-  fs::remove_all(dir);
+  if (std::getenv("EDDY_BENCH_KEEP")) // the logs, to see where the time goes
+    std::printf("kept %s\n", dir.c_str());
+  else
+    fs::remove_all(dir);
 }
