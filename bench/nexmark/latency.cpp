@@ -8,14 +8,15 @@
 //
 //   bench_nexmark_latency --rate R [--seconds D] [--queries q5,q7] [--runs N]
 //                         [--seed S] [--parallelism P] [--key-groups K] [--tick-us T]
-//                         [--watermark-interval-ms T]
+//                         [--watermark-interval-ms T] [--snapshot-interval-ms T] [--snapshot-every N]
 //                         [--warmup S] [--dir DIR] [--journal on|off]
 //
 // --tick-us releases the source's events in groups, one per T µs (default 0:
 // each as soon as it is due); --key-groups sets the job's max key groups
 // (default: the job's, 128, as `nexmark run`); --watermark-interval-ms the job's
-// watermark interval (default: the job's, 5 ms); --journal off runs without
-// exactly-once, to see what the journal adds.
+// watermark interval (default: the job's, 5 ms); --snapshot-interval-ms and
+// --snapshot-every the job's snapshot policy (default: the job's, 10 s or 1000
+// entries); --journal off runs without exactly-once, to see what the journal adds.
 
 #include <unistd.h>
 
@@ -201,6 +202,7 @@ int main(int argc, char** argv) {
   int64_t warmup_ms = 0;
   uint32_t parallelism = 1, key_groups = 0; // 0: the job's default (128), as `nexmark run`
   int64_t watermark_interval_ms = -1;         // -1: the job's default
+  int64_t snapshot_interval_ms = -1, snapshot_every = -1; // -1: the job's defaults
   int64_t tick_us = 0;
   bool journal = true;
   std::vector<std::string> queries = {"q5", "q7"};
@@ -223,6 +225,10 @@ int main(int argc, char** argv) {
       key_groups = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--watermark-interval-ms")
       watermark_interval_ms = std::stoll(value);
+    else if (flag == "--snapshot-interval-ms")
+      snapshot_interval_ms = std::stoll(value);
+    else if (flag == "--snapshot-every")
+      snapshot_every = std::stoll(value);
     else if (flag == "--warmup")
       warmup_ms = static_cast<int64_t>(std::stod(value) * 1000);
     else if (flag == "--dir")
@@ -247,7 +253,8 @@ int main(int argc, char** argv) {
   if (rate == 0) {
     std::fprintf(stderr, "usage: bench_nexmark_latency --rate EVENTS_PER_S [--seconds D] "
                          "[--queries q5,q7] [--runs N] [--seed S] [--parallelism P] "
-                         "[--key-groups K] [--watermark-interval-ms T] [--tick-us T] [--warmup S]\n"
+                         "[--key-groups K] [--watermark-interval-ms T] [--snapshot-interval-ms T] [--snapshot-every N]\n"
+                         "[--tick-us T] [--warmup S] "
                          "[--dir DIR] [--journal on|off]\n"
                          "(take --rate as half of the query's max events/s from bench_nexmark)\n");
     return 2;
@@ -297,6 +304,10 @@ int main(int argc, char** argv) {
         job.config().max_key_groups = key_groups;
       if (watermark_interval_ms >= 0)
         job.config().watermark_interval_ms = watermark_interval_ms;
+      if (snapshot_interval_ms >= 0)
+        job.config().snapshot_interval_ms = static_cast<uint64_t>(snapshot_interval_ms);
+      if (snapshot_every >= 0)
+        job.config().snapshot_every_entries = static_cast<uint64_t>(snapshot_every);
       auto input = job.source(std::unique_ptr<eddy::source<gen::event>>(
           new source_probe(gen::paced_source(config, std::chrono::microseconds(tick_us)), st)));
       nexmark::add_query(job, input, query, std::chrono::milliseconds(0))
