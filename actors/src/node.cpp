@@ -70,8 +70,8 @@ node_actors::node_actors(caf::scoped_actor& self, node_setup setup) : setup_(std
       keep(sinks_, sc.stage_index, i, spawn_sink(sys, sc));
     }
   }
-  // Recovery needs nothing from other nodes: it overlaps with the rest of
-  // a placement (half of a failover's time before, bench/RESULTS.md).
+  // Recovery needs nothing from other nodes, so it overlaps with the rest
+  // of a placement (whose rounds took 12–519 ms of a failover, bench/RESULTS.md).
   spawn_partitions(self);
 }
 
@@ -94,7 +94,8 @@ bool node_actors::recovered(const caf::actor_addr& from, uint32_t key_groups) {
   for (auto& [id, s] : supervisors_)
     if (s.address() == from) {
       recovered_key_groups_ += key_groups;
-      return ++recovered_supervisors_ == supervisors_.size() && started_;
+      ++recovered_supervisors_;
+      return recovered_and_started();
     }
   return false;
 }
@@ -116,7 +117,7 @@ bool node_actors::start(caf::scoped_actor& self, const std::vector<caf::actor>& 
     self->send(a, init_atom::value, all);
   for (auto& a : sinks_)
     self->send(a, init_atom::value, all);
-  return !supervisors_.empty() && all_recovered();
+  return recovered_and_started();
 }
 
 void node_actors::spawn_partitions(caf::scoped_actor& self) {

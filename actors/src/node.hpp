@@ -122,16 +122,17 @@ private:
 
   void spawn_partitions(caf::scoped_actor& self);
 
+  /// Started, and every supervisor said its partitions recovered.
+  bool recovered_and_started() const noexcept {
+    return started_ && !supervisors_.empty() && recovered_supervisors_ == supervisors_.size();
+  }
+
   node_setup setup_;
   size_t instance_window_ = 0;
   caf::actor journal_;
   std::vector<caf::actor> local_; ///< by exchange id
   std::vector<caf::actor> sources_, keyed_, sinks_;
   std::map<uint32_t, caf::actor> supervisors_; ///< by the exchange id of their instance
-  bool all_recovered() const noexcept {
-    return recovered_supervisors_ == supervisors_.size();
-  }
-
   bool connected_ = false, started_ = false;
   size_t recovered_supervisors_ = 0;
   uint32_t recovered_key_groups_ = 0;
